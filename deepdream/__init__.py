@@ -21,7 +21,7 @@ from .config import (
     parse_layers,
 )
 from .image import ImageDecodeError, decode_image, encode_png, png_text
-from .octaves import octave_shapes, tile_starts, working_shape
+from .octaves import octave_shapes, tile_spans, working_shape
 
 __all__ = [
     "DEFAULT_PRESET",
@@ -45,7 +45,7 @@ __all__ = [
     "octave_shapes",
     "parse_layers",
     "png_text",
-    "tile_starts",
+    "tile_spans",
     "working_shape",
 ]
 

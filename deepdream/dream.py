@@ -18,6 +18,7 @@ Contract:
 
 from __future__ import annotations
 
+import collections
 import functools
 import time
 from collections.abc import Iterator
@@ -31,8 +32,6 @@ from .config import MODEL_TITLES, DreamConfig
 from .gradients import random_shift, step_for
 from .model import FeatureModel, load_model
 from .octaves import octave_shapes, working_shape
-
-__version_tag__ = "deepdream-studio"
 
 
 @dataclass(frozen=True)
@@ -209,12 +208,7 @@ def _onto_photo(image: np.ndarray, detail: tf.Tensor) -> np.ndarray:
     return pixels.from_model_range(pixels.to_model_range(image) + detail.numpy())
 
 
-def dream(
-    image: np.ndarray, config: DreamConfig, model: FeatureModel | None = None
-) -> DreamResult:
+def dream(image: np.ndarray, config: DreamConfig, model: FeatureModel | None = None) -> DreamResult:
     """Run a whole dream and return its result (see ``dream_steps`` for errors)."""
-    update = None
-    for update in dream_steps(image, config, model):
-        pass
-    assert update is not None and update.result is not None
-    return update.result
+    (last,) = collections.deque(dream_steps(image, config, model), maxlen=1)
+    return last.result

@@ -44,10 +44,13 @@ def random_roll(
     return shift, tf.roll(image, shift=shift, axis=[0, 1])
 
 
-def graph_tile_starts(length: tf.Tensor, tile: tf.Tensor) -> tf.Tensor:
-    """In-graph twin of ``octaves.tile_starts``: full tiles, the last one ending at the border."""
-    inner = tf.range(0, tf.maximum(length - tile, 0), tile)
-    return tf.concat([inner, [tf.maximum(length - tile, 0)]], axis=0)
+def graph_tile_size(length: tf.Tensor, tile: tf.Tensor) -> tf.Tensor:
+    """In-graph twin of ``octaves.tile_spans``: the span size for ``length`` split by ``tile``.
+
+    Tiles then start at ``range(0, length, size)``, the last one ``min(size, length - start)``.
+    """
+    count = (length + tile - 1) // tile
+    return (length + count - 1) // count
 
 
 class GradientAscentStep(tf.Module):
@@ -102,16 +105,19 @@ class GradientAscentStep(tf.Module):
     def __call__(self, image, shift, tile_size, layer_weights, step_size):
         height, width = tf.shape(image)[0], tf.shape(image)[1]
         rolled = tf.roll(image, shift=shift, axis=[0, 1])
-        tile_h, tile_w = tf.minimum(tile_size, height), tf.minimum(tile_size, width)
-        # Tiles narrower than the network's smallest input are padded with mid-grey (0);
-        # only the real pixels receive gradient.
-        pad_h = tf.maximum(self._min_side - tile_h, 0)
-        pad_w = tf.maximum(self._min_side - tile_w, 0)
+        span_h = graph_tile_size(height, tile_size)
+        span_w = graph_tile_size(width, tile_size)
         gradients = tf.zeros_like(image)
         total_loss = tf.constant(0.0)
         tiles = tf.constant(0.0)
-        for y in graph_tile_starts(height, tile_size):
-            for x in graph_tile_starts(width, tile_size):
+        for y in tf.range(0, height, span_h):
+            for x in tf.range(0, width, span_w):
+                tile_h = tf.minimum(span_h, height - y)
+                tile_w = tf.minimum(span_w, width - x)
+                # Tiles smaller than the network's smallest input are padded with mid-grey
+                # (0); only the real pixels receive gradient.
+                pad_h = tf.maximum(self._min_side - tile_h, 0)
+                pad_w = tf.maximum(self._min_side - tile_w, 0)
                 tile = rolled[y : y + tile_h, x : x + tile_w]
                 with tf.GradientTape() as tape:
                     tape.watch(tile)

@@ -47,7 +47,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
                 raise ImageDecodeError(
                     f"This image is {width}x{height} pixels, too large to process "
                     f"(the limit is {max_pixels / 1e6:.0f} megapixels). "
-                    "Please shrink it and upload it again."
+                    "Please upload a smaller version of it."
                 )
             if width < 1 or height < 1:
                 raise ImageDecodeError("The image has no pixels. Please choose another file.")

