@@ -1,0 +1,143 @@
+"""The page, driven through Streamlit's own AppTest (no browser, real engine, small settings).
+
+InceptionV3 weights are pointed at a missing file, so every run takes the same path whatever
+the network: the visible fallback notice, then real dreams from the offline VGG16 model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from deepdream.image import decode_image, png_text
+
+APP = str(Path(__file__).parent.parent / "app.py")
+
+
+@pytest.fixture
+def app(monkeypatch, tmp_path) -> AppTest:
+    monkeypatch.setenv("DEEPDREAM_WEIGHTS", str(tmp_path / "no-inception-weights-here.h5"))
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _small_settings(at: AppTest) -> None:
+    at.slider(key="steps").set_value(2)
+    at.slider(key="octaves").set_value(1)
+    at.select_slider(key="max_side").set_value(256)
+    at.run()
+
+
+def _upload(at: AppTest, name: str, data: bytes, mime: str = "image/jpeg") -> None:
+    at.file_uploader(key="upload").set_value((name, data, mime)).run()
+
+
+def test_page_has_title_button_and_helpful_widgets(app):
+    assert app.title[0].value == "DeepDream Studio"
+    assert app.button(key="generate").label == "Generate DeepDream Image"
+    assert app.button(key="generate").disabled  # nothing uploaded yet
+    widgets = [
+        *app.sidebar.selectbox,
+        *app.sidebar.radio,
+        *app.sidebar.multiselect,
+        *app.sidebar.slider,
+        *app.sidebar.select_slider,
+        *app.sidebar.number_input,
+        *app.sidebar.checkbox,
+    ]
+    assert len(widgets) >= 10
+    for widget in widgets:
+        assert widget.key, widget.label
+        assert widget.help and len(widget.help) > 20, widget.label
+
+
+def test_missing_inception_weights_are_announced(app):
+    notice = " ".join(w.value for w in app.warning)
+    assert "InceptionV3" in notice and "not available" in notice
+    assert "VGG16" in notice and "offline" in notice
+
+
+def test_upload_generate_side_by_side_and_download(app, photo_bytes, photo):
+    _upload(app, "astronaut.jpg", photo_bytes)
+    assert len(app.get("image")) == 1  # the original, shown at once
+    assert not app.button(key="generate").disabled
+    _small_settings(app)
+    app.button(key="generate").click().run()
+    assert not app.exception and not app.error
+    columns = app.columns
+    assert len(columns) == 2
+    assert len(columns[0].get("image")) == 1 and len(columns[1].get("image")) == 1
+    download = app.get("download_button")[0]
+    assert download.label.startswith("Download")
+    result = app.session_state["result"]
+    assert result["file_name"] == "astronaut-deepdream.png"
+    dream = decode_image(result["png"])
+    assert dream.shape == photo.shape
+    meta = png_text(result["png"])
+    assert meta["deepdream.model"] == "vgg16_offline"
+    assert meta["deepdream.steps_per_octave"] == "2"
+    assert "astronaut" not in " ".join(meta.values())  # settings only, no file names
+
+
+def test_changing_a_setting_keeps_the_result_without_dreaming_again(app, photo_bytes):
+    _upload(app, "astronaut.jpg", photo_bytes)
+    _small_settings(app)
+    app.button(key="generate").click().run()
+    before = app.session_state["result"]
+    app.slider(key="step_size").set_value(0.05).run()
+    app.sidebar.selectbox(key="preset").set_value("deep").run()
+    assert app.session_state["result"] is before  # same object: the model did not run again
+    assert len(app.columns) == 2 and app.get("download_button")
+
+
+def test_broken_file_shows_a_plain_error_and_the_next_upload_works(app, photo_bytes):
+    truncated = photo_bytes[: len(photo_bytes) // 3]
+    _upload(app, "broken.jpg", truncated)
+    assert not app.exception
+    assert "damaged or incomplete" in app.error[0].value
+    assert app.button(key="generate").disabled
+    _upload(app, "good.jpg", photo_bytes)
+    assert not app.error and len(app.get("image")) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "words"),
+    [
+        ("notes.png", b"just some text", "not an image"),
+        ("page.jpg", b"<html><body>hi</body></html>", "not an image"),
+        ("empty.png", b"", "empty"),
+    ],
+)
+def test_non_images_get_plain_errors(app, name, data, words):
+    _upload(app, name, data, "image/png")
+    assert not app.exception
+    assert words in app.error[0].value
+
+
+def test_file_name_with_markup_is_never_rendered(app, photo_bytes):
+    _upload(app, '<img src=x onerror="alert(1)">.jpg', photo_bytes)
+    _small_settings(app)
+    app.button(key="generate").click().run()
+    file_name = app.session_state["result"]["file_name"]
+    assert "<" not in file_name and '"' not in file_name
+    assert all("onerror" not in m.value for m in app.markdown)
+
+
+def test_preset_sets_the_knobs_and_model_switch_translates_layers(app):
+    app.sidebar.selectbox(key="preset").set_value("gentle").run()
+    assert app.slider(key="steps").value == 8
+    assert app.multiselect(key="layers").value == ["mixed2", "mixed3"]
+    app.radio(key="model").set_value("vgg16_offline").run()
+    assert app.multiselect(key="layers").value == ["block3_conv3", "block4_conv1"]
+    assert not app.exception
+
+
+def test_no_layer_chosen_is_a_plain_error(app, photo_bytes):
+    _upload(app, "astronaut.jpg", photo_bytes)
+    app.multiselect(key="layers").set_value([]).run()
+    assert "at least one layer" in app.error[0].value
+    assert not app.exception
