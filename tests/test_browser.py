@@ -1,0 +1,196 @@
+"""A real browser against a real server: upload, Generate, wait for the dream, save it.
+
+Starts ``streamlit run app.py`` on a free loopback port, drives Debian's headless Chromium with
+Selenium and ``/usr/bin/chromedriver``, and stops the server by its own PID. The dream's
+``<img>`` is fetched the way "Save image as" would and must be our PNG at the photo's size.
+A screenshot is written to ``$DEEPDREAM_SCREENSHOT_DIR`` (default: the test's tmp folder).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).parent.parent
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def _need_browser() -> None:
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must install chromium and chromium-driver; missing {missing}")
+        pytest.skip(f"needs Debian's chromium and chromium-driver ({missing} missing)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _need_browser()
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {
+        **os.environ,
+        # Point InceptionV3 at a missing file: the offline path, the same with or without network.
+        "DEEPDREAM_WEIGHTS": str(log_path.parent / "no-weights.h5"),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--browser.gatherUsageStats", "false", "--server.headless", "true",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'profile'}",
+    ]:  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _screenshot(driver, name: str, tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("DEEPDREAM_SCREENSHOT_DIR", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    # Grow the window to the page so the screenshot shows everything, side by side.
+    height = driver.execute_script(
+        "const m = document.querySelector('section.main, [data-testid=\"stMain\"]');"
+        "return Math.max(document.body.scrollHeight, m ? m.scrollHeight : 0);"
+    )
+    driver.set_window_size(1400, max(1000, min(int(height) + 150, 3000)))
+    time.sleep(1)
+    path = folder / name
+    driver.save_screenshot(str(path))
+    return path
+
+
+def test_upload_generate_and_save_the_dream_in_chromium(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    photo = ROOT / "tests" / "data" / "astronaut.jpg"
+    browser.get(server)
+    wait = WebDriverWait(browser, 120)
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+    # The notice about missing InceptionV3 weights is visible before anything else happens.
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "offline VGG16 model"))
+    upload.send_keys(str(photo))
+    button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
+    button = wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath)))
+    button.click()
+    wait.until(
+        ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
+    )
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=stImage] img")) >= 2)
+    images = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stImage] img")
+    dream_src = images[-1].get_attribute("src")
+    assert dream_src.startswith(server)
+
+    # What "Save image as" saves: the bytes behind the <img>.
+    with urllib.request.urlopen(dream_src, timeout=10) as reply:
+        assert reply.headers["Content-Type"] == "image/png"
+        data = reply.read()
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        assert img.format == "PNG"
+        assert img.size == Image.open(photo).size
+        assert img.text["deepdream.model"] == "vgg16_offline"
+
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Traceback" not in body
+    shot = _screenshot(browser, "browser-result.png", tmp_path)
+    assert shot.stat().st_size > 10_000
+
+
+def test_a_broken_upload_shows_a_message_and_the_page_still_works(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes((ROOT / "tests" / "data" / "astronaut.jpg").read_bytes()[:4000])
+    browser.get(server)
+    wait = WebDriverWait(browser, 60)
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+    upload.send_keys(str(broken))
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "damaged or incomplete"))
+    assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
+    with urllib.request.urlopen(f"{server}/_stcore/health", timeout=5) as reply:
+        assert reply.status == 200
+    assert shutil.which("true")  # the server process is alive and answering
+
+
+def test_stop_keeps_the_partial_dream(server, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server)
+    wait = WebDriverWait(browser, 120)
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+    upload.send_keys(str(ROOT / "tests" / "data" / "astronaut.jpg"))
+    button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
+    wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
+    # The first live preview arrives after a few of the 30 steps; stop right then.
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Dreaming..."))
+    browser.find_element(By.XPATH, "//button[normalize-space()='Stop']").click()
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "stopped this dream early"))
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "stopped after step" in body
+    assert browser.find_elements(By.XPATH, "//button[contains(., 'Download the dream')]")
+    _screenshot(browser, "browser-stopped.png", tmp_path)
