@@ -43,6 +43,7 @@ class DreamResult:
     model: str
     weights: str
     model_description: str
+    precision: str
     elapsed: float
     shapes: tuple[tuple[int, int], ...]
 
@@ -51,6 +52,7 @@ class DreamResult:
         return {
             "Software": "DeepDream Studio",
             "deepdream.weights": self.weights,
+            "deepdream.precision": self.precision,
             "deepdream.model_description": self.model_description,
             "deepdream.octave_sizes": " ".join(f"{w}x{h}" for h, w in self.shapes),
             **{f"deepdream.{key}": value for key, value in self.config.describe().items()},
@@ -183,6 +185,7 @@ def dream_steps(
         model=model.name,
         weights=model.weights,
         model_description=model.description,
+        precision=model.precision,
         elapsed=time.perf_counter() - start,
         shapes=tuple(shapes),
     )

@@ -154,12 +154,13 @@ def _vgg_preprocess(batch):
     return bgr - tf.constant(_HED_BGR_MEAN, dtype=batch.dtype)
 
 
-def _build_inception(weights: str | None):
+def _build_inception(weights: str | None, precision: str):
     import keras
 
-    return keras.applications.InceptionV3(
-        include_top=False, weights=weights, input_shape=(None, None, 3)
-    )
+    with _dtype_policy(precision):
+        return keras.applications.InceptionV3(
+            include_top=False, weights=weights, input_shape=(None, None, 3)
+        )
 
 
 def load_inception_v3(

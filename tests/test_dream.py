@@ -58,6 +58,7 @@ def test_result_records_model_weights_and_settings(random_inception, photo):
     meta = png_text(result.to_png())
     assert meta["deepdream.model"] == "inception_v3"
     assert meta["deepdream.weights"] == "random"
+    assert meta["deepdream.precision"] == "float32"
     assert meta["deepdream.layers"] == "mixed3:1"
     assert meta["deepdream.steps_per_octave"] == "2"
     assert decode_image(result.to_png()).shape == photo.shape

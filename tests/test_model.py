@@ -92,3 +92,14 @@ def test_no_notice_when_nothing_is_swapped():
 def test_unknown_model_is_a_value_error():
     with pytest.raises(ValueError, match="Unknown model"):
         load_model("alexnet")
+
+
+def test_bfloat16_precision_is_recorded_and_leaves_the_global_policy_alone():
+    import keras
+
+    model = load_model("vgg16_offline", precision="bfloat16")
+    assert model.precision == "bfloat16" and "bfloat16" in model.description
+    assert model.backbone.get_layer("block1_conv1").compute_dtype == "bfloat16"
+    assert keras.config.dtype_policy().name == "float32"
+    with pytest.raises(ValueError, match="precision"):
+        load_model("vgg16_offline", precision="int4")
