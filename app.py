@@ -26,14 +26,15 @@ from deepdream.config import (
     VGG16_OFFLINE,
     DreamConfig,
 )
-from deepdream.image import ImageDecodeError, decode_image, encode_png, resize
-from deepdream.slots import DreamSlots, default_limit
+from deepdream.image import ImageDecodeError, decode_image, encode_png, fit_within, resize
+from deepdream.slots import shared_slots
 
 log = logging.getLogger("deepdream.app")
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 MAX_SIDES = [256, 384, 512, 768, 1024, 1536, 2048]
 BUTTON_LABEL = "Generate DeepDream Image"
+VIEW_SIDE = 1400  # longest side of the copies shown on screen (the saved dream is full size)
 
 
 # --- shared, expensive objects: one per server process -------------------------------------
@@ -56,12 +57,6 @@ def available_model() -> str:
     except WeightsUnavailableError:
         return VGG16_OFFLINE
     return model.name
-
-
-@st.cache_resource
-def dream_slots() -> DreamSlots:
-    """How many dreams may run at once in this server process."""
-    return DreamSlots(default_limit())
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -295,7 +290,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
         status.info("All dream slots are busy: waiting for a free slot...")
 
     try:
-        with dream_slots().slot(wait=waiting):
+        with shared_slots().slot(wait=waiting):
             status.empty()
             for update in dream_steps(photo, config, model):
                 losses.append(update.loss)
@@ -344,7 +339,9 @@ def _results() -> dict:
 
 def _keep_result(results, photo, png, stem, notice, model, summary, stopped=False) -> None:
     results["result"] = {
-        "original": photo,
+        "size": photo.shape[:2],
+        # A screen-sized copy: re-encoding a 24-megapixel original on every rerun is slow.
+        "original_view": fit_within(photo, VIEW_SIDE),
         "png": png,
         "file_name": f"{stem}-deepdream.png",
         "notice": notice,
@@ -371,7 +368,7 @@ def result_ui() -> None:
     result = _results().get("result")
     if not result:
         return
-    height, width = result["original"].shape[:2]
+    height, width = result["size"]
     # Our own static CSS (no user data): images given their exact pixel width still shrink
     # to fit their column, so a 4000-pixel dream does not spill over the page.
     st.html(
@@ -381,7 +378,7 @@ def result_ui() -> None:
     )
     left, right = st.columns(2)
     # Both at their own size (shrunk to the column when larger), so they compare 1:1.
-    left.image(result["original"], caption=f"Original · {width}×{height}", width=width)
+    left.image(result["original_view"], caption=f"Original · {width}×{height}", width=width)
     # Passing the exact width keeps Streamlit from re-encoding: right-click "Save image as"
     # gives the very PNG, metadata included. CSS still fits it to the column.
     right.image(
@@ -420,7 +417,8 @@ def main() -> None:
     photo, stem = upload_ui()
     if photo is not None and "result" not in _results():
         height, width = photo.shape[:2]
-        st.image(photo, caption=f"Your photo · {width}×{height}", width=min(width, 640))
+        view = fit_within(photo, VIEW_SIDE)
+        st.image(view, caption=f"Your photo · {width}×{height}", width=min(width, 640))
     clicked = st.button(BUTTON_LABEL, key="generate", type="primary", disabled=photo is None)
     if settings_error:
         st.error(settings_error)

@@ -6,12 +6,14 @@ Contract:
   tries while all slots are busy (the caller shows a "waiting" message there, and may raise to
   give up: a user who leaves stops waiting). The slot is given back on exit, however the block
   ends: finished, stopped by the user, or failed.
-- ``default_limit()`` sizes the limit for this machine (``DEEPDREAM_MAX_DREAMS`` overrides).
+- ``default_limit()`` sizes the limit for this machine (``DEEPDREAM_MAX_DREAMS`` overrides);
+  ``shared_slots()`` is the one ``DreamSlots`` of this process, sized by it.
 No threads of its own, no Streamlit, no TensorFlow.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -67,3 +69,9 @@ class DreamSlots:
             with self._lock:
                 self._in_use -= 1
             self._semaphore.release()
+
+
+@functools.lru_cache(maxsize=1)
+def shared_slots() -> DreamSlots:
+    """The process-wide slots every session of a server shares."""
+    return DreamSlots(default_limit())
