@@ -204,11 +204,21 @@ def dream_steps(
 
 
 def _onto_photo(image: np.ndarray, detail: tf.Tensor) -> np.ndarray:
-    """Add the dreamed detail (any size) to the full-resolution photo."""
+    """Add the dreamed detail (any size) to the full-resolution photo.
+
+    Works in place on one float32 array, so a 12-megapixel photo costs two full-size float
+    arrays (the detail and the sum) rather than five.
+    """
     full_shape = image.shape[:2]
     if tuple(detail.shape[:2]) != tuple(full_shape):
         detail = tf.image.resize(detail, full_shape, method="bilinear")
-    return pixels.from_model_range(pixels.to_model_range(image) + detail.numpy())
+    total = np.array(detail, dtype=np.float32)  # a writable copy we own
+    del detail
+    # detail is in [-1, 1] units: one unit is 127.5 grey levels.
+    total *= 127.5
+    total += image
+    np.clip(total, 0.0, 255.0, out=total)
+    return np.rint(total, out=total).astype(np.uint8)
 
 
 def dream(image: np.ndarray, config: DreamConfig, model: FeatureModel | None = None) -> DreamResult:
