@@ -107,12 +107,17 @@ class GradientAscentStep(tf.Module):
         rolled = tf.roll(image, shift=shift, axis=[0, 1])
         span_h = graph_tile_size(height, tile_size)
         span_w = graph_tile_size(width, tile_size)
-        gradients = tf.zeros_like(image)
+        # Tiles cover the image exactly once, so their gradients are stitched together
+        # (each row of tiles, then the rows) instead of each being padded to full size and
+        # added: a 12-megapixel image then never holds more than two full-size gradients.
+        rows = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
         total_loss = tf.constant(0.0)
         tiles = tf.constant(0.0)
         for y in tf.range(0, height, span_h):
+            tile_h = tf.minimum(span_h, height - y)
+            # TensorArray.concat joins along axis 0: tiles of a row are stored transposed.
+            row = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False)
             for x in tf.range(0, width, span_w):
-                tile_h = tf.minimum(span_h, height - y)
                 tile_w = tf.minimum(span_w, width - x)
                 # Tiles smaller than the network's smallest input are padded with mid-grey
                 # (0); only the real pixels receive gradient.
@@ -123,13 +128,11 @@ class GradientAscentStep(tf.Module):
                     tape.watch(tile)
                     padded = tf.pad(tile, [[0, pad_h], [0, pad_w], [0, 0]])
                     loss = self._objective(padded, layer_weights)
-                tile_gradient = tape.gradient(loss, tile)
-                gradients += tf.pad(
-                    tile_gradient,
-                    [[y, height - y - tile_h], [x, width - x - tile_w], [0, 0]],
-                )
+                row = row.write(row.size(), tf.transpose(tape.gradient(loss, tile), [1, 0, 2]))
                 total_loss += loss
                 tiles += 1.0
+            rows = rows.write(rows.size(), tf.transpose(row.concat(), [1, 0, 2]))
+        gradients = tf.reshape(rows.concat(), tf.shape(image))
         gradients = tf.roll(gradients, shift=-shift, axis=[0, 1])
         # Normalised gradient: the step size means the same at every layer and octave.
         gradients /= tf.math.reduce_std(gradients) + 1e-8
