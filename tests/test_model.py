@@ -103,3 +103,11 @@ def test_bfloat16_precision_is_recorded_and_leaves_the_global_policy_alone():
     assert keras.config.dtype_policy().name == "float32"
     with pytest.raises(ValueError, match="precision"):
         load_model("vgg16_offline", precision="int4")
+
+
+def test_auto_precision_is_a_real_precision_and_recorded():
+    from deepdream.model import auto_precision, resolve_precision
+
+    assert auto_precision() in ("float32", "bfloat16")
+    assert resolve_precision("auto") == auto_precision()
+    assert load_model("vgg16_offline").precision == auto_precision()

@@ -39,10 +39,8 @@ def test_waiters_are_told_and_can_give_up():
         if len(calls) == 3:
             raise LeftThePage
 
-    with slots.slot():
-        with pytest.raises(LeftThePage):
-            with slots.slot(wait=wait, interval=0.01):
-                pass  # never reached: the slot is busy
+    with slots.slot(), pytest.raises(LeftThePage), slots.slot(wait=wait, interval=0.01):
+        pass  # never reached: the slot is busy
     assert len(calls) == 3
     assert slots.in_use == 0
     with slots.slot(interval=0.01):  # and the slot is free again
@@ -51,9 +49,8 @@ def test_waiters_are_told_and_can_give_up():
 
 def test_a_failing_dream_gives_its_slot_back():
     slots = DreamSlots(1)
-    with pytest.raises(RuntimeError):
-        with slots.slot():
-            raise RuntimeError("model failed")
+    with pytest.raises(RuntimeError), slots.slot():
+        raise RuntimeError("model failed")
     assert slots.in_use == 0
 
 

