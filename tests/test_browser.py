@@ -192,5 +192,8 @@ def test_stop_keeps_the_partial_dream(server, browser, tmp_path):
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "stopped this dream early"))
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "stopped after step" in body
-    assert browser.find_elements(By.XPATH, "//button[contains(., 'Download the dream')]")
+    # The page streams in element by element: wait for the button rather than race it.
+    wait.until(
+        ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
+    )
     _screenshot(browser, "browser-stopped.png", tmp_path)
