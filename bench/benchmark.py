@@ -56,6 +56,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
+from bench.machine import cpu_model  # noqa: E402
 from bench.reference import ReferenceTiledGradients, reference_dream  # noqa: E402
 from deepdream.config import (  # noqa: E402
     DEFAULT_PRESET,
@@ -190,16 +191,6 @@ def layer_names(config: DreamConfig) -> list[str]:
 
 def layer_weights(config: DreamConfig) -> tf.Tensor:
     return tf.constant([weight for _, weight in config.layers], dtype=tf.float32)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def cpu_flags() -> set[str]:

@@ -53,6 +53,11 @@ from pathlib import Path
 import psutil
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.machine import cpu_model  # noqa: E402
+
 PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.jpg"
 RESULTS = REPO_ROOT / "bench" / "results"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -618,19 +623,8 @@ def secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def slot_limit() -> int:
     """The dream-slot limit the server computes (same rule, same environment)."""
-    sys.path.insert(0, str(REPO_ROOT))
     from deepdream.slots import default_limit
 
     return default_limit()
