@@ -207,7 +207,7 @@ def machine_rows() -> list[tuple[str, str]]:
     flags = cpu_flags()
     bf16 = [flag for flag in ("avx512_bf16", "amx_bf16") if flag in flags]
     return [
-        ("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("date", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("cpu", cpu_model()),
         ("cores", f"{os.cpu_count()} logical, {len(os.sched_getaffinity(0))} usable"),
         ("bfloat16 hardware", ", ".join(bf16) or "none (bfloat16 is emulated)"),

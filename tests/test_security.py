@@ -1,0 +1,84 @@
+"""What the page must never do with what users send: write it to disk, render it as HTML,
+or turn off Streamlit's cross-site request protection."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).parent.parent
+
+
+@contextlib.contextmanager
+def recording_writes() -> Iterator[list[str]]:
+    """Record every file opened for writing, by open() or by pathlib (io.open)."""
+    written: list[str] = []
+    real_open = io.open
+
+    def watching_open(file, mode="r", *args, **kwargs):
+        if any(flag in mode for flag in "wax+"):
+            written.append(str(file))
+        return real_open(file, mode, *args, **kwargs)
+
+    with (
+        mock.patch.object(builtins, "open", watching_open),
+        mock.patch.object(io, "open", watching_open),
+    ):
+        yield written
+
+
+def test_the_write_recorder_sees_writes(tmp_path):
+    with recording_writes() as written:
+        (tmp_path / "a.txt").write_text("pathlib")
+        with open(tmp_path / "b.txt", "w") as handle:
+            handle.write("open")
+    assert written == [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+
+
+def test_uploads_are_never_written_to_disk(monkeypatch, tmp_path, photo_bytes):
+    monkeypatch.setenv("DEEPDREAM_WEIGHTS", str(tmp_path / "missing.h5"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.run()
+    at.slider(key="steps").set_value(1)
+    at.slider(key="octaves").set_value(1)
+    at.select_slider(key="max_side").set_value(128)
+    at.run()
+    # Warm up first: tracing the step lets TensorFlow's autograph write generated code to
+    # temporary files, which is its business. After that, a user's upload and dream must
+    # write nothing at all.
+    warm = io.BytesIO()
+    Image.new("RGB", (90, 90), (10, 120, 200)).save(warm, format="PNG")
+    at.file_uploader(key="upload").set_value(("warm.png", warm.getvalue(), "image/png")).run()
+    at.button(key="generate").click().run()
+    with recording_writes() as written:
+        at.file_uploader(key="upload").set_value(("secret.jpg", photo_bytes, "image/jpeg")).run()
+        at.button(key="generate").click().run()
+    assert not at.exception and "result" in at.session_state["results"]
+    assert written == []
+
+
+def test_the_page_never_renders_html_from_users():
+    source = (ROOT / "app.py").read_text()
+    assert "unsafe_allow_html" not in source
+    # The one st.html call is a constant style rule, built from string literals only.
+    calls = source.count("st.html(")
+    assert calls == 1
+    start = source.index("st.html(")
+    call = source[start : source.index(")\n", start)]
+    assert "<style>" in call and "{" not in call.replace("{max-width", "")
+
+
+def test_streamlit_keeps_xsrf_protection_and_sane_limits():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    assert 1 <= config["server"]["maxUploadSize"] <= 200
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["showErrorDetails"] in ("none", False)
