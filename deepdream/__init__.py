@@ -44,6 +44,7 @@ __all__ = [
     "load_model_with_fallback",
     "octave_shapes",
     "parse_layers",
+    "partial_result",
     "png_text",
     "tile_spans",
     "working_shape",
@@ -54,6 +55,7 @@ _LAZY = {
     "DreamUpdate": "dream",
     "dream": "dream",
     "dream_steps": "dream",
+    "partial_result": "dream",
     "FeatureModel": "model",
     "WeightsUnavailableError": "model",
     "load_model": "model",
@@ -66,6 +68,6 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        module = importlib.import_module(f".{name and _LAZY[name]}", __name__)
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
         return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

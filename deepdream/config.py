@@ -142,7 +142,7 @@ class DreamConfig:
                     f"Layer {name!r} is not a layer of {self.model}; "
                     f"choose from: {', '.join(known)}."
                 )
-            if not weight > 0 or weight != weight or weight == float("inf"):
+            if not 0 < weight < float("inf"):  # also refuses NaN
                 raise ValueError(f"The weight of layer {name!r} must be a positive number.")
         if any(c < 0 for c in self.channels):
             raise ValueError("Channel numbers must be 0 or more.")

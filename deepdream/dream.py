@@ -5,8 +5,9 @@ Contract:
   ``DreamUpdate`` after every gradient step (octave, step, loss, elapsed, and every
   ``config.preview_every`` steps a preview image). The last update has ``result`` set to a
   ``DreamResult`` whose image has exactly the input's size and dtype.
-- Cancelling is stopping iteration: the caller keeps the last preview it received; nothing
-  needs closing.
+- Previews come every ``config.preview_every`` steps and at the end of each octave.
+- Cancelling is stopping iteration: the caller keeps the last update with a preview and may
+  turn it into a full-size result with ``partial_result``; nothing needs closing.
 - Octaves run from small to full working size; the detail the dream added is carried from
   octave to octave (and finally onto the full-resolution photo) as a difference image, so the
   photo's own sharpness is never lost to repeated resizing.
@@ -46,11 +47,17 @@ class DreamResult:
     precision: str
     elapsed: float
     shapes: tuple[tuple[int, int], ...]
+    steps_done: int | None = None  # set when the dream was stopped before the end
 
     def metadata(self) -> dict[str, str]:
         """Settings and model, as stored in the PNG (never file names or paths of uploads)."""
+        stopped = {}
+        if self.steps_done is not None:
+            total = len(self.shapes) * self.config.steps_per_octave
+            stopped = {"deepdream.stopped_after_step": f"{self.steps_done} of {total}"}
         return {
             "Software": "DeepDream Studio",
+            **stopped,
             "deepdream.weights": self.weights,
             "deepdream.precision": self.precision,
             "deepdream.model_description": self.model_description,
@@ -71,9 +78,14 @@ class DreamUpdate:
         octave, octaves: current octave (1-based) and how many there are.
         step, steps: step within this octave (1-based) and steps per octave.
         done, total: steps done overall and in all.
+        work: share of the computation done, 0..1. Steps are weighted by their octave's
+            pixel count, since a full-size step costs about ``octave_scale**2`` times one an
+            octave below.
         loss: the objective at this step (it should rise).
         elapsed: seconds since the dream started.
-        preview: the current dream at the current octave's size (uint8 RGB), or None.
+        preview: the current dream (uint8 RGB) at the current octave's size on every
+            ``preview_every``-th step and at the end of each octave; the photo-sized final
+            image on the last update; else None.
         result: set on the final update only.
     """
 
@@ -83,6 +95,7 @@ class DreamUpdate:
     steps: int
     done: int
     total: int
+    work: float
     loss: float
     elapsed: float
     preview: np.ndarray | None = None
@@ -90,15 +103,15 @@ class DreamUpdate:
 
     @property
     def fraction(self) -> float:
-        """Share of the work done, 0..1 (later octaves are larger, so this is by step)."""
-        return self.done / self.total if self.total else 1.0
+        """Share of the work done, 0..1 (the same as ``work``)."""
+        return self.work
 
     @property
     def eta(self) -> float | None:
-        """Rough seconds left, by steps; None before the first step."""
-        if self.done == 0 or self.result is not None:
-            return None if self.result is None else 0.0
-        return self.elapsed / self.done * (self.total - self.done)
+        """Rough seconds left, from the pace so far; None before any work is done."""
+        if self.work <= 0:
+            return None
+        return self.elapsed * (1.0 - self.work) / self.work
 
 
 @functools.lru_cache(maxsize=4)
@@ -140,15 +153,11 @@ def dream_steps(
     step_size = tf.constant(config.step_size, dtype=tf.float32)
     rng = np.random.default_rng(config.seed)
 
-    full_shape = image.shape[:2]
-    shapes = octave_shapes(
-        working_shape(full_shape, config.max_side),
-        config.octaves,
-        config.octave_scale,
-        model.min_side,
-    )
+    shapes = _octave_plan(image, config, model)
     total = len(shapes) * config.steps_per_octave
-    done = 0
+    pixels_per_step = [height * width for height, width in shapes]
+    total_work = float(sum(pixels_per_step) * config.steps_per_octave)
+    done, work = 0, 0.0
     detail = None  # what the dream added, as a difference image at the last octave's size
     for octave, shape in enumerate(shapes, start=1):
         base = tf.constant(pixels.to_model_range(pixels.resize(image, shape)))
@@ -162,6 +171,7 @@ def dream_steps(
             # The image stays a tensor between steps: no host copy unless a preview is due.
             dreaming, loss = step(dreaming, shift, tile_size, layer_weights, step_size)
             done += 1
+            work += pixels_per_step[octave - 1] / total_work
             due = done % config.preview_every == 0 or index == config.steps_per_octave
             yield DreamUpdate(
                 octave=octave,
@@ -170,25 +180,14 @@ def dream_steps(
                 steps=config.steps_per_octave,
                 done=done,
                 total=total,
+                work=min(work, 1.0),
                 loss=float(loss),
                 elapsed=time.perf_counter() - start,
                 preview=pixels.from_model_range(dreaming.numpy()) if due else None,
             )
         detail = dreaming - base
 
-    final = _onto_photo(image, detail)
-    if config.keep_colors:
-        final = pixels.keep_colors(final, image)
-    result = DreamResult(
-        image=final,
-        config=config,
-        model=model.name,
-        weights=model.weights,
-        model_description=model.description,
-        precision=model.precision,
-        elapsed=time.perf_counter() - start,
-        shapes=tuple(shapes),
-    )
+    result = _finish(image, detail, config, model, shapes, time.perf_counter() - start)
     yield DreamUpdate(
         octave=len(shapes),
         octaves=len(shapes),
@@ -196,10 +195,69 @@ def dream_steps(
         steps=config.steps_per_octave,
         done=done,
         total=total,
+        work=1.0,
         loss=float(loss),
         elapsed=result.elapsed,
-        preview=final,
+        preview=result.image,
         result=result,
+    )
+
+
+def _finish(
+    image: np.ndarray,
+    detail: tf.Tensor,
+    config: DreamConfig,
+    model: FeatureModel,
+    shapes: list[tuple[int, int]],
+    elapsed: float,
+    steps_done: int | None = None,
+) -> DreamResult:
+    """The dreamed ``detail`` laid onto the photo, colours kept if asked, with its record."""
+    final = _onto_photo(image, detail)
+    if config.keep_colors:
+        final = pixels.keep_colors(final, image)
+    return DreamResult(
+        image=final,
+        config=config,
+        model=model.name,
+        weights=model.weights,
+        model_description=model.description,
+        precision=model.precision,
+        elapsed=elapsed,
+        shapes=tuple(shapes),
+        steps_done=steps_done,
+    )
+
+
+def partial_result(
+    image: np.ndarray, update: DreamUpdate, config: DreamConfig, model: FeatureModel
+) -> DreamResult:
+    """A stopped dream, finished like a complete one from its last preview.
+
+    The preview's difference from the photo (at the preview's size) is laid onto the
+    full-resolution photo, exactly as a finished dream is, so the photo stays sharp and
+    keep-colours and metadata apply. ``steps_done`` records how far it got.
+
+    Raises:
+        ValueError: the update carries no preview.
+    """
+    if update.preview is None:
+        raise ValueError("This update has no preview to finish from.")
+    shape = update.preview.shape[:2]
+    base = pixels.to_model_range(pixels.resize(image, shape))
+    detail = tf.constant(pixels.to_model_range(update.preview) - base)
+    shapes = _octave_plan(image, config, model)
+    return _finish(image, detail, config, model, shapes, update.elapsed, update.done)
+
+
+def _octave_plan(
+    image: np.ndarray, config: DreamConfig, model: FeatureModel
+) -> list[tuple[int, int]]:
+    return octave_shapes(
+        working_shape(image.shape[:2], config.max_side),
+        config.octaves,
+        config.octave_scale,
+        model.min_side,
     )
 
 

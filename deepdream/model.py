@@ -41,21 +41,24 @@ _HED_BGR_MEAN = (104.00699, 116.66877, 122.67892)
 
 
 #: Compute precisions: plain float32, or Keras's mixed bfloat16 policy (bfloat16 maths with
-#: float32 weights). Measured on a 2-core AVX512_BF16 CPU, 1024x768 step: VGG16 1.93 s ->
-#: 0.98 s, InceptionV3 0.35 s -> 0.26 s; dreams look the same (bench/benchmark.py).
+#: float32 weights). ``python bench/benchmark.py`` on a 2-core AVX512_BF16 CPU, 1024x768
+#: step: InceptionV3 0.45 s -> 0.26 s, VGG16 2.10 s -> 1.02 s; the dreams look the same.
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 AUTO = "auto"
-_policy_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
 def auto_precision() -> str:
-    """``"bfloat16"`` where the hardware computes it natively (a GPU, or a CPU with
-    AVX512_BF16 or AMX-BF16), else ``"float32"`` (emulated bfloat16 would be slower)."""
+    """``"bfloat16"`` where the hardware computes it natively (an NVIDIA GPU of compute
+    capability 8.0 or later, or a CPU with AVX512_BF16 or AMX-BF16), else ``"float32"``
+    (emulated bfloat16 would be slower than float32)."""
     import tensorflow as tf
 
-    if tf.config.list_physical_devices("GPU"):
-        return "bfloat16"
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        major, _ = details.get("compute_capability", (0, 0))
+        return "bfloat16" if major >= 8 else "float32"
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -83,15 +86,14 @@ def _dtype_policy(precision: str) -> Iterator[None]:
     """Build Keras layers under ``precision``; the global policy is restored afterwards."""
     import keras
 
-    # keras.applications builders take no dtype argument, so the global policy is set for the
-    # duration of the build only (under a lock: another thread may be building too).
-    with _policy_lock:
-        previous = keras.config.dtype_policy()
-        keras.config.set_dtype_policy(PRECISIONS[resolve_precision(precision)])
-        try:
-            yield
-        finally:
-            keras.config.set_dtype_policy(previous)
+    # keras.applications builders take no dtype argument, so the default policy is set for
+    # the duration of the build only. Keras keeps it per thread: other threads are unaffected.
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(PRECISIONS[resolve_precision(precision)])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 class WeightsUnavailableError(RuntimeError):

@@ -152,3 +152,15 @@ def test_no_layer_chosen_is_a_plain_error(app, photo_bytes):
     app.multiselect(key="layers").set_value([]).run()
     assert "at least one layer" in app.error[0].value
     assert not app.exception
+
+
+def test_switching_networks_keeps_merged_weights_on_the_sliders(app):
+    app.radio(key="model").set_value("inception_v3").run()
+    app.multiselect(key="layers").set_value(["mixed6", "mixed7"]).run()
+    app.slider(key="weight_mixed6").set_value(2.0)
+    app.slider(key="weight_mixed7").set_value(2.5).run()
+    # Both map to block5_conv1: 4.5 would be off the slider; it is kept at the maximum.
+    app.radio(key="model").set_value("vgg16_offline").run()
+    assert not app.exception
+    assert app.multiselect(key="layers").value == ["block5_conv1"]
+    assert app.slider(key="weight_block5_conv1").value == 3.0

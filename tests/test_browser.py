@@ -180,16 +180,19 @@ def test_stop_keeps_the_partial_dream(server, browser, tmp_path):
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # A 1024-pixel photo: its 30 steps take many seconds, so Stop surely lands mid-dream.
+    big = tmp_path / "astronaut-1024.png"
+    Image.open(ROOT / "tests" / "data" / "astronaut.jpg").resize((1024, 1024)).save(big)
     browser.get(server)
     wait = WebDriverWait(browser, 120)
     upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
-    upload.send_keys(str(ROOT / "tests" / "data" / "astronaut.jpg"))
+    upload.send_keys(str(big))
     button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
     wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
-    # The first live preview arrives after a few of the 30 steps; stop right then.
+    # The first live preview arrives after 5 of the 30 steps; stop right then.
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Dreaming..."))
     browser.find_element(By.XPATH, "//button[normalize-space()='Stop']").click()
-    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "stopped this dream early"))
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "was stopped early"))
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "stopped after step" in body
     # The page streams in element by element: wait for the button rather than race it.

@@ -1,3 +1,4 @@
+import dataclasses
 import itertools
 
 import numpy as np
@@ -114,3 +115,34 @@ def test_without_weights_inception_is_never_random(photo, offline_download):
             next(dream_steps(photo, FAST))
     finally:
         default_model.cache_clear()
+
+
+def test_progress_is_weighted_by_octave_size(random_inception, photo):
+    config = FAST.replace(octave_scale=2.0, max_side=200)  # octaves at 100x100 and 200x200
+    updates = list(dream_steps(photo, config, random_inception))
+    works = [u.work for u in updates]
+    assert all(a < b for a, b in zip(works[:-2], works[1:-1]))
+    assert works[-1] == 1.0
+    first_octave_step = works[0]
+    second_octave_step = works[2] - works[1]
+    # A step at 200x200 is 4x the work of one at 100x100.
+    assert second_octave_step == pytest.approx(4 * first_octave_step, rel=0.05)
+
+
+def test_a_stopped_dream_is_finished_like_a_whole_one(random_inception, photo):
+    from deepdream.dream import partial_result
+
+    config = FAST.replace(step_size=0.2, keep_colors=True)
+    last = None
+    for update in itertools.islice(dream_steps(photo, config, random_inception), 3):
+        if update.preview is not None:
+            last = update
+    result = partial_result(photo, last, config, random_inception)
+    assert result.image.shape == photo.shape and result.image.dtype == np.uint8
+    assert not np.array_equal(result.image, photo)
+    meta = png_text(result.to_png())
+    assert meta["deepdream.stopped_after_step"] == f"{last.done} of 4"
+    assert meta["deepdream.weights"] == "random" and meta["deepdream.keep_colors"] == "true"
+    no_preview = dataclasses.replace(last, preview=None)
+    with pytest.raises(ValueError, match="no preview"):
+        partial_result(photo, no_preview, config, random_inception)
