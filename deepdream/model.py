@@ -42,7 +42,7 @@ _HED_BGR_MEAN = (104.00699, 116.66877, 122.67892)
 
 #: Compute precisions: plain float32, or Keras's mixed bfloat16 policy (bfloat16 maths with
 #: float32 weights). ``python bench/benchmark.py`` on a 2-core AVX512_BF16 CPU, 1024x768
-#: step: InceptionV3 0.45 s -> 0.26 s, VGG16 2.10 s -> 1.02 s; the dreams look the same.
+#: step: InceptionV3 about 0.45 s -> 0.3 s, VGG16 about 2.0 s -> 1.0 s; dreams look the same.
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
 AUTO = "auto"
 
