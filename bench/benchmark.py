@@ -474,7 +474,7 @@ def step_functions(
     return [
         (name, precision, step)
         for (name, precision), model in models.items()
-        for step in model.cache.values()
+        for step in model.memoized
         if isinstance(step, GradientAscentStep)
     ]
 

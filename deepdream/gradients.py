@@ -15,7 +15,6 @@ Contract:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -140,15 +139,11 @@ class GradientAscentStep(tf.Module):
         return image, total_loss / tiles
 
 
-_steps_lock = threading.Lock()
-
-
 def step_for(
     model: FeatureModel, layers: Sequence[str], channels: Sequence[int] = ()
 ) -> GradientAscentStep:
     """The shared step for this model and layer choice (built once, traced once)."""
-    key = ("step", tuple(layers), tuple(channels))
-    with _steps_lock:
-        if key not in model.cache:
-            model.cache[key] = GradientAscentStep(model, layers, channels)
-        return model.cache[key]
+    layers, channels = tuple(layers), tuple(channels)
+    return model.memo(
+        ("step", layers, channels), lambda: GradientAscentStep(model, layers, channels)
+    )

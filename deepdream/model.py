@@ -122,9 +122,9 @@ class FeatureModel:
     preprocess: Callable[[object], object]
     min_side: int
     precision: str = "float32"
-    _extractors: dict = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    cache: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
+    # Re-entrant: building a gradient step asks for an extractor while holding it.
+    _memo_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def description(self) -> str:
@@ -151,15 +151,29 @@ class FeatureModel:
         for layer in layers:
             if layer not in MODEL_LAYERS[self.name]:
                 raise ValueError(f"{layer!r} is not a dreaming layer of {self.name}.")
-        with self._lock:
-            if layers not in self._extractors:
-                import keras
 
-                outputs = [self.backbone.get_layer(layer).output for layer in layers]
-                # Only the graph up to the deepest chosen layer is kept, so shallow
-                # dreams do not pay for the top of the network.
-                self._extractors[layers] = keras.Model(self.backbone.input, outputs)
-            return self._extractors[layers]
+        def build():
+            import keras
+
+            outputs = [self.backbone.get_layer(layer).output for layer in layers]
+            # Only the graph up to the deepest chosen layer is kept, so shallow dreams do not
+            # pay for the top of the network.
+            return keras.Model(self.backbone.input, outputs)
+
+        return self.memo(("extractor", layers), build)
+
+    @property
+    def memoized(self) -> tuple[object, ...]:
+        """Everything built through ``memo`` so far (extractors, gradient steps)."""
+        with self._memo_lock:
+            return tuple(self._memo.values())
+
+    def memo(self, key: object, build: Callable[[], object]) -> object:
+        """``build()`` once per ``key`` for this model (thread-safe); the same object after."""
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = build()
+            return self._memo[key]
 
 
 def _weights_help(reason: str) -> str:
