@@ -1,15 +1,18 @@
 """DeepDream Studio's engine: turn a photo into a dream with a Keras network.
 
-Data flows one way: bytes -> ``image.decode_image`` -> uint8 array -> ``dream_steps`` (using
-``model``, ``gradients`` and ``octaves``, all set by one ``DreamConfig``) -> ``DreamResult`` ->
-PNG bytes. This package never imports Streamlit, never prints and never writes files.
+Data flows one way: bytes -> ``decode_image`` -> uint8 array -> ``dream_steps`` (using the
+model, the gradient step and the octave plan, all set by one ``DreamConfig``) ->
+``DreamResult`` -> PNG bytes. This package never imports Streamlit, never prints and never
+writes files (the command line writes the file the user named).
 
-Modules are imported lazily where they need TensorFlow, so ``deepdream.config`` and
-``deepdream.octaves`` stay cheap to import.
+This module is the public face: the page, the command line and the benchmarks import from
+here. Names that need TensorFlow are loaded lazily, on first use, so ``import deepdream`` and
+the configuration stay cheap (a web page can build settings without TensorFlow).
 """
 
 from __future__ import annotations
 
+from .cache import LruCache
 from .config import (
     DEFAULT_PRESET,
     INCEPTION_V3,
@@ -20,36 +23,58 @@ from .config import (
     DreamConfig,
     parse_layers,
 )
-from .image import ImageDecodeError, decode_image, encode_png, png_text
+from .image import ImageDecodeError, decode_image, encode_png, fit_within, png_text
 from .octaves import octave_shapes, tile_spans, working_shape
+from .precision import AUTO, PRECISIONS, resolve_precision
+from .slots import DreamSlots, default_limit, shared_slots
+from .weights import OFFLINE_ENV, WEIGHTS_ENV, WeightsUnavailableError
 
 __all__ = [
+    "AUTO",
     "DEFAULT_PRESET",
     "INCEPTION_V3",
     "MODEL_LAYERS",
     "MODEL_TITLES",
+    "OFFLINE_ENV",
+    "PRECISIONS",
     "PRESETS",
     "VGG16_OFFLINE",
+    "WEIGHTS_ENV",
     "DreamConfig",
     "DreamResult",
+    "DreamSlots",
     "DreamUpdate",
     "FeatureModel",
+    "GradientAscentStep",
     "ImageDecodeError",
+    "LruCache",
     "WeightsUnavailableError",
+    "auto_precision",
+    "cached_steps",
     "decode_image",
+    "default_limit",
     "dream",
     "dream_steps",
     "encode_png",
+    "fit_within",
+    "gpu_count",
     "load_model",
     "load_model_with_fallback",
     "octave_shapes",
     "parse_layers",
     "partial_result",
     "png_text",
+    "random_shift",
+    "resolve_precision",
+    "shared_model",
+    "shared_slots",
+    "start_tensorflow",
+    "step_for",
     "tile_spans",
     "working_shape",
 ]
 
+# name -> module that defines it; each of these modules imports TensorFlow.
 _LAZY = {
     "DreamResult": "dream",
     "DreamUpdate": "dream",
@@ -57,9 +82,16 @@ _LAZY = {
     "dream_steps": "dream",
     "partial_result": "dream",
     "FeatureModel": "model",
-    "WeightsUnavailableError": "model",
     "load_model": "model",
     "load_model_with_fallback": "model",
+    "shared_model": "model",
+    "GradientAscentStep": "gradients",
+    "cached_steps": "gradients",
+    "random_shift": "gradients",
+    "step_for": "gradients",
+    "auto_precision": "precision",
+    "gpu_count": "runtime",
+    "start_tensorflow": "runtime",
 }
 
 

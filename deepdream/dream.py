@@ -20,19 +20,21 @@ Contract:
 from __future__ import annotations
 
 import collections
-import functools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 
 from . import image as pixels
+from .cache import LruCache
 from .config import MODEL_TITLES, DreamConfig
 from .gradients import random_shift, step_for
 from .model import FeatureModel, load_model
 from .octaves import octave_shapes, working_shape
+from .runtime import start_tensorflow
+
+tf = start_tensorflow()
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,12 @@ class DreamUpdate:
         return self.elapsed * (1.0 - self.work) / self.work
 
 
-@functools.lru_cache(maxsize=4)
+_default_models: LruCache = LruCache(2)
+
+
 def default_model(name: str) -> FeatureModel:
-    """The model ``name`` with its default weights, loaded once per process."""
-    return load_model(name)
+    """The model ``name`` with its default weights, loaded once per process (thread-safe)."""
+    return _default_models.get_or_build(name, lambda: load_model(name))
 
 
 def _check_image(image: np.ndarray) -> None:
@@ -148,7 +152,9 @@ def dream_steps(
         )
     start = time.perf_counter()
     step = step_for(model, [name for name, _ in config.layers], config.channels)
-    layer_weights = tf.constant([w for _, w in config.layers], dtype=tf.float32)
+    weights = config.layer_weights
+    # The step keeps its layers in network order (one cached step per layer set).
+    layer_weights = tf.constant([weights[name] for name in step.layers], dtype=tf.float32)
     tile_size = tf.constant(config.tile_size, dtype=tf.int32)
     step_size = tf.constant(config.step_size, dtype=tf.float32)
     rng = np.random.default_rng(config.seed)

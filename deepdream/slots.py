@@ -1,18 +1,23 @@
-"""A limit on how many dreams run at once in one process, shared by every user of a server.
+"""How many dreams run at once in one process, first come first served, shared by every user
+of a server.
 
 Contract:
-- ``DreamSlots(limit)`` hands out at most ``limit`` slots at a time.
-- ``slot(wait)`` is a context manager that takes a slot, calling ``wait()`` between short
-  tries while all slots are busy (the caller shows a "waiting" message there, and may raise to
-  give up: a user who leaves stops waiting). The slot is given back on exit, however the block
-  ends: finished, stopped by the user, or failed.
-- ``default_limit()`` sizes the limit for this machine (``DEEPDREAM_MAX_DREAMS`` overrides);
-  ``shared_slots()`` is the one ``DreamSlots`` of this process, sized by it.
-No threads of its own, no Streamlit, no TensorFlow.
+- ``DreamSlots(limit)`` hands out at most ``limit`` slots at a time, in the order they were
+  asked for: a dream that started waiting earlier always gets a slot before a later one.
+- ``slot(wait)`` is a context manager that takes a slot. While it waits it calls
+  ``wait(ahead)`` between short waits, ``ahead`` being how many dreams queue in front of this
+  one (0: this one is next). The caller shows a "waiting" message there and may raise to give
+  up (a user who leaves stops waiting); its place in the queue is then given up. The slot is
+  given back on exit, however the block ends: finished, stopped by the user, or failed.
+- ``default_limit(gpus)`` sizes the limit for a machine (``DEEPDREAM_MAX_DREAMS`` overrides):
+  one dream per GPU where there are GPUs, else cores // 2, from 1 to 4. ``shared_slots()`` is
+  the one ``DreamSlots`` of this process, sized for this machine.
+No threads of its own and no Streamlit; TensorFlow only to count GPUs in ``shared_slots``.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import threading
@@ -22,11 +27,12 @@ from contextlib import contextmanager
 LIMIT_ENV = "DEEPDREAM_MAX_DREAMS"
 
 
-def default_limit() -> int:
-    """Concurrent dreams for this machine: ``$DEEPDREAM_MAX_DREAMS``, else cores // 2 (1..4).
+def default_limit(gpus: int = 0) -> int:
+    """Concurrent dreams for a machine with ``gpus`` GPUs; see the module docstring.
 
-    One dream already uses every core (TensorFlow parallelises each convolution), so more
-    concurrent dreams only share the same cores and add memory.
+    On a CPU one dream already uses every core (TensorFlow parallelises each convolution), so
+    more concurrent dreams only share the same cores and add memory. On a GPU one dream fills
+    the card; a second would only wait inside it and risk running out of its memory.
     """
     configured = os.environ.get(LIMIT_ENV, "").strip()
     if configured:
@@ -34,44 +40,78 @@ def default_limit() -> int:
             return max(1, int(configured))
         except ValueError:
             pass
+    if gpus > 0:
+        return gpus
     return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 class DreamSlots:
-    """At most ``limit`` holders at once; see the module docstring."""
+    """At most ``limit`` holders at once, served in order; see the module docstring."""
 
     def __init__(self, limit: int) -> None:
         if limit < 1:
             raise ValueError("There must be at least one dream slot.")
         self.limit = limit
-        self._semaphore = threading.BoundedSemaphore(limit)
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._queue: collections.deque[object] = collections.deque()
         self._in_use = 0
 
     @property
     def in_use(self) -> int:
         """Slots taken right now."""
-        with self._lock:
+        with self._changed:
             return self._in_use
+
+    @property
+    def waiting(self) -> int:
+        """Dreams queueing for a slot right now."""
+        with self._changed:
+            return len(self._queue)
+
+    def _take_if_first(self, ticket: object) -> int | None:
+        """Take a slot for ``ticket`` if it is first in line and one is free (lock held);
+        else return how many are ahead of it."""
+        if self._in_use < self.limit and self._queue[0] is ticket:
+            self._queue.popleft()
+            self._in_use += 1
+            self._changed.notify_all()  # the next in line may be able to go too
+            return None
+        return self._queue.index(ticket)
 
     @contextmanager
     def slot(
-        self, wait: Callable[[], None] = lambda: None, interval: float = 0.25
+        self, wait: Callable[[int], None] = lambda ahead: None, interval: float = 0.25
     ) -> Iterator[None]:
         """Hold one slot for the duration of the ``with`` block."""
-        while not self._semaphore.acquire(timeout=interval):
-            wait()
-        with self._lock:
-            self._in_use += 1
+        ticket = object()
+        try:
+            with self._changed:
+                self._queue.append(ticket)
+                ahead = self._take_if_first(ticket)
+            while ahead is not None:
+                wait(ahead)  # outside the lock: it may draw on the page, or raise
+                with self._changed:
+                    ahead = self._take_if_first(ticket)
+                    if ahead is not None:
+                        self._changed.wait(timeout=interval)
+                        ahead = self._take_if_first(ticket)
+        except BaseException:
+            with self._changed:
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+                    self._changed.notify_all()
+            raise
         try:
             yield
         finally:
-            with self._lock:
+            with self._changed:
                 self._in_use -= 1
-            self._semaphore.release()
+                self._changed.notify_all()
 
 
 @functools.lru_cache(maxsize=1)
 def shared_slots() -> DreamSlots:
-    """The process-wide slots every session of a server shares."""
-    return DreamSlots(default_limit())
+    """The process-wide slots every session of a server shares, sized for this machine."""
+    from .runtime import gpu_count
+
+    return DreamSlots(default_limit(gpus=gpu_count()))
