@@ -53,3 +53,19 @@ def offline_download(monkeypatch):
     monkeypatch.setattr(file_utils, "get_file", refuse)
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     return refuse
+
+
+@pytest.fixture
+def without_inception_weights(monkeypatch, tmp_path):
+    """No weights named and none to be had: offline mode, an empty Keras cache. The page and
+    the CLI must then say so and fall back to the offline model, with or without network."""
+    monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
+    monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+
+
+def kept_result(at):
+    """The dream record an AppTest session keeps (None before any dream)."""
+    # AppTest's session state has no .get().
+    handover = at.session_state["handover"] if "handover" in at.session_state else None  # noqa: SIM401
+    return None if handover is None else handover.result

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import kept_result
 from streamlit.testing.v1 import AppTest
 
 from deepdream.image import decode_image, png_text
@@ -17,8 +18,7 @@ APP = str(Path(__file__).parent.parent / "app.py")
 
 
 @pytest.fixture
-def app(monkeypatch, tmp_path) -> AppTest:
-    monkeypatch.setenv("DEEPDREAM_WEIGHTS", str(tmp_path / "no-inception-weights-here.h5"))
+def app(without_inception_weights) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=240)
     at.run()
     assert not at.exception
@@ -75,7 +75,7 @@ def test_upload_generate_side_by_side_and_download(app, photo_bytes, photo):
     assert len(columns[0].get("image")) == 1 and len(columns[1].get("image")) == 1
     download = app.get("download_button")[0]
     assert download.label.startswith("Download")
-    result = app.session_state["results"]["result"]
+    result = kept_result(app)
     assert result["file_name"] == "astronaut-deepdream.png"
     dream = decode_image(result["png"])
     assert dream.shape == photo.shape
@@ -89,12 +89,10 @@ def test_changing_a_setting_keeps_the_result_without_dreaming_again(app, photo_b
     _upload(app, "astronaut.jpg", photo_bytes)
     _small_settings(app)
     app.button(key="generate").click().run()
-    before = app.session_state["results"]["result"]
+    before = kept_result(app)
     app.slider(key="step_size").set_value(0.05).run()
     app.sidebar.selectbox(key="preset").set_value("deep").run()
-    assert (
-        app.session_state["results"]["result"] is before
-    )  # same object: the model did not run again
+    assert kept_result(app) is before  # same object: the model did not run again
     assert len(app.columns) == 2 and app.get("download_button")
 
 
@@ -126,7 +124,7 @@ def test_file_name_with_markup_is_never_rendered(app, photo_bytes):
     _upload(app, '<img src=x onerror="alert(1)">.jpg', photo_bytes)
     _small_settings(app)
     app.button(key="generate").click().run()
-    file_name = app.session_state["results"]["result"]["file_name"]
+    file_name = kept_result(app)["file_name"]
     assert "<" not in file_name and '"' not in file_name
     assert all("onerror" not in m.value for m in app.markdown)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import kept_result
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -101,8 +102,7 @@ UNREADABLE = {
 
 
 @pytest.fixture
-def app(monkeypatch, tmp_path) -> AppTest:
-    monkeypatch.setenv("DEEPDREAM_WEIGHTS", str(tmp_path / "missing.h5"))
+def app(without_inception_weights) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=240)
     at.run()
     at.slider(key="steps").set_value(1)
@@ -123,7 +123,7 @@ def test_readable_odd_images_are_dreamed_at_their_own_upright_size(app, case):
     assert not app.exception and not app.error, case
     app.button(key="generate").click().run()
     assert not app.exception and not app.error, case
-    dream = decode_image(app.session_state["results"]["result"]["png"])
+    dream = decode_image(kept_result(app)["png"])
     assert dream.shape == (*shape, 3)
 
 
@@ -138,7 +138,7 @@ def test_unreadable_files_get_a_plain_message_and_the_page_keeps_working(app, ca
     _upload(app, "good.jpg", photo_bytes)  # the next upload works
     assert not app.error
     app.button(key="generate").click().run()
-    assert not app.exception and "result" in app.session_state["results"]
+    assert not app.exception and kept_result(app) is not None
 
 
 def test_a_busy_server_makes_the_dream_wait_for_a_free_slot(app, photo_bytes):
@@ -160,5 +160,5 @@ def test_a_busy_server_makes_the_dream_wait_for_a_free_slot(app, photo_bytes):
     app.button(key="generate").click().run()
     releaser.join()
     assert time.monotonic() - started >= 2.0  # it waited for the slot...
-    assert not app.exception and "result" in app.session_state["results"]  # ...then dreamed
+    assert not app.exception and kept_result(app) is not None  # ...then dreamed
     assert slots.in_use == 0

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
+from conftest import kept_result
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -43,8 +44,7 @@ def test_the_write_recorder_sees_writes(tmp_path):
     assert written == [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
 
 
-def test_uploads_are_never_written_to_disk(monkeypatch, tmp_path, photo_bytes):
-    monkeypatch.setenv("DEEPDREAM_WEIGHTS", str(tmp_path / "missing.h5"))
+def test_uploads_are_never_written_to_disk(without_inception_weights, photo_bytes):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     at.run()
     at.slider(key="steps").set_value(1)
@@ -61,19 +61,22 @@ def test_uploads_are_never_written_to_disk(monkeypatch, tmp_path, photo_bytes):
     with recording_writes() as written:
         at.file_uploader(key="upload").set_value(("secret.jpg", photo_bytes, "image/jpeg")).run()
         at.button(key="generate").click().run()
-    assert not at.exception and "result" in at.session_state["results"]
+    assert not at.exception and kept_result(at) is not None
     assert written == []
 
 
 def test_the_page_never_renders_html_from_users():
-    source = (ROOT / "app.py").read_text()
-    assert "unsafe_allow_html" not in source
-    # The one st.html call is a constant style rule, built from string literals only.
-    calls = source.count("st.html(")
-    assert calls == 1
-    start = source.index("st.html(")
-    call = source[start : source.index(")\n", start)]
-    assert "<style>" in call and "{" not in call.replace("{max-width", "")
+    sources = {path: path.read_text() for path in [ROOT / "app.py", *(ROOT / "ui").glob("*.py")]}
+    assert len(sources) > 5  # the entry and the page's parts were all read
+    for path, source in sources.items():
+        assert "unsafe_allow_html" not in source, path
+        # The only st.html call shows a constant style rule, never anything from a user.
+        for start in [i for i in range(len(source)) if source.startswith("st.html(", i)]:
+            assert source[start:].startswith("st.html(FIT_IMAGES_CSS)"), path
+    from ui.result import FIT_IMAGES_CSS
+
+    assert FIT_IMAGES_CSS.startswith("<style>") and FIT_IMAGES_CSS.endswith("</style>")
+    assert "<script" not in FIT_IMAGES_CSS and "{" not in FIT_IMAGES_CSS.replace("{max-width", "")
 
 
 def test_streamlit_keeps_xsrf_protection_and_sane_limits():

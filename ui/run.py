@@ -1,0 +1,136 @@
+"""Running a dream from the page: the queue, live progress, Stop, and keeping the result.
+
+Contract:
+- ``run_dream(photo, config, stem)`` waits for a dream slot (first come, first served; the
+  page says how many dreams are ahead), then dreams with a progress bar (octave, step, time
+  left), a Stop button, a live preview and a chart of the objective. A finished dream, or a
+  stopped one laid onto the full-size photo like a finished one, is kept through the session's
+  ``ResultHandover`` (see ``handover.py`` for why). A failure shows a plain message, never a
+  traceback, and is never labelled as stopped.
+- ``wait_for_stopped_dream()`` lets a new run wait for a stopped one to hand its dream over.
+- ``session_handover()`` is this browser session's hand-over (it holds the shown result).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from deepdream import DreamConfig, WeightsUnavailableError, shared_slots
+
+from .handover import DreamRun, ResultHandover
+from .models import load_dream_model
+from .result import dream_record
+
+log = logging.getLogger("deepdream.app")
+
+
+def session_handover() -> ResultHandover:
+    """This browser session's hand-over (created on first use)."""
+    if "handover" not in st.session_state:
+        st.session_state.handover = ResultHandover()
+    return st.session_state.handover
+
+
+def queue_message(ahead: int) -> str:
+    """What a waiting page says, ``ahead`` dreams queueing in front of this one."""
+    if ahead <= 0:
+        return "All dream slots are busy: yours is next, waiting for a running dream to end..."
+    dreams = "dream" if ahead == 1 else "dreams"
+    return f"All dream slots are busy: {ahead} {dreams} ahead of yours in the queue..."
+
+
+def show_progress(widgets: dict[str, Any], update: Any, losses: list[float]) -> None:
+    """Draw one progress update: bar, objective chart, and the preview when there is one."""
+    eta = f" · about {update.eta:.0f} s left" if update.eta else ""
+    widgets["progress"].progress(
+        update.fraction,
+        text=f"Octave {update.octave}/{update.octaves} · step {update.step}/{update.steps}{eta}",
+    )
+    widgets["chart"].line_chart({"objective": losses}, height=220)
+    if update.preview is not None and update.result is None:
+        widgets["preview"].image(update.preview, caption="Dreaming...", width="stretch")
+
+
+def _progress_widgets() -> tuple[Any, dict[str, Any]]:
+    live = st.empty()  # progress, preview and chart: cleared when the dream is done
+    with live.container():
+        status = st.empty()
+        progress = st.progress(0.0, text="Waiting to start...")
+        st.button("Stop", key="stop", help="Stop now and keep the dream as far as it got.")
+        preview_spot, chart_spot = st.columns([3, 2])
+    widgets = {
+        "status": status,
+        "progress": progress,
+        "preview": preview_spot.empty(),
+        "chart": chart_spot.empty(),
+    }
+    return live, widgets
+
+
+def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
+    """Dream with live progress; see the module docstring."""
+    from deepdream import dream_steps, partial_result
+
+    try:
+        model, notice = load_dream_model(config.model)
+    except WeightsUnavailableError as error:
+        st.error(str(error))
+        return
+    config = config.with_model(model.name)
+    live, widgets = _progress_widgets()
+    handover = session_handover()  # plain Python: still usable while Streamlit stops this run
+    run: DreamRun = handover.begin()
+    losses: list[float] = []
+    outcome = "stopped"  # until the dream finishes or fails
+    last_preview = None
+
+    def waiting(ahead: int) -> None:
+        widgets["status"].info(queue_message(ahead))
+
+    try:
+        with shared_slots().slot(wait=waiting):
+            widgets["status"].empty()
+            for update in dream_steps(photo, config, model):
+                losses.append(update.loss)
+                if update.preview is not None:
+                    last_preview = update
+                if update.result is not None:
+                    summary = f"{update.total} steps in {update.elapsed:.1f} s"
+                    handover.keep(run, dream_record(photo, update.result, stem, notice, summary))
+                    outcome = "finished"
+                show_progress(widgets, update, losses)
+        live.empty()
+    except Exception:  # never a traceback in the browser; the log keeps the details
+        outcome = "failed"
+        log.exception("dream failed")
+        st.error(
+            "Something went wrong while dreaming. Please try again, perhaps with a smaller "
+            "max working side."
+        )
+    finally:
+        # Stop pressed, a setting changed, or the tab closed: Streamlit interrupts this run by
+        # raising at the next st.* call (st.session_state included), so only plain Python
+        # runs here. Keep what was made, and always let the next run go on.
+        try:
+            if outcome == "stopped" and last_preview is not None:
+                stopped = partial_result(photo, last_preview, config, model)
+                summary = f"stopped after step {last_preview.done} of {last_preview.total}"
+                record = dream_record(photo, stopped, stem, notice, summary, stopped=True)
+                handover.keep(run, record)
+        finally:
+            run.settle()
+    if outcome == "finished":
+        st.rerun()  # draw the page afresh: the result side by side, no progress widgets
+
+
+def wait_for_stopped_dream() -> None:
+    """After Stop, Streamlit starts the new run while the old one finishes its current step;
+    wait for it to hand over the partial dream so this run can show it."""
+    handover = session_handover()
+    if handover.busy:
+        with st.spinner("Stopping, and keeping the dream as far as it got..."):
+            handover.wait(timeout=60)

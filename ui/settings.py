@@ -1,0 +1,252 @@
+"""The dream settings in the sidebar, shared by every page.
+
+Contract: ``settings_ui()`` draws the sidebar's settings, one small function per section
+(preset, network, layers, strength, scales, variation, advanced), and returns
+``(config, None)``, or ``(None, message)`` when the settings clash (e.g. no layer chosen).
+Every widget has a ``key`` and a ``help`` that says what it does to the picture. A preset
+sets the knobs in one click; switching networks translates the layers by depth. The sidebar
+starts on the network that will really be used, so it never claims InceptionV3 while the
+offline model stands in.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from deepdream import (
+    DEFAULT_PRESET,
+    INCEPTION_V3,
+    MODEL_LAYERS,
+    MODEL_TITLES,
+    PRESETS,
+    VGG16_OFFLINE,
+    DreamConfig,
+)
+
+from .models import inception_status
+
+MAX_SIDES = [256, 384, 512, 768, 1024, 1536, 2048]
+TILE_SIZES = [256, 384, 512, 768, 1024]
+WEIGHT_MIN, WEIGHT_MAX = 0.1, 3.0  # the layer-weight sliders' range
+
+
+def _set_layer_widgets(layers: tuple[tuple[str, float], ...]) -> None:
+    st.session_state.layers = [name for name, _ in layers]
+    for name, weight in layers:
+        # Layers merged by a network switch add their weights; keep them on the slider.
+        st.session_state[f"weight_{name}"] = min(max(float(weight), WEIGHT_MIN), WEIGHT_MAX)
+
+
+def _apply_config_to_widgets(config: DreamConfig) -> None:
+    state = st.session_state
+    state.model = config.model
+    _set_layer_widgets(config.layers)
+    state.steps = config.steps_per_octave
+    state.step_size = config.step_size
+    state.octaves = config.octaves
+    state.octave_scale = config.octave_scale
+
+
+def _on_preset_change() -> None:
+    preset = PRESETS[st.session_state.preset].with_model(st.session_state.model)
+    _apply_config_to_widgets(preset)
+
+
+def _on_model_change() -> None:
+    # Keep the same look on the other network: layers are translated by depth.
+    previous = VGG16_OFFLINE if st.session_state.model == INCEPTION_V3 else INCEPTION_V3
+    layers = (
+        tuple(
+            (name, st.session_state.get(f"weight_{name}", 1.0)) for name in st.session_state.layers
+        )
+        or PRESETS[DEFAULT_PRESET].with_model(previous).layers
+    )
+    moved = DreamConfig(model=previous, layers=layers).with_model(st.session_state.model)
+    _set_layer_widgets(moved.layers)
+
+
+def _init_settings() -> None:
+    if "preset" in st.session_state:
+        return
+    st.session_state.preset = DEFAULT_PRESET
+    st.session_state.max_side = 1024
+    st.session_state.seed = 0
+    st.session_state.keep_colors = False
+    st.session_state.tile_size = 512
+    st.session_state.precision = "auto"
+    # Start on the network that will really be used.
+    served, _ = inception_status()
+    start_on = INCEPTION_V3 if served == INCEPTION_V3 else VGG16_OFFLINE
+    _apply_config_to_widgets(PRESETS[DEFAULT_PRESET].with_model(start_on))
+
+
+def preset_ui() -> str:
+    """The preset picker and its description; returns the preset's name."""
+    st.sidebar.selectbox(
+        "Preset",
+        list(PRESETS),
+        key="preset",
+        on_change=_on_preset_change,
+        format_func=str.capitalize,
+        help="A starting point. Gentle: light swirls, the photo stays clear. Classic: the "
+        "familiar eyes and arches. Deep: whole creatures; the strongest change.",
+    )
+    st.sidebar.caption(PRESETS[st.session_state.preset].notes)
+    return st.session_state.preset
+
+
+def network_ui() -> str:
+    """Which network dreams; returns its model key."""
+    st.sidebar.radio(
+        "Network",
+        [INCEPTION_V3, VGG16_OFFLINE],
+        key="model",
+        on_change=_on_model_change,
+        format_func=MODEL_TITLES.get,
+        help="Which trained network dreams. InceptionV3 is the classic DeepDream network; "
+        "the VGG16 offline model needs no download and paints edgier, dotted patterns.",
+    )
+    return st.session_state.model
+
+
+def layers_ui(model: str) -> tuple[tuple[str, float], ...]:
+    """The layers to amplify, each with its weight slider; returns (name, weight) pairs."""
+    st.sidebar.multiselect(
+        "Layers",
+        MODEL_LAYERS[model],
+        key="layers",
+        help="What the dream amplifies. Layers are listed shallow to deep: shallow ones "
+        "add strokes and textures, deep ones add eyes, faces and animals.",
+    )
+    for name in st.session_state.layers:
+        st.session_state.setdefault(f"weight_{name}", 1.0)
+        st.sidebar.slider(
+            f"Weight of {name}",
+            WEIGHT_MIN,
+            WEIGHT_MAX,
+            step=0.1,
+            key=f"weight_{name}",
+            help="How strongly this layer counts: a heavier layer shows more of its patterns.",
+        )
+    state = st.session_state
+    return tuple((name, float(state[f"weight_{name}"])) for name in state.layers)
+
+
+def strength_ui() -> tuple[int, float]:
+    """Steps per octave and step size."""
+    steps = st.sidebar.slider(
+        "Steps per octave",
+        1,
+        60,
+        key="steps",
+        help="How many times the picture is pushed at each scale: more steps, stronger dream, "
+        "longer wait.",
+    )
+    step_size = st.sidebar.slider(
+        "Step size",
+        0.001,
+        0.1,
+        step=0.001,
+        format="%.3f",
+        key="step_size",
+        help="How far each step moves the pixels: larger is bolder but can burn out colours.",
+    )
+    return int(steps), float(step_size)
+
+
+def scales_ui() -> tuple[int, float, int]:
+    """Octaves, octave scale and the max working side."""
+    octaves = st.sidebar.slider(
+        "Octaves",
+        1,
+        6,
+        key="octaves",
+        help="How many scales to dream at, small to full size: more octaves give large "
+        "patterns with fine ones on top.",
+    )
+    octave_scale = st.sidebar.slider(
+        "Octave scale",
+        1.1,
+        2.0,
+        step=0.05,
+        key="octave_scale",
+        help="Size ratio between scales: larger ratios make the big patterns bigger.",
+    )
+    max_side = st.sidebar.select_slider(
+        "Max working side (px)",
+        MAX_SIDES,
+        key="max_side",
+        help="The dream is computed with its long side at most this many pixels, then laid "
+        "onto your full-size photo. Larger is finer and slower.",
+    )
+    return int(octaves), float(octave_scale), int(max_side)
+
+
+def variation_ui() -> tuple[int, bool]:
+    """Seed and keep-colours."""
+    seed = st.sidebar.number_input(
+        "Seed",
+        0,
+        2**31 - 1,
+        step=1,
+        key="seed",
+        help="The same seed with the same settings gives exactly the same dream; change it "
+        "for a variation.",
+    )
+    keep_colors = st.sidebar.checkbox(
+        "Keep the photo's colours",
+        key="keep_colors",
+        help="Take only the brightness from the dream, so the colours stay those of the photo.",
+    )
+    return int(seed), bool(keep_colors)
+
+
+def advanced_ui() -> int:
+    """Tile size and compute precision (the precision is read by ``models``); returns the
+    tile size."""
+    with st.sidebar.expander("Advanced"):
+        tile_size = st.select_slider(
+            "Tile size (px)",
+            TILE_SIZES,
+            key="tile_size",
+            help="Gradients are computed in tiles of this size: smaller tiles use less "
+            "memory; the look stays the same kind.",
+        )
+        st.radio(
+            "Compute precision",
+            ["auto", "float32", "bfloat16"],
+            key="precision",
+            horizontal=True,
+            help="bfloat16 is 1.3-2x faster where the hardware has it (a GPU, or a CPU with "
+            "AVX512_BF16) and looks the same; auto picks it there, float32 elsewhere.",
+        )
+    return int(tile_size)
+
+
+def settings_ui() -> tuple[DreamConfig | None, str | None]:
+    """The sidebar's dream settings; see the module docstring."""
+    _init_settings()
+    st.sidebar.header("Settings")
+    preset_ui()
+    model = network_ui()
+    layers = layers_ui(model)
+    steps, step_size = strength_ui()
+    octaves, octave_scale, max_side = scales_ui()
+    seed, keep_colors = variation_ui()
+    tile_size = advanced_ui()
+    try:
+        config = DreamConfig(
+            model=model,
+            layers=layers,
+            steps_per_octave=steps,
+            step_size=step_size,
+            octaves=octaves,
+            octave_scale=octave_scale,
+            max_side=max_side,
+            tile_size=tile_size,
+            seed=seed,
+            keep_colors=keep_colors,
+        )
+    except ValueError as error:
+        return None, str(error)
+    return config, None
