@@ -2,13 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deepdream.gradients import (
-    GradientAscentStep,
-    graph_tile_size,
-    random_roll,
-    random_shift,
-    step_for,
-)
+from deepdream.gradients import GradientAscentStep, graph_tile_size, random_shift, step_for
 from deepdream.image import to_model_range
 from deepdream.octaves import tile_spans
 
@@ -40,11 +34,29 @@ def test_random_shift_is_bounded_and_seeded():
     assert len({tuple(s) for s in many}) > 100
 
 
-def test_random_roll_moves_pixels_without_losing_any():
-    image = tf.reshape(tf.range(5 * 6 * 3, dtype=tf.float32), (5, 6, 3))
-    shift, rolled = random_roll(image, np.random.default_rng(3), 4)
-    assert np.array_equal(np.sort(rolled.numpy().ravel()), np.sort(image.numpy().ravel()))
-    assert np.array_equal(tf.roll(rolled, -shift, axis=[0, 1]).numpy(), image.numpy())
+def _pixel_local_model():
+    """A stand-in network whose "layer" is each pixel squared: the objective's gradient at a
+    pixel depends on that pixel alone, so tiling and rolling must not change it."""
+    import keras
+
+    from deepdream.model import FeatureModel
+
+    inputs = keras.Input((None, None, 3))
+    squared = keras.layers.Lambda(lambda x: x * x, name="mixed3")(inputs)
+    backbone = keras.Model(inputs, squared)
+    return FeatureModel("inception_v3", "random", backbone, lambda batch: batch, 1)
+
+
+@pytest.mark.parametrize("shift", [(13, -7), (-40, 55), (95, 1)])
+def test_rolled_tiled_gradient_equals_the_whole_image_gradient(shift):
+    step = GradientAscentStep(_pixel_local_model(), ["mixed3"])
+    image = np.random.default_rng(1).uniform(-0.9, 0.9, (96, 128, 3)).astype(np.float32)
+    # One tile, no roll: the plain gradient of the whole image.
+    whole, _ = _run(step, image, shift=(0, 0), tile=512, step_size=0.05)
+    # 3x4 tiles of 32x32 taken on the rolled image: rolled back and stitched, the same step.
+    tiled, _ = _run(step, image, shift=shift, tile=32, step_size=0.05)
+    assert not np.allclose(whole.numpy(), image, atol=1e-3)  # the step really moved pixels
+    np.testing.assert_allclose(tiled.numpy(), whole.numpy(), atol=2e-4)
 
 
 def _objective_over_steps(step, image, count):
@@ -97,6 +109,18 @@ def test_step_moves_the_image_within_range_and_touches_every_tile(random_incepti
         for x, w in spans_x:
             assert moved[y : y + h, x : x + w].mean() > 0.9
     assert moved[-5:, -5:].all()  # the bottom-right corner the TF tutorial skips
+
+
+def test_steps_are_shared_per_layer_set_and_bounded(random_inception):
+    from deepdream.gradients import CACHED_STEPS, cached_steps
+
+    step = step_for(random_inception, ["mixed5", "mixed3"])
+    assert step_for(random_inception, ["mixed3", "mixed5"]) is step
+    assert step.layers == ("mixed3", "mixed5")  # network order: weights follow it
+    for index in range(CACHED_STEPS + 2):
+        step_for(random_inception, [f"mixed{index % 11}"], (index,))
+    assert len(cached_steps()) == CACHED_STEPS
+    assert step not in cached_steps()  # the least recently used went first
 
 
 def test_channel_subset_changes_the_objective(random_inception, photo):

@@ -2,13 +2,8 @@ import h5py
 import numpy as np
 import pytest
 
-from deepdream.model import (
-    WEIGHTS_ENV,
-    WeightsUnavailableError,
-    hed_weights_path,
-    load_model,
-    load_model_with_fallback,
-)
+from deepdream import WEIGHTS_ENV, WeightsUnavailableError, load_model, load_model_with_fallback
+from deepdream.hed import hed_weights_path
 
 
 def test_random_inception_says_it_is_random(random_inception):
@@ -50,14 +45,16 @@ def test_missing_download_raises_with_the_fix(offline_download):
 
 def test_named_weights_file_that_does_not_exist(tmp_path, offline_download):
     missing = tmp_path / "nope.h5"
-    with pytest.raises(WeightsUnavailableError, match="does not exist"):
+    with pytest.raises(WeightsUnavailableError, match="no such file") as caught:
         load_model("inception_v3", missing)
+    assert caught.value.user_named and "nope.h5" in str(caught.value)
 
 
 def test_environment_variable_names_the_weights_file(tmp_path, monkeypatch, offline_download):
     monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path / "from-env.h5"))
-    with pytest.raises(WeightsUnavailableError, match="from-env.h5 does not exist"):
+    with pytest.raises(WeightsUnavailableError, match="from-env.h5.*no such file") as caught:
         load_model("inception_v3")
+    assert caught.value.user_named and WEIGHTS_ENV in str(caught.value)
 
 
 def test_a_file_that_is_not_weights_is_refused(tmp_path, offline_download):
@@ -94,20 +91,103 @@ def test_unknown_model_is_a_value_error():
         load_model("alexnet")
 
 
-def test_bfloat16_precision_is_recorded_and_leaves_the_global_policy_alone():
+def test_bfloat16_precision_builds_bfloat16_layers_and_leaves_the_global_policy_alone():
     import keras
 
     model = load_model("vgg16_offline", precision="bfloat16")
     assert model.precision == "bfloat16" and "bfloat16" in model.description
     assert model.backbone.get_layer("block1_conv1").compute_dtype == "bfloat16"
+    assert model.backbone.get_layer("block1_conv1").variable_dtype == "float32"
     assert keras.config.dtype_policy().name == "float32"
     with pytest.raises(ValueError, match="precision"):
         load_model("vgg16_offline", precision="int4")
 
 
-def test_auto_precision_is_a_real_precision_and_recorded():
-    from deepdream.model import auto_precision, resolve_precision
+def test_auto_precision_follows_the_cpu_flags(monkeypatch):
+    from deepdream import precision
 
-    assert auto_precision() in ("float32", "bfloat16")
-    assert resolve_precision("auto") == auto_precision()
-    assert load_model("vgg16_offline").precision == auto_precision()
+    monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: frozenset({"amx_bf16"}))
+    precision.auto_precision.cache_clear()
+    try:
+        assert precision.resolve_precision("auto") == "bfloat16"
+        monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: frozenset())
+        precision.auto_precision.cache_clear()
+        assert precision.resolve_precision("auto") == "float32"
+    finally:
+        monkeypatch.undo()
+        precision.auto_precision.cache_clear()
+
+
+def test_named_weights_that_fail_are_never_replaced(tmp_path, monkeypatch, offline_download):
+    with pytest.raises(WeightsUnavailableError, match="Nothing else is used"):
+        load_model_with_fallback("inception_v3", tmp_path / "missing.h5")
+    corrupt = tmp_path / "corrupt.h5"
+    corrupt.write_bytes(b"\x89HDF\r\n\x1a\n" + b"garbage" * 100)
+    monkeypatch.setenv(WEIGHTS_ENV, str(corrupt))
+    with pytest.raises(WeightsUnavailableError, match="corrupt.h5"):
+        load_model_with_fallback("inception_v3")
+
+
+def test_offline_mode_never_downloads_but_uses_the_keras_cache(
+    tmp_path, monkeypatch, offline_download, random_inception
+):
+    from deepdream.weights import INCEPTION_NOTOP_FILE
+
+    monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    model, notice = load_model_with_fallback("inception_v3", precision="float32")
+    assert model.name == "vgg16_offline" and "DEEPDREAM_OFFLINE" in notice
+    cached = tmp_path / "models" / INCEPTION_NOTOP_FILE
+    cached.parent.mkdir()
+    # Keras's download is a legacy-format .h5 file; write the random weights the same way.
+    from keras.src.legacy.saving import legacy_h5_format
+
+    with h5py.File(cached, "w") as store:
+        legacy_h5_format.save_weights_to_hdf5_group(store, random_inception.backbone)
+    model, notice = load_model_with_fallback("inception_v3", precision="float32")
+    assert model.name == "inception_v3" and model.weights == "imagenet" and notice is None
+
+
+def test_extractors_are_keyed_by_layer_set_and_bounded(offline_vgg):
+    from deepdream.model import EXTRACTORS_PER_MODEL
+
+    first = offline_vgg.extractor(("block4_conv3", "block3_conv3"))
+    assert offline_vgg.extractor(("block3_conv3", "block4_conv3")) is first
+    assert [o.shape[-1] for o in first.outputs] == [256, 512]  # network order, not given order
+    from deepdream import MODEL_LAYERS
+
+    layers = MODEL_LAYERS["vgg16_offline"]
+    for a, b in zip(layers, layers[1:]):
+        offline_vgg.extractor((a, b))
+    assert len(offline_vgg.extractors) == EXTRACTORS_PER_MODEL
+
+
+def test_two_threads_asking_for_one_model_build_it_once(monkeypatch):
+    import threading
+
+    from deepdream import model as model_module
+
+    built = []
+    real = model_module.load_model_with_fallback
+
+    def counting(*args):
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(model_module, "load_model_with_fallback", counting)
+    monkeypatch.setattr(model_module, "_shared", model_module.LruCache(2))
+    results = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                model_module.shared_model("vgg16_offline", None, "float32")
+            )
+        )
+        for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(built) == 1 and len(results) == 3
+    assert results[0][0] is results[1][0] is results[2][0]
