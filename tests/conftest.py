@@ -69,3 +69,11 @@ def kept_result(at):
     # AppTest's session state has no .get().
     handover = at.session_state["handover"] if "handover" in at.session_state else None  # noqa: SIM401
     return None if handover is None else handover.result
+
+
+@pytest.fixture(scope="session")
+def random_inception_weights_file(random_inception, tmp_path_factory) -> Path:
+    """A local InceptionV3 weights file (random weights), as a user would name one."""
+    path = tmp_path_factory.mktemp("weights") / "random_inception.weights.h5"
+    random_inception.backbone.save_weights(path)
+    return path

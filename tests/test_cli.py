@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -82,3 +83,73 @@ def test_help_and_errors_from_a_real_process(tmp_path):
     )
     assert failed.returncode == 2
     assert "empty" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_named_weights_that_fail_exit_3_and_nothing_is_written(tmp_path, photo_bytes, capsys):
+    source, target = tmp_path / "in.jpg", tmp_path / "out.png"
+    source.write_bytes(photo_bytes)
+    assert main([str(source), str(target), "--weights", str(tmp_path / "missing.h5")]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "missing.h5" in err and "VGG16" in err
+    assert not target.exists()
+
+
+def test_an_output_that_cannot_be_written_exits_2_before_dreaming(tmp_path, photo_bytes, capsys):
+    source = tmp_path / "in.jpg"
+    source.write_bytes(photo_bytes)
+    assert main([str(source), str(tmp_path)]) == 2  # a folder, not a file
+    assert "is a folder" in capsys.readouterr().err
+    assert main([str(source), str(tmp_path / "no" / "such" / "out.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_weights_precision_and_keep_colors_do_what_they_say(
+    tmp_path, photo_bytes, photo, random_inception_weights_file
+):
+    from PIL import Image
+
+    source = tmp_path / "in.jpg"
+    source.write_bytes(photo_bytes)
+
+    def dream_with(*options: str) -> tuple[dict, np.ndarray]:
+        target = tmp_path / f"out{len(list(tmp_path.iterdir()))}.png"
+        code = main([str(source), str(target), *SMALL, "--layers", "mixed3:1", *options])
+        assert code == 0
+        data = target.read_bytes()
+        return png_text(data), decode_image(data)
+
+    weights = ["--weights", str(random_inception_weights_file)]
+    meta, plain = dream_with(*weights, "--precision", "float32")
+    assert meta["deepdream.model"] == "inception_v3"
+    assert meta["deepdream.weights"] == "file:random_inception.weights.h5"
+    assert meta["deepdream.precision"] == "float32"
+    meta, _ = dream_with(*weights, "--precision", "bfloat16")
+    assert meta["deepdream.precision"] == "bfloat16"
+    meta, kept = dream_with(*weights, "--precision", "float32", "--keep-colors")
+    assert meta["deepdream.keep_colors"] == "true"
+
+    def chroma(pixels: np.ndarray) -> np.ndarray:
+        return np.asarray(Image.fromarray(pixels).convert("YCbCr"))[..., 1:].astype(int)
+
+    photo_chroma = chroma(photo)
+    assert np.abs(chroma(kept) - photo_chroma).mean() < 1.0  # colours are the photo's
+    assert (
+        np.abs(chroma(plain) - photo_chroma).mean() > 2 * np.abs(chroma(kept) - photo_chroma).mean()
+    )
+
+
+def test_the_terminal_shows_only_progress_and_the_result(tmp_path, photo_bytes):
+    source, target = tmp_path / "in.jpg", tmp_path / "out.png"
+    source.write_bytes(photo_bytes)
+    command = [sys.executable, "-m", "deepdream", str(source), str(target)]
+    command += ["--model", "vgg16_offline", "--steps", "2", "--octaves", "1", "--max-side", "64"]
+    shown = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == ""
+    lines = [line.strip() for line in re.split(r"[\r\n]+", shown.stderr) if line.strip()]
+    progress = [line for line in lines if re.search(r"\d+/2 \[", line)]
+    others = [line for line in lines if line not in progress]
+    assert progress and others == [others[-1]] and others[-1].startswith(f"wrote {target}")
+    verbose = subprocess.run([*command, "--verbose"], capture_output=True, text=True, timeout=300)
+    assert verbose.returncode == 0
+    assert len(verbose.stderr.splitlines()) >= len(shown.stderr.splitlines())

@@ -34,8 +34,8 @@ def test_waiters_are_told_and_can_give_up():
     class LeftThePage(Exception):
         pass
 
-    def wait() -> None:
-        calls.append(1)
+    def wait(ahead: int) -> None:
+        calls.append(ahead)
         if len(calls) == 3:
             raise LeftThePage
 
@@ -54,12 +54,63 @@ def test_a_failing_dream_gives_its_slot_back():
     assert slots.in_use == 0
 
 
-def test_default_limit_follows_the_environment(monkeypatch):
+def test_waiters_are_served_first_come_first_served_and_told_their_place():
+    slots = DreamSlots(1)
+    order, places, lock = [], {}, threading.Lock()
+
+    def worker(index: int) -> None:
+        def wait(ahead: int) -> None:
+            with lock:
+                places.setdefault(index, ahead)
+
+        with slots.slot(wait=wait, interval=0.01):
+            order.append(index)
+            time.sleep(0.01)
+
+    threads = []
+    with slots.slot():  # a running dream: everyone else queues
+        for index in range(5):
+            threads.append(threading.Thread(target=worker, args=(index,)))
+            threads[-1].start()
+            deadline = time.monotonic() + 5
+            while slots.waiting < index + 1 and time.monotonic() < deadline:
+                time.sleep(0.005)  # queued before the next one arrives
+        assert slots.waiting == 5
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == [0, 1, 2, 3, 4]
+    assert places == {0: 0, 1: 1, 2: 2, 3: 3, 4: 4}
+
+
+def test_a_waiter_who_leaves_gives_up_its_place():
+    slots = DreamSlots(1)
+    got = []
+
+    class LeftThePage(Exception):
+        pass
+
+    def leave(ahead: int) -> None:
+        raise LeftThePage
+
+    with slots.slot():
+        with pytest.raises(LeftThePage), slots.slot(wait=leave, interval=0.01):
+            pass
+        assert slots.waiting == 0
+    with slots.slot(interval=0.01):  # nobody ghost-queued in front
+        got.append(True)
+    assert got == [True]
+
+
+def test_default_limit(monkeypatch):
+    monkeypatch.delenv("DEEPDREAM_MAX_DREAMS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert default_limit() == 4  # cores // 2, at most 4: one dream already uses every core
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert default_limit() == 1
+    assert default_limit(gpus=2) == 2  # one per GPU
     monkeypatch.setenv("DEEPDREAM_MAX_DREAMS", "3")
-    assert default_limit() == 3
+    assert default_limit(gpus=2) == 3  # the setting wins
     monkeypatch.setenv("DEEPDREAM_MAX_DREAMS", "nonsense")
-    assert 1 <= default_limit() <= 4
-    monkeypatch.delenv("DEEPDREAM_MAX_DREAMS")
-    assert 1 <= default_limit() <= 4
+    assert default_limit() == 1
     with pytest.raises(ValueError):
         DreamSlots(0)

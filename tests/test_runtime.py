@@ -1,0 +1,39 @@
+import subprocess
+import sys
+
+FILTER_DEMO = r"""
+import os, sys
+from deepdream.runtime import filtered_native_stderr
+with filtered_native_stderr():
+    os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called ...\n")
+    os.write(2, b"I0000 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n")
+    os.write(2, b"E0000 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n")
+    os.write(2, b"E0000 real_problem.cc:7] Out of disk space writing the checkpoint\n")
+    os.write(2, b"x" * 200_000 + b"\n")  # more than a pipe holds: must not block
+print("done", file=sys.stderr)
+"""
+
+
+def test_startup_noise_is_held_back_and_real_errors_pass_through():
+    shown = subprocess.run(
+        [sys.executable, "-c", FILTER_DEMO], capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0
+    lines = shown.stderr.splitlines()
+    assert "E0000 real_problem.cc:7] Out of disk space writing the checkpoint" in lines
+    assert len(lines[-2]) == 200_000 and lines[-1] == "done"
+    assert "InitializeLog" not in shown.stderr and "cuInit" not in shown.stderr
+    assert "cuda drivers" not in shown.stderr
+
+
+def test_starting_tensorflow_is_silent_and_idempotent():
+    code = (
+        "from deepdream.runtime import start_tensorflow, gpu_count\n"
+        "tf = start_tensorflow()\n"
+        "assert start_tensorflow() is tf and gpu_count() >= 0\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stderr == ""
