@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import kept_result
 from streamlit.testing.v1 import AppTest
@@ -120,13 +121,30 @@ def test_non_images_get_plain_errors(app, name, data, words):
     assert words in app.error[0].value
 
 
+def _all_text(at: AppTest) -> str:
+    """Everything the page would send to the browser, as text: every element's message."""
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            yield str(proto)
+        children = getattr(node, "children", {})
+        for child in children.values() if isinstance(children, dict) else children:
+            yield from walk(child)
+
+    return "\n".join(walk(at._tree))
+
+
 def test_file_name_with_markup_is_never_rendered(app, photo_bytes):
-    _upload(app, '<img src=x onerror="alert(1)">.jpg', photo_bytes)
+    name = '<img src=x onerror="alert(1)">.jpg'
+    _upload(app, name, photo_bytes)
     _small_settings(app)
     app.button(key="generate").click().run()
+    shown = _all_text(app)
+    assert "Your photo" in shown or "DeepDream ·" in shown  # the walk sees captions
+    assert "<img src=x" not in shown and "alert(1)" not in shown
     file_name = kept_result(app)["file_name"]
-    assert "<" not in file_name and '"' not in file_name
-    assert all("onerror" not in m.value for m in app.markdown)
+    assert "<" not in file_name and '"' not in file_name and file_name.endswith("-deepdream.png")
 
 
 def test_without_inception_weights_the_page_starts_on_the_offline_model(app):
@@ -162,3 +180,78 @@ def test_switching_networks_keeps_merged_weights_on_the_sliders(app):
     assert not app.exception
     assert app.multiselect(key="layers").value == ["block5_conv1"]
     assert app.slider(key="weight_block5_conv1").value == 3.0
+
+
+def test_stop_keeps_a_photo_sized_partial_dream(app, photo_bytes, photo, monkeypatch):
+    """Stop, as Streamlit does it: the run is interrupted at its next st.* call."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    import ui.run
+
+    _upload(app, "astronaut.jpg", photo_bytes)
+    app.slider(key="steps").set_value(6)
+    app.slider(key="octaves").set_value(2)
+    app.select_slider(key="max_side").set_value(256)
+    app.run()
+    drawn = []
+    real_show = ui.run.show_progress
+
+    def show_then_stop(widgets, update, losses):
+        drawn.append(update.done)
+        if update.done == 7:  # Stop pressed during the second octave
+            raise StopException()
+        real_show(widgets, update, losses)
+
+    monkeypatch.setattr(ui.run, "show_progress", show_then_stop)
+    app.button(key="generate").click().run()
+    assert drawn[-1] == 7
+    monkeypatch.setattr(ui.run, "show_progress", real_show)
+    app.run()  # the page drawn afresh after Stop
+    record = kept_result(app)
+    assert record["stopped"] and not app.exception
+    dream = decode_image(record["png"])
+    assert dream.shape == photo.shape  # laid onto the full-size photo like a finished dream
+    assert not np.array_equal(dream, photo)
+    # The last preview before step 7 came at the end of the first octave (step 6).
+    assert png_text(record["png"])["deepdream.stopped_after_step"] == "6 of 12"
+    assert any("stopped early" in info.value for info in app.info)
+    assert len(app.columns) == 2 and app.get("download_button")
+
+
+def test_with_inception_weights_the_page_uses_inception_and_says_so(
+    monkeypatch, random_inception_weights_file, photo_bytes
+):
+    monkeypatch.setenv("DEEPDREAM_WEIGHTS", str(random_inception_weights_file))
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    assert not at.exception and not at.warning and not at.error  # no notice at all
+    assert at.radio(key="model").value == "inception_v3"
+    assert at.multiselect(key="layers").value == ["mixed3", "mixed5"]
+    _upload(at, "astronaut.jpg", photo_bytes)
+    _small_settings(at)
+    at.button(key="generate").click().run()
+    assert not at.exception and not at.error
+    made_with = [c.value for c in at.main.caption if c.value.startswith("Made with")]
+    assert len(made_with) == 1
+    assert made_with[0].startswith("Made with InceptionV3 with weights from random_inception")
+    meta = png_text(kept_result(at)["png"])
+    assert meta["deepdream.model"] == "inception_v3"
+    assert meta["deepdream.weights"] == "file:random_inception.weights.h5"
+
+
+def test_a_broken_weights_file_is_an_error_never_a_silent_fallback(
+    monkeypatch, tmp_path, photo_bytes
+):
+    broken = tmp_path / "broken.h5"
+    broken.write_bytes(b"not weights at all")
+    monkeypatch.setenv("DEEPDREAM_WEIGHTS", str(broken))
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    assert not at.exception and not at.warning
+    assert "broken.h5" in at.error[0].value and "Nothing else is used" in at.error[0].value
+    assert at.radio(key="model").value == "inception_v3"  # still what the user asked for
+    _upload(at, "astronaut.jpg", photo_bytes)
+    _small_settings(at)
+    at.button(key="generate").click().run()
+    assert not at.exception and kept_result(at) is None  # no VGG16 dream behind their back
+    assert any("broken.h5" in error.value for error in at.error)

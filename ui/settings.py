@@ -74,9 +74,11 @@ def _init_settings() -> None:
     st.session_state.keep_colors = False
     st.session_state.tile_size = 512
     st.session_state.precision = "auto"
-    # Start on the network that will really be used.
+    # Start on the network that will really be used: the offline model when it stands in
+    # for missing ImageNet weights. When the user named a weights file that is broken, stay
+    # on InceptionV3: the page says what is wrong, and nothing is swapped behind their back.
     served, _ = inception_status()
-    start_on = INCEPTION_V3 if served == INCEPTION_V3 else VGG16_OFFLINE
+    start_on = VGG16_OFFLINE if served == VGG16_OFFLINE else INCEPTION_V3
     _apply_config_to_widgets(PRESETS[DEFAULT_PRESET].with_model(start_on))
 
 
