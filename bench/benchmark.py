@@ -65,7 +65,7 @@ from deepdream.config import (  # noqa: E402
     VGG16_OFFLINE,
     DreamConfig,
 )
-from deepdream.dream import dream  # noqa: E402
+from deepdream.render import dream  # noqa: E402
 from deepdream.gradients import GradientAscentStep, random_shift, step_for  # noqa: E402
 from deepdream.image import decode_image, to_model_range  # noqa: E402
 from deepdream.model import FeatureModel, load_model, resolve_precision  # noqa: E402

@@ -1,7 +1,8 @@
 """DeepDream Studio's engine: turn a photo into a dream with a Keras network.
 
-Data flows one way: bytes -> ``decode_image`` -> uint8 array -> ``dream_steps`` (using the
-model, the gradient step and the octave plan, all set by one ``DreamConfig``) ->
+Data flows one way: bytes -> ``decode_image`` -> uint8 array -> ``dream_steps`` (the render
+loop in ``render.py``, using the model, the gradient step and the octave plan, all set by one
+``DreamConfig``) ->
 ``DreamResult`` -> PNG bytes. This package never imports Streamlit, never prints and never
 writes files (the command line writes the file the user named).
 
@@ -76,11 +77,11 @@ __all__ = [
 
 # name -> module that defines it; each of these modules imports TensorFlow.
 _LAZY = {
-    "DreamResult": "dream",
-    "DreamUpdate": "dream",
-    "dream": "dream",
-    "dream_steps": "dream",
-    "partial_result": "dream",
+    "DreamResult": "render",
+    "DreamUpdate": "render",
+    "dream": "render",
+    "dream_steps": "render",
+    "partial_result": "render",
     "FeatureModel": "model",
     "load_model": "model",
     "load_model_with_fallback": "model",

@@ -4,10 +4,15 @@ import itertools
 import numpy as np
 import pytest
 
-from deepdream.config import PRESETS, DreamConfig
-from deepdream.dream import default_model, dream, dream_steps
-from deepdream.image import decode_image, png_text
-from deepdream.model import WeightsUnavailableError
+from deepdream import (
+    PRESETS,
+    DreamConfig,
+    WeightsUnavailableError,
+    decode_image,
+    dream,
+    dream_steps,
+    png_text,
+)
 
 FAST = DreamConfig(
     layers=(("mixed3", 1.0),), steps_per_octave=2, octaves=2, max_side=128, preview_every=1
@@ -108,13 +113,33 @@ def test_bad_arrays_are_refused(random_inception, image):
         next(dream_steps(image, FAST, random_inception))
 
 
-def test_without_weights_inception_is_never_random(photo, offline_download):
-    default_model.cache_clear()
-    try:
-        with pytest.raises(WeightsUnavailableError):
-            next(dream_steps(photo, FAST))
-    finally:
-        default_model.cache_clear()
+def test_without_weights_inception_is_never_random(photo, offline_download, monkeypatch):
+    from deepdream import render as dream_module
+
+    monkeypatch.setattr(dream_module, "_default_models", dream_module.LruCache(2))
+    with pytest.raises(WeightsUnavailableError):
+        next(dream_steps(photo, FAST))
+
+
+def test_two_dreams_at_once_on_one_model_give_what_each_gives_alone(offline_vgg, photo):
+    import threading
+
+    first = FAST.with_model("vgg16_offline").replace(seed=1, max_side=96)
+    second = first.replace(seed=2, layers=(("block3_conv3", 1.0), ("block4_conv2", 0.5)))
+    alone = [dream(photo, config, offline_vgg).image for config in (first, second)]
+    together = [None, None]
+
+    def run(index: int, config: DreamConfig) -> None:
+        for _ in range(2):  # a few rounds, so the two really overlap
+            together[index] = dream(photo, config, offline_vgg).image
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate((first, second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert np.array_equal(together[0], alone[0]) and np.array_equal(together[1], alone[1])
+    assert not np.array_equal(alone[0], alone[1])
 
 
 def test_progress_is_weighted_by_octave_size(random_inception, photo):
@@ -130,7 +155,7 @@ def test_progress_is_weighted_by_octave_size(random_inception, photo):
 
 
 def test_a_stopped_dream_is_finished_like_a_whole_one(random_inception, photo):
-    from deepdream.dream import partial_result
+    from deepdream.render import partial_result
 
     config = FAST.replace(step_size=0.2, keep_colors=True)
     last = None

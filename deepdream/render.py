@@ -1,4 +1,7 @@
-"""The octave loop: a generator of progress updates, and the one-call ``dream``.
+"""The render loop over octaves: a generator of progress updates, and the one-call ``dream``.
+
+(Named ``render`` rather than ``dream`` so that the module never shadows the ``dream()``
+function in the package's public face.)
 
 Contract:
 - ``dream_steps(image, config, model=None)`` takes a ``uint8`` RGB array and yields a
