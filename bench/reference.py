@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 if TYPE_CHECKING:
-    from deepdream.model import FeatureModel
+    from deepdream import FeatureModel
 
 
 class ReferenceTiledGradients(tf.Module):

@@ -1,31 +1,39 @@
-"""DeepDream Studio stress and soak test (issue 6): bounded, loopback only. Never part of the tests.
+"""DeepDream Studio stress and soak test (issues 6 and 9): bounded, loopback only.
 
-What it measures, against ONE ``streamlit run app.py`` server on 127.0.0.1 (offline VGG16 model,
-``DEEPDREAM_WEIGHTS`` pointed at a missing file so every run is the same with or without network;
-photo ``tests/data/astronaut.jpg``, 256x256, default settings):
+What it measures, against ONE ``streamlit run app.py`` server on 127.0.0.1 with ONE dream slot
+(``DEEPDREAM_MAX_DREAMS=1``, so the queue is exercised on any machine) and the offline VGG16
+model (``DEEPDREAM_OFFLINE=1``, ``KERAS_HOME`` an empty temporary folder and no
+``DEEPDREAM_WEIGHTS``: every run is the same with or without network); photo
+``tests/data/astronaut.jpg``, 256x256, default settings:
 
 1. Memory: the server process's resident set size (RSS, children included) sampled every 0.2 s
    in a background thread for the whole run; peak per phase and a timeline.
-2. Stress: N headless Chromium sessions (one thread and one profile folder each) upload the
-   photo and click "Generate DeepDream Image" at the same moment (a ``threading.Barrier``).
-   Per session: whether it saw "waiting for a free slot", seconds from click to the result (the
-   "Download the dream (PNG)" button), and any error or "Traceback" on the page. The dream slots
-   (``deepdream/slots.py``) should queue the surplus; no session may fail.
+2. Stress and the fair queue: N headless Chromium sessions (one thread and one profile folder
+   each) upload the photo and meet at a ``threading.Barrier``; then session i clicks
+   "Generate DeepDream Image" ``--stagger`` seconds (1.5) after session i-1, so the server
+   sees the clicks in a known order even on 2 busy cores. Per session: the queue places its
+   page showed ("All dream slots are busy: 2 dreams ahead of yours..." is "2 ahead", "yours
+   is next" is "next"), when it got its slot (its progress bar first showed outside the queue
+   message), seconds from click to the result (the "Download the dream (PNG)" button), and
+   any error or "Traceback" on the page. Slots must be granted first come, first served: the
+   order of the slot times must equal the click order. No session may fail.
 3. Tab close: session A starts a dream, session B queues behind it, then A's browser quits
-   mid-dream. B must get the slot and its result within a bounded time (A's dream is stopped by
-   the disconnect, so the slot should come free well before A would have finished).
+   mid-dream. B must get the slot within 60 s of the close, and then its result (A's dream is
+   stopped by the disconnect, so the slot should come free well before A would have finished).
 4. Soak: one session dreams M times in a row in the same server process; RSS after each dream.
-   Growth from after the warm-up (dream 3) to the end must stay under 10 %.
+   Growth from after the warm-up (dream 3, or dream 1 in a short soak) to the end must stay
+   under 10 %.
 
 The summary (date, machine, command, results, PASS/FAIL) goes to stdout and to
-``bench/results/stress.txt`` (``bench/results/quick/stress.txt`` for ``--quick``). Every wait
-has a timeout and the whole run a global deadline; the server is stopped by its own PID.
+``bench/results/stress.txt`` (``bench/results/quick/stress.txt`` for ``--quick``, or
+``--output``); the exit code is 0 only when every check passes. Every wait has a timeout and
+the whole run a global deadline; the server is stopped by its own PID.
 
 Run from the repository root (needs Debian's ``chromium`` and ``chromium-driver``, ``selenium``
 and ``psutil``):
-    python bench/stress.py                      # 4 sessions, 30 soak dreams: ~10-15 min, 2 cores
+    python bench/stress.py                      # 4 sessions, 30 soak dreams: ~4 min, 2 idle cores
     python bench/stress.py --sessions 4 --soak 30 --deadline-min 20
-    python bench/stress.py --quick              # smoke run: 2 sessions, 4 soak dreams, ~2 min
+    python bench/stress.py --quick              # 2 sessions, 2 soak dreams (the test suite's)
 """
 
 from __future__ import annotations
@@ -75,7 +83,11 @@ POLL_INTERVAL_S = 0.3
 SERVER_START_TIMEOUT_S = 120
 PAGE_READY_TIMEOUT_S = 180  # the first page load also loads the model
 DREAM_TIMEOUT_S = 180  # one dream, click to result, on a busy 2-core machine
-TAB_CLOSE_LIMIT_S = 60.0  # after A's tab closes, B's result must come within this
+# After A's tab closes, B must get the slot within this. (Not its result: on a loaded machine
+# one dream alone can take longer than this, and the slot coming free is what is tested.)
+TAB_CLOSE_LIMIT_S = 60.0
+CLICK_STAGGER_S = 1.5  # session i clicks this long after session i-1: a known arrival order
+DREAM_SLOTS = 1  # the server's DEEPDREAM_MAX_DREAMS: with one slot every surplus click queues
 SOAK_GROWTH_LIMIT_PCT = 10.0
 SOAK_WARMUP_DREAMS = 3
 MB = 1024 * 1024
@@ -94,8 +106,13 @@ const failure = document.querySelector(
   '[data-testid="stException"], [data-testid="stAlertContentError"]');
 let error = failure ? (failure.innerText || "error element").slice(0, 300) : "";
 if (!error && text.includes("Traceback")) error = "'Traceback' in the page";
+// "All dream slots are busy: 2 dreams ahead of yours..." / "...: yours is next, waiting..."
+const liveText = live.map(c => c.innerText || "").join("\n");
+const queued = liveText.match(
+  /All dream slots are busy: (?:(yours is next)|(\d+) dreams? ahead)/);
 return {
-  waiting: text.includes("waiting for a free slot"),
+  waiting: queued !== null,
+  place: queued ? (queued[1] ? "next" : queued[2] + " ahead") : "",
   progress: progress ? progress[0] : "",
   progress_bar: live.some(c => c.querySelector('[data-testid="stProgress"]') !== null),
   download: live.some(c => c.innerText.includes("Download the dream")),
@@ -186,11 +203,17 @@ def stop_server(process: subprocess.Popen) -> None:
 def running_server(workdir: Path, deadline: Deadline) -> Iterator[Server]:
     port = free_loopback_port()
     log_path = workdir / "streamlit.log"
-    env = {
-        **os.environ,
-        "DEEPDREAM_WEIGHTS": str(workdir / "no-weights.h5"),  # missing: the offline model
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
+    keras_home = workdir / "keras-home"
+    keras_home.mkdir()
+    env = {name: value for name, value in os.environ.items() if name != "DEEPDREAM_WEIGHTS"}
+    env.update(
+        # No weights named, no download, an empty Keras cache: the offline VGG16 model, the
+        # same with or without network (a named but missing weights file is an error now).
+        DEEPDREAM_OFFLINE="1",
+        KERAS_HOME=str(keras_home),
+        DEEPDREAM_MAX_DREAMS=str(DREAM_SLOTS),
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             server_command(port), cwd=REPO_ROOT, env=env, stdout=log, stderr=log
@@ -273,7 +296,8 @@ class RssSampler(threading.Thread):
 
 @dataclass(frozen=True)
 class PageState:
-    waiting: bool  # "All dream slots are busy: waiting for a free slot..."
+    waiting: bool  # "All dream slots are busy: ..." (the queue message) is on the page
+    place: str  # the place it says: "next" or "2 ahead" ("" when not queueing)
     progress: str  # "Octave 1/3 · step 2/10 ..." while dreaming in a slot
     progress_bar: bool  # a live (not stale) progress bar
     download: bool  # a live "Download the dream (PNG)" button: the result is shown
@@ -285,6 +309,7 @@ class PageState:
 class DreamOutcome:
     clicked_at: float  # time.monotonic() of the click
     waited: bool = False
+    places: list[str] = field(default_factory=list)  # queue places shown, in order, no repeats
     slot_at: float | None = None  # when its progress first showed outside the waiting message
     done_at: float | None = None  # when the result was on the page
     caption: str = ""
@@ -390,6 +415,8 @@ class DreamPage:
                 outcome.error = state.error
                 return outcome
             outcome.waited |= state.waiting
+            if state.place and state.place not in outcome.places[-1:]:
+                outcome.places.append(state.place)
             started |= bool(
                 state.waiting
                 or state.progress
@@ -422,13 +449,35 @@ def browser_session(profile_root: Path, name: str) -> Iterator[DreamPage]:
 @dataclass
 class StressResult:
     sessions: int
+    stagger: float  # seconds between one session's click and the next one's
     outcomes: dict[int, DreamOutcome] = field(default_factory=dict)
     failures: dict[int, str] = field(default_factory=dict)  # sessions that never got to click
     peak_rss: int = 0
+    released_at: float = 0.0  # time.monotonic() when all sessions were ready (the barrier)
+
+    def mark_released(self) -> None:
+        self.released_at = time.monotonic()
 
     def click_spread(self) -> float:
         clicks = [o.clicked_at for o in self.outcomes.values()]
         return max(clicks) - min(clicks) if clicks else 0.0
+
+    def click_order(self) -> list[int]:
+        """Sessions in the order they clicked Generate."""
+        return sorted(self.outcomes, key=lambda index: self.outcomes[index].clicked_at)
+
+    def slot_order(self) -> list[int]:
+        """Sessions in the order they got a dream slot (those that never did are left out)."""
+        got = [index for index, o in self.outcomes.items() if o.slot_at is not None]
+        return sorted(got, key=lambda index: self.outcomes[index].slot_at)
+
+    def first_come_first_served(self) -> bool:
+        """Every session clicked and got a slot, and the slots went in click order."""
+        return (
+            len(self.outcomes) == self.sessions
+            and not self.failures
+            and self.slot_order() == self.click_order()
+        )
 
     def all_finished(self) -> bool:
         return (
@@ -446,11 +495,14 @@ def stress_session(
     deadline: Deadline,
     result: StressResult,
 ) -> None:
-    """One thread: prepare, meet the others at the barrier, click, follow the dream."""
+    """One thread: prepare, meet the others at the barrier, wait for this session's turn to
+    click (``index - 1`` staggers after the barrier), click, follow the dream."""
     try:
         with browser_session(profile_root, f"stress{index}") as page:
             page.open_with_photo(url, PHOTO, deadline)
             barrier.wait(timeout=deadline.limit(PAGE_READY_TIMEOUT_S * 2))
+            turn = result.released_at + (index - 1) * result.stagger
+            time.sleep(deadline.limit(max(0.0, turn - time.monotonic())))
             clicked_at = page.click_generate(deadline)
             timeout = DREAM_TIMEOUT_S * result.sessions
             result.outcomes[index] = page.follow_dream(clicked_at, timeout, deadline)
@@ -460,10 +512,15 @@ def stress_session(
 
 
 def run_stress(
-    url: str, sessions: int, profile_root: Path, sampler: RssSampler, deadline: Deadline
+    url: str,
+    sessions: int,
+    stagger: float,
+    profile_root: Path,
+    sampler: RssSampler,
+    deadline: Deadline,
 ) -> StressResult:
-    result = StressResult(sessions)
-    barrier = threading.Barrier(sessions)
+    result = StressResult(sessions, stagger)
+    barrier = threading.Barrier(sessions, action=result.mark_released)
     threads = [
         threading.Thread(
             target=stress_session,
@@ -506,7 +563,8 @@ class TabCloseResult:
             not self.error
             and self.b_waited_before_close
             and self.b_result_after is not None
-            and self.b_result_after <= TAB_CLOSE_LIMIT_S
+            and self.slot_freed_after is not None
+            and self.slot_freed_after <= TAB_CLOSE_LIMIT_S
         )
 
 
@@ -560,7 +618,9 @@ class SoakResult:
 
     @property
     def warmup_index(self) -> int:
-        return min(SOAK_WARMUP_DREAMS, len(self.rss_after)) - 1
+        """The dream whose RSS is the base for growth: the warm-up, or the first of a short
+        soak (so that even two dreams compare two different moments)."""
+        return max(0, min(SOAK_WARMUP_DREAMS, len(self.rss_after) - 1) - 1)
 
     def growth_pct(self) -> float | None:
         if len(self.rss_after) < 2:
@@ -623,13 +683,6 @@ def secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
 
-def slot_limit() -> int:
-    """The dream-slot limit the server computes (same rule, same environment)."""
-    from deepdream.slots import default_limit
-
-    return default_limit()
-
-
 def server_log_lines(log_path: Path, pattern: str) -> list[str]:
     """Lines of the server log that match ``pattern`` (a regular expression)."""
     try:
@@ -639,10 +692,22 @@ def server_log_lines(log_path: Path, pattern: str) -> list[str]:
     return [line for line in lines if re.search(pattern, line)]
 
 
+def order_text(indices: list[int]) -> str:
+    return ", ".join(map(str, indices)) or "-"
+
+
 def stress_lines(stress: StressResult, slots: int) -> list[str]:
+    """The stress phase: one line per session (times from the first click), then the queue."""
+    clicks = [o.clicked_at for o in stress.outcomes.values()]
+    first = min(clicks, default=0.0)
+
+    def at(moment: float | None) -> str:
+        return "-" if moment is None else f"+{moment - first:.1f} s"
+
     lines = [
-        f"Stress: {stress.sessions} concurrent sessions, clicks within "
-        f"{stress.click_spread():.2f} s, {slots} dream slot(s)"
+        f"Stress: {stress.sessions} sessions, each clicking {stress.stagger:g} s after the one "
+        f"before (clicks spread over {stress.click_spread():.1f} s), {slots} dream slot(s); "
+        "times from the first click"
     ]
     for index in range(1, stress.sessions + 1):
         outcome = stress.outcomes.get(index)
@@ -650,12 +715,13 @@ def stress_lines(stress: StressResult, slots: int) -> list[str]:
             failure = stress.failures.get(index, "did not run")
             lines.append(f"  session {index}: FAILED before its dream: {failure}")
             continue
-        waited = "waited for a slot" if outcome.waited else "no wait"
-        slot = secs(None if outcome.slot_at is None else outcome.slot_at - outcome.clicked_at)
+        places = " > ".join(outcome.places) or "none"
         status = f"ERROR: {outcome.error}" if outcome.error else "ok"
         lines.append(
-            f"  session {index}: result after {secs(outcome.seconds):>8} ({waited}, slot after "
-            f"{slot}) [{outcome.caption or 'no caption'}] {status}"
+            f"  session {index}: clicked {at(outcome.clicked_at)}, queue places seen: {places}; "
+            f"slot {at(outcome.slot_at)}, result {at(outcome.done_at)} "
+            f"({secs(outcome.seconds)} after its click) [{outcome.caption or 'no caption'}] "
+            f"{status}"
         )
     queued = sum(o.waited for o in stress.outcomes.values())
     lines.append(
@@ -663,6 +729,14 @@ def stress_lines(stress: StressResult, slots: int) -> list[str]:
         f"{max(0, stress.sessions - slots)} expected)"
     )
     lines.append(f"  peak server RSS during stress: {mb(stress.peak_rss)}")
+    lines.append("Queue (slots must go first come, first served):")
+    lines.append(f"  click order: {order_text(stress.click_order())}")
+    lines.append(f"  slot order:  {order_text(stress.slot_order())}")
+    seen = "; ".join(
+        f"{index}: {' > '.join(stress.outcomes[index].places) or 'none'}"
+        for index in stress.click_order()
+    )
+    lines.append(f"  places seen: {seen or '-'}")
     return lines
 
 
@@ -676,10 +750,10 @@ def tab_close_lines(tab: TabCloseResult) -> list[str]:
         verdict = "no: the slot came free only about when A would have finished anyway"
     return [
         "Tab close: A dreams, B queues, A's browser quits mid-dream",
-        f"  B saw 'waiting for a free slot' before the close: {tab.b_waited_before_close}",
+        f"  B saw the queue message before the close: {tab.b_waited_before_close}",
         f"  A's progress at the close: {tab.a_progress_at_close or '-'}",
-        f"  B got the slot {secs(tab.slot_freed_after)} after the close, its result "
-        f"{secs(tab.b_result_after)} after (limit {TAB_CLOSE_LIMIT_S:.0f} s)",
+        f"  B got the slot {secs(tab.slot_freed_after)} after the close (limit "
+        f"{TAB_CLOSE_LIMIT_S:.0f} s), its result {secs(tab.b_result_after)} after",
         f"  slot freed before A would have finished: {verdict}",
         f"  error: {tab.error or 'none'}",
     ]
@@ -743,11 +817,19 @@ class RunReport:
         peak = self.sampler.peak() if self.sampler else 0
         limit = self.args.max_rss_mb * MB
         stress_ok = self.stress is not None and self.stress.all_finished()
+        fifo_ok = self.stress is not None and self.stress.first_come_first_served()
+        orders = (
+            f"click order {order_text(self.stress.click_order())}, slot order "
+            f"{order_text(self.stress.slot_order())}"
+            if self.stress
+            else "no stress run"
+        )
         growth = self.soak.growth_pct() if self.soak else None
         growth_text = "-" if growth is None else f"{growth:+.1f} %"
         tab = self.tab_close
         return [
             (stress_ok, f"all {self.args.sessions} stress sessions finished without error"),
+            (fifo_ok, f"slots granted first come, first served ({orders})"),
             (0 < peak <= limit, f"peak server RSS {mb(peak)} <= {mb(limit)}"),
             (
                 self.soak is not None and self.soak.passed(),
@@ -756,8 +838,9 @@ class RunReport:
             ),
             (
                 tab is not None and tab.passed(),
-                f"closing a tab mid-dream freed the slot: the queued dream finished "
-                f"{secs(tab.b_result_after if tab else None)} after (<= {TAB_CLOSE_LIMIT_S:.0f} s)",
+                f"closing a tab mid-dream freed the slot: the queued dream got it "
+                f"{secs(tab.slot_freed_after if tab else None)} after (<= "
+                f"{TAB_CLOSE_LIMIT_S:.0f} s) and finished",
             ),
             (not self.log_problems, f"server log free of tracebacks ({len(self.log_problems)})"),
             (
@@ -770,19 +853,21 @@ class RunReport:
         args = self.args
         memory = psutil.virtual_memory().total / 1024**3
         lines = [
-            f"DeepDream Studio stress and soak (issue 6): {'QUICK' if args.quick else 'FULL'} run",
+            f"DeepDream Studio stress and soak (issues 6, 9): "
+            f"{'QUICK' if args.quick else 'FULL'} run",
             f"date: {self.started.isoformat(timespec='seconds')}",
             f"machine: {os.cpu_count()} cores, {cpu_model()}, {memory:.1f} GiB RAM, "
             f"{platform.platform()}, Python {platform.python_version()}",
             f"command: python bench/stress.py {shlex.join(sys.argv[1:])}".rstrip(),
-            f"settings: sessions {args.sessions}, soak {args.soak}, deadline "
-            f"{args.deadline_min:g} min, photo {PHOTO.relative_to(REPO_ROOT)}, offline VGG16, "
-            f"default preset; server on {HOST} only",
+            f"settings: sessions {args.sessions} (clicks {args.stagger:g} s apart), soak "
+            f"{args.soak}, deadline {args.deadline_min:g} min, {DREAM_SLOTS} dream slot(s), "
+            f"photo {PHOTO.relative_to(REPO_ROOT)}, offline VGG16 (DEEPDREAM_OFFLINE=1, empty "
+            f"KERAS_HOME), default preset; server on {HOST} only",
             f"wall time: {self.wall_seconds:.0f} s",
             "",
         ]
         if self.stress:
-            lines += [*stress_lines(self.stress, slot_limit()), ""]
+            lines += [*stress_lines(self.stress, DREAM_SLOTS), ""]
         if self.tab_close:
             lines += [*tab_close_lines(self.tab_close), ""]
         if self.soak:
@@ -808,20 +893,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=None, help="concurrent sessions (4)")
     parser.add_argument("--soak", type=int, default=None, help="dreams in a row (30)")
-    parser.add_argument("--quick", action="store_true", help="2 sessions, 4 soak dreams")
+    parser.add_argument(
+        "--quick", "--smoke", action="store_true", help="2 sessions, 2 soak dreams (test suite)"
+    )
+    parser.add_argument(
+        "--stagger", type=float, default=CLICK_STAGGER_S, help="seconds between clicks (1.5)"
+    )
     parser.add_argument("--deadline-min", type=float, default=None, help="whole run (20; 8)")
     parser.add_argument("--max-rss-mb", type=int, default=4096, help="peak RSS limit (4096)")
     parser.add_argument("--output", type=Path, default=None, help="where the summary goes")
     args = parser.parse_args(argv)
     quick = args.quick
     args.sessions = args.sessions or (2 if quick else 4)
-    args.soak = args.soak or (4 if quick else 30)
+    args.soak = args.soak or (2 if quick else 30)
     args.deadline_min = args.deadline_min or (8.0 if quick else 20.0)
     args.output = args.output or RESULTS / ("quick" if quick else "") / "stress.txt"
     if not 1 <= args.sessions <= 8:
         parser.error("--sessions must be 1..8 (each is a Chromium on this machine)")
     if not 1 <= args.soak <= 200:
         parser.error("--soak must be 1..200")
+    if not 0 <= args.stagger <= 10:
+        parser.error("--stagger must be 0..10 seconds")
     return args
 
 
@@ -838,7 +930,7 @@ def run(args: argparse.Namespace) -> RunReport:
                 try:
                     print(f"server up at {server.url}; stress with {args.sessions} sessions")
                     report.stress = run_stress(
-                        server.url, args.sessions, workdir, sampler, deadline
+                        server.url, args.sessions, args.stagger, workdir, sampler, deadline
                     )
                     print("tab close")
                     report.tab_close = run_tab_close(server.url, workdir, sampler, deadline)
@@ -860,6 +952,9 @@ def main(argv: list[str] | None = None) -> int:
         if not os.path.exists(path):
             print(f"needs Debian's chromium and chromium-driver: {path} is missing")
             return 2
+    # A caller that gives up on us (a test's timeout) sends SIGTERM: unwind, so the server is
+    # still stopped by the ``finally`` blocks.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     report = run(args)
     text = report.render()
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,15 @@ from .config import (
     DreamConfig,
     parse_layers,
 )
-from .image import ImageDecodeError, decode_image, encode_png, fit_within, png_text
+from .image import (
+    ImageDecodeError,
+    decode_image,
+    encode_png,
+    fit_within,
+    from_model_range,
+    png_text,
+    to_model_range,
+)
 from .octaves import octave_shapes, tile_spans, working_shape
 from .precision import AUTO, PRECISIONS, resolve_precision
 from .slots import DreamSlots, default_limit, shared_slots
@@ -58,6 +66,7 @@ __all__ = [
     "dream_steps",
     "encode_png",
     "fit_within",
+    "from_model_range",
     "gpu_count",
     "load_model",
     "load_model_with_fallback",
@@ -72,6 +81,7 @@ __all__ = [
     "start_tensorflow",
     "step_for",
     "tile_spans",
+    "to_model_range",
     "working_shape",
 ]
 

@@ -29,7 +29,7 @@ from .runtime import start_tensorflow
 tf = start_tensorflow()
 
 #: Traced steps kept at once (each holds an extractor graph and its traced function).
-CACHED_STEPS = 8
+CACHED_STEPS = 16
 
 
 def random_shift(rng: np.random.Generator, shape: tuple[int, int], limit: int) -> np.ndarray:
@@ -60,7 +60,9 @@ class GradientAscentStep(tf.Module):
         self, model: FeatureModel, layers: Sequence[str], channels: Sequence[int] = ()
     ) -> None:
         super().__init__(name="gradient_ascent_step")
+        self.model = model
         self.model_name = model.name
+        self.precision = model.precision
         self.layers = canonical_layers(model.name, layers)
         self._extractor = model.extractor(self.layers)
         self._preprocess = model.preprocess

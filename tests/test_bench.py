@@ -1,0 +1,37 @@
+"""The benchmark's quick mode runs here, so the script cannot rot (its numbers are not tested:
+speed belongs to the benchmark, not to unit tests)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode_runs_every_section(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    shown = subprocess.run(
+        [sys.executable, "bench/benchmark.py", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    for section in ["== 1.", "== 2.", "== 3.", "== 4.", "== 5.", "== HEADLINE"]:
+        assert section in shown.stdout, section
+    assert "traced exactly once" in shown.stdout
+    with open(tmp_path / "benchmark.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    names = {row["name"] for row in rows}
+    assert any(name.startswith("throughput") for name in names), names
+    assert all(float(row["value"]) >= 0 for row in rows if row["value"])
+    assert (tmp_path / "throughput.png").stat().st_size > 1000

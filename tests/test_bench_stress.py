@@ -1,0 +1,69 @@
+"""``bench/stress.py --quick`` runs in the test suite, so the stress script cannot rot.
+
+It starts its own server on loopback, drives two headless Chromium sessions that click in a
+known order, closes a tab mid-dream and dreams twice in a row; this test runs it as a
+subprocess, its summary written under the test's tmp folder, and requires every check to pass,
+the first-come-first-served queue check included. The script stops its server by its own PID;
+if it outlives its own deadline this test stops it (SIGTERM, then kill) by its PID too.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).parent.parent
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+DEADLINE_MIN = 8  # the script's own global deadline (its --quick default)
+
+
+def _need_browser() -> None:
+    """As in test_browser.py: skip without Chromium, except under CI, where it must exist."""
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must install chromium and chromium-driver; missing {missing}")
+        pytest.skip(f"needs Debian's chromium and chromium-driver ({missing} missing)")
+
+
+def _run_to_the_end(command: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run ``command``; past ``timeout`` stop it by its PID (SIGTERM lets it stop its server)."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        pytest.fail(f"bench/stress.py ran past {timeout:.0f} s:\n{output[-3000:]}")
+    return subprocess.CompletedProcess(command, process.returncode, output, "")
+
+
+def test_quick_stress_run_passes_with_a_first_come_first_served_queue(tmp_path):
+    _need_browser()
+    summary_path = tmp_path / "stress.txt"
+    command = [sys.executable, "bench/stress.py", "--quick", "--output", str(summary_path)]
+    run = _run_to_the_end(command, timeout=DEADLINE_MIN * 60 + 120)
+
+    assert summary_path.exists(), run.stdout[-3000:]
+    summary = summary_path.read_text()
+    assert run.returncode == 0, summary
+    assert summary.rstrip().endswith("RESULT: PASS"), summary
+    assert "  FAIL  " not in summary, summary
+    assert "PASS  slots granted first come, first served (click order 1, 2, slot order 1, 2)" in (
+        summary
+    ), summary
+    # The second session queued behind the first and its page said so.
+    assert "  places seen: 1: none; 2: next" in summary, summary
