@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from deepdream import start_tensorflow
+from ui.animate import animate_page
 from ui.models import model_notice_ui
 from ui.photo import photo_page
 
@@ -18,7 +19,10 @@ def main() -> None:
     st.set_page_config(page_title="DeepDream Studio", page_icon="🌀", layout="wide")
     start_tensorflow()  # once per server; its start-up chatter stays out of the server log
     page = st.navigation(
-        [st.Page(photo_page, title="Photo", icon="🖼️", url_path="photo", default=True)]
+        [
+            st.Page(photo_page, title="Photo", icon="🖼️", url_path="photo", default=True),
+            st.Page(animate_page, title="Animate", icon="🎞️", url_path="animate"),
+        ]
     )
     st.title("DeepDream Studio")
     model_notice_ui()

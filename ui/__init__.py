@@ -7,5 +7,6 @@
 - ``run``: running a dream with progress, the queue, Stop and the partial result.
 - ``result``: original and dream side by side, and the download.
 - ``photo``: the photo page, those parts top to bottom.
+- ``animate``: the Animate page: a video dreamed without flicker, or a zoom into a dream.
 The engine is ``deepdream``; nothing here computes a dream itself.
 """

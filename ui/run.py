@@ -28,11 +28,11 @@ from .result import dream_record
 log = logging.getLogger("deepdream.app")
 
 
-def session_handover() -> ResultHandover:
-    """This browser session's hand-over (created on first use)."""
-    if "handover" not in st.session_state:
-        st.session_state.handover = ResultHandover()
-    return st.session_state.handover
+def session_handover(key: str = "handover") -> ResultHandover:
+    """This browser session's hand-over for one page (created on first use)."""
+    if key not in st.session_state:
+        st.session_state[key] = ResultHandover()
+    return st.session_state[key]
 
 
 def queue_message(ahead: int) -> str:
@@ -127,10 +127,10 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
         st.rerun()  # draw the page afresh: the result side by side, no progress widgets
 
 
-def wait_for_stopped_dream() -> None:
+def wait_for_stopped_dream(key: str = "handover") -> None:
     """After Stop, Streamlit starts the new run while the old one finishes its current step;
     wait for it to hand over the partial dream so this run can show it."""
-    handover = session_handover()
+    handover = session_handover(key)
     if handover.busy:
         with st.spinner("Stopping, and keeping the dream as far as it got..."):
             handover.wait(timeout=60)

@@ -1,0 +1,342 @@
+"""The Animate page: a video dreamed frame by frame without flicker, or a zoom into a dream.
+
+Top to bottom: the same dream settings in the sidebar as the photo page; choose a video, or a
+photo to zoom into; the motion settings; Generate DeepDream Video; progress with the latest
+frame, frames per second and time left (Stop keeps the frames done so far as a playable
+video); then the original and the dream playing side by side, with MP4 (and, for a zoom, GIF)
+downloads. Limits that protect a public server are said on the page; longer work belongs to
+the command line. Uploads stay in memory: the video is read and the dream encoded in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from deepdream import DreamConfig, WeightsUnavailableError, fit_within, shared_slots
+
+from .models import load_dream_model
+from .run import queue_message, session_handover, wait_for_stopped_dream
+from .settings import settings_ui
+from .upload import safe_stem, upload_ui
+
+log = logging.getLogger("deepdream.app")
+
+KEY = "animate_handover"  # this page's result, apart from the photo page's
+BUTTON_LABEL = "Generate DeepDream Video"
+VIDEO_TYPES = ["mp4", "mov", "webm", "mkv", "gif"]
+#: What one page visitor may ask of a shared server; the CLI has no such limits.
+MAX_SECONDS = 10.0
+MAX_FRAMES = 300
+MAX_SIDE = 480
+MAX_ZOOM_FRAMES = 96
+CLI_HINT = "python -m deepdream clip.mp4 dream.mp4"
+
+
+def limits_text() -> str:
+    """The page's limits, in one sentence."""
+    return (
+        f"On this page: videos up to {MAX_SECONDS:g} s, {MAX_FRAMES} frames and {MAX_SIDE} "
+        f"pixels on the long side; zooms up to {MAX_ZOOM_FRAMES} frames. Longer or larger "
+        f"work belongs to the command line ({CLI_HINT})."
+    )
+
+
+def limit_problem(info: Any) -> str | None:
+    """Why a video is beyond the page's limits (a plain sentence), or None."""
+    if info.duration > MAX_SECONDS + 0.05 or info.frames > MAX_FRAMES:
+        return (
+            f"This video is {info.duration:.1f} s long ({info.frames} frames); this page "
+            f"dreams videos up to {MAX_SECONDS:g} s and {MAX_FRAMES} frames. Cut it shorter, "
+            f"or dream it with the command line: {CLI_HINT}"
+        )
+    if max(info.width, info.height) > MAX_SIDE:
+        return (
+            f"This video is {info.width}x{info.height} pixels; this page dreams videos up to "
+            f"{MAX_SIDE} pixels on the long side. Make it smaller, or dream it with the "
+            f"command line: {CLI_HINT}"
+        )
+    return None
+
+
+def video_upload_ui(on_new_video=lambda: None) -> tuple[bytes | None, Any, str]:
+    """The video uploader. Returns ``(bytes, info, stem)``, or ``(None, None, "")`` with a
+    plain error on the page when the file is not a video this page can dream."""
+    from deepdream.video import VideoDecodeError, probe_video
+
+    uploaded = st.file_uploader(
+        "Choose a video",
+        type=VIDEO_TYPES,
+        key="video_upload",
+        help="MP4, MOV, WebM, MKV or an animated GIF. The dream keeps its size, frame count, "
+        "frame rate and sound.",
+    )
+    if uploaded is None:
+        return None, None, ""
+    data = uploaded.getvalue()
+    try:
+        info = probe_video(data)
+    except VideoDecodeError as error:
+        st.error(str(error))
+        return None, None, ""
+    problem = limit_problem(info)
+    if problem:
+        st.error(problem)
+        return None, None, ""
+    if st.session_state.get("video_file_id") != uploaded.file_id:
+        st.session_state.video_file_id = uploaded.file_id
+        on_new_video()
+    return data, info, safe_stem(uploaded.name)
+
+
+def motion_ui(mode: str) -> Any:
+    """The motion settings for a video or a zoom; returns a ``MotionConfig``."""
+    from deepdream.motion import MotionConfig
+
+    with st.expander("Motion settings", expanded=True):
+        if mode == "video":
+            blend = st.slider(
+                "Carry the previous frame's dream",
+                0.0,
+                1.0,
+                0.9,
+                step=0.05,
+                key="blend",
+                help="How much of the last frame's dream is moved along with the picture "
+                "onto the next frame. High: the patterns cling to the scene; 0: every frame "
+                "is dreamed on its own and flickers.",
+            )
+            return MotionConfig(blend=float(blend))
+        frames = st.slider(
+            "Frames",
+            2,
+            MAX_ZOOM_FRAMES,
+            24,
+            key="zoom_frames",
+            help="How many frames the zoom has, the first dream included.",
+        )
+        zoom = st.slider(
+            "Zoom per frame",
+            1.01,
+            1.2,
+            1.05,
+            step=0.01,
+            key="zoom",
+            help="How much each frame enlarges the one before: larger dives faster.",
+        )
+        rotate = st.slider(
+            "Turn per frame (degrees)",
+            -10.0,
+            10.0,
+            0.0,
+            step=0.5,
+            key="rotate",
+            help="How far each frame turns the one before: a spiral dive.",
+        )
+        fps = st.slider(
+            "Frames per second",
+            4,
+            30,
+            12,
+            key="fps",
+            help="How fast the zoom plays.",
+        )
+        return MotionConfig(
+            zoom_frames=int(frames), zoom=float(zoom), rotate=float(rotate), fps=fps
+        )
+
+
+def _progress_widgets() -> tuple[Any, dict[str, Any]]:
+    live = st.empty()
+    with live.container():
+        status = st.empty()
+        progress = st.progress(0.0, text="Waiting to start...")
+        st.button("Stop", key="stop_video", help="Stop now and keep the frames done so far.")
+        preview = st.empty()
+    return live, {"status": status, "progress": progress, "preview": preview}
+
+
+def show_motion_progress(widgets: dict[str, Any], update: Any) -> None:
+    """Draw one finished frame: the bar with frames, frames/s and time left; the frame."""
+    total = update.total or update.done
+    eta = f" · about {update.eta:.0f} s left" if update.eta is not None else ""
+    widgets["progress"].progress(
+        min(update.done / total, 1.0),
+        text=f"Frame {update.done}/{total} · {update.frames_per_second:.2f} frames/s{eta}",
+    )
+    widgets["preview"].image(
+        fit_within(update.image, 640), caption=f"Frame {update.done}", width="content"
+    )
+
+
+def to_gif(mp4: bytes, fps: float) -> bytes:
+    """The frames of an MP4 (made here) as a GIF."""
+    from deepdream.video import VideoWriter, probe_video, read_frames
+
+    info = probe_video(mp4)
+    target = io.BytesIO()
+    with VideoWriter(target, info.width, info.height, fps, format="gif") as writer:
+        for frame in read_frames(mp4):
+            writer.write(frame.image)
+    return target.getvalue()
+
+
+def run_motion(
+    mode: str,
+    source: bytes | np.ndarray,
+    config: DreamConfig,
+    motion: Any,
+    stem: str,
+) -> None:
+    """Dream a video (``source`` its bytes) or a zoom (``source`` the photo) with live
+    progress; the finished or stopped video is kept through this page's hand-over."""
+    from deepdream.motion import dream_video, zoom_video
+
+    try:
+        model, notice = load_dream_model(config.model)
+    except WeightsUnavailableError as error:
+        st.error(str(error))
+        return
+    config = config.with_model(model.name)
+    live, widgets = _progress_widgets()
+    handover = session_handover(KEY)  # plain Python: usable while Streamlit stops this run
+    run = handover.begin()
+    target = io.BytesIO()
+    if mode == "video":
+        updates = dream_video(source, target, config, motion, model, format="mp4")
+    else:
+        updates = zoom_video(source, target, config, motion, model, format="mp4")
+    outcome, last = "stopped", None
+
+    def waiting(ahead: int) -> None:
+        widgets["status"].info(queue_message(ahead))
+
+    try:
+        with shared_slots().slot(wait=waiting):
+            widgets["status"].empty()
+            for update in updates:
+                last = update
+                show_motion_progress(widgets, update)
+            outcome = "finished"
+        live.empty()
+    except Exception as error:  # never a traceback in the browser; the log keeps it
+        outcome = "failed"
+        log.exception("moving dream failed")
+        from deepdream.video import VideoDecodeError
+
+        if isinstance(error, VideoDecodeError):
+            st.error(str(error))
+        else:
+            st.error("Something went wrong while dreaming the video. Please try again.")
+    finally:
+        # Stop, a setting changed or the tab closed: only plain Python from here (see
+        # handover.py). Closing the generator finishes the file with the frames done.
+        try:
+            updates.close()
+            if outcome != "failed" and last is not None:
+                record = motion_record(mode, source, target.getvalue(), last, motion, model)
+                record.update(stem=stem, notice=notice, stopped=outcome == "stopped")
+                handover.keep(run, record)
+        finally:
+            run.settle()
+    if outcome == "finished":
+        st.rerun()
+
+
+def motion_record(
+    mode: str, source: bytes | np.ndarray, mp4: bytes, last: Any, motion: Any, model: Any
+) -> dict[str, Any]:
+    """What the page keeps of a moving dream."""
+    return {
+        "mode": mode,
+        "original": source if mode == "video" else fit_within(source, 640),
+        "mp4": mp4,
+        "gif": to_gif(mp4, motion.fps) if mode == "zoom" else None,
+        "frames": last.done,
+        "total": last.total,
+        "seconds": last.elapsed,
+        "model": model.description,
+    }
+
+
+def motion_result_ui(record: dict[str, Any] | None) -> None:
+    """Original and dream side by side, playing; the downloads."""
+    if not record:
+        return
+    left, right = st.columns(2)
+    if record["mode"] == "video":
+        left.video(record["original"])
+        left.caption("Original")
+    else:
+        left.image(record["original"], caption="Your photo")
+    right.video(record["mp4"], format="video/mp4", loop=record["mode"] == "zoom")
+    done = f"{record['frames']} of {record['total']} frames" if record["total"] else ""
+    right.caption(f"DeepDream · {done} in {record['seconds']:.1f} s")
+    if record["stopped"]:
+        st.info("This video was stopped early; it holds the frames dreamed so far.")
+    st.caption(f"Made with {record['model']}.")
+    buttons = st.columns(2)
+    buttons[0].download_button(
+        "Download the dream (MP4)",
+        data=record["mp4"],
+        file_name=f"{record['stem']}-deepdream.mp4",
+        mime="video/mp4",
+        key="download_mp4",
+        on_click="ignore",
+        type="primary",
+    )
+    if record["gif"]:
+        buttons[1].download_button(
+            "Download as GIF",
+            data=record["gif"],
+            file_name=f"{record['stem']}-deepdream.gif",
+            mime="image/gif",
+            key="download_gif",
+            on_click="ignore",
+        )
+
+
+def animate_page() -> None:
+    """Draw the Animate page."""
+    st.write(
+        "Dream a whole video, the patterns following the scene as it moves, or dive into a "
+        "dream: each frame the last one zoomed in and dreamed again."
+    )
+    st.caption(limits_text())
+    config, settings_error = settings_ui()
+    wait_for_stopped_dream(KEY)
+    handover = session_handover(KEY)
+    mode = st.radio(
+        "What to animate",
+        ["video", "zoom"],
+        key="animate_mode",
+        horizontal=True,
+        format_func={"video": "Dream a video", "zoom": "Zoom into a photo"}.get,
+        help="A video is dreamed frame by frame, each carrying the last one's dream along "
+        "the motion; a zoom dreams a photo, enlarges it a little, dreams again, and so on.",
+    )
+    source: bytes | np.ndarray | None
+    if mode == "video":
+        source, _, stem = video_upload_ui(on_new_video=handover.clear)
+        if source is not None and handover.result is None:
+            st.video(source)
+    else:
+        source, stem = upload_ui(on_new_photo=handover.clear, key="zoom_upload")
+        if source is not None:
+            source = fit_within(source, MAX_SIDE)  # the page's limit for every frame
+            if handover.result is None:
+                st.image(source, caption="Your photo", width="content")
+    motion = motion_ui(mode)
+    ready = source is not None
+    clicked = st.button(BUTTON_LABEL, key="generate_video", type="primary", disabled=not ready)
+    if settings_error:
+        st.error(settings_error)
+    elif clicked and ready and config is not None:
+        run_motion(mode, source, config, motion, stem)
+    record = handover.result
+    if record and record["mode"] == mode:
+        motion_result_ui(record)
