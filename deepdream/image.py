@@ -12,6 +12,8 @@ Contract:
   back; [-1, 1] is the one range the dream works in, whatever the model.
 - ``encode_png(image, text)`` writes PNG bytes with the given text chunks (settings, model).
 - ``keep_colors(dream, photo)`` takes brightness from the dream and colour from the photo.
+- ``detail_of(dreamed, photo)`` / ``add_detail(photo, detail)``: what a dream added, as a
+  difference image, and laying it onto the full-resolution photo (no TensorFlow needed).
 Nothing here reads or writes files or knows about models.
 """
 
@@ -120,6 +122,34 @@ def to_model_range(image: np.ndarray) -> np.ndarray:
 def from_model_range(values: np.ndarray) -> np.ndarray:
     """float [-1, 1] -> uint8 [0, 255], clipped and rounded."""
     return np.clip((np.asarray(values) + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+
+
+def detail_of(dreamed: np.ndarray, photo: np.ndarray) -> np.ndarray:
+    """What a dream added to ``photo``, at the dreamed image's size, in [-1, 1] units
+    (float32): the dreamed image minus the photo resized to it."""
+    return to_model_range(dreamed) - to_model_range(resize(photo, dreamed.shape[:2]))
+
+
+def add_detail(photo: np.ndarray, detail: np.ndarray) -> np.ndarray:
+    """``photo`` (uint8 RGB) with ``detail`` ([-1, 1] units, any size) added, the detail
+    brought to the photo's size bilinearly: how a dream made at the working size lands on
+    the full-resolution photo, so the photo keeps its own sharpness.
+
+    One colour plane at a time, so a 12-megapixel photo costs two full-size float planes,
+    not five full-size float images.
+    """
+    height, width = photo.shape[:2]
+    result = np.empty_like(photo)
+    for channel in range(3):
+        plane = np.ascontiguousarray(detail[..., channel], dtype=np.float32)
+        if plane.shape != (height, width):
+            resized = Image.fromarray(plane).resize((width, height), Image.Resampling.BILINEAR)
+            plane = np.asarray(resized, dtype=np.float32)
+        total = plane * 127.5  # one [-1, 1] unit is 127.5 grey levels
+        total += photo[..., channel]
+        np.clip(total, 0.0, 255.0, out=total)
+        result[..., channel] = np.rint(total)
+    return result
 
 
 def keep_colors(dream: np.ndarray, photo: np.ndarray) -> np.ndarray:

@@ -222,7 +222,7 @@ def _finish(
     steps_done: int | None = None,
 ) -> DreamResult:
     """The dreamed ``detail`` laid onto the photo, colours kept if asked, with its record."""
-    final = _onto_photo(image, detail)
+    final = pixels.add_detail(image, np.asarray(detail))
     if config.keep_colors:
         final = pixels.keep_colors(final, image)
     return DreamResult(
@@ -252,9 +252,7 @@ def partial_result(
     """
     if update.preview is None:
         raise ValueError("This update has no preview to finish from.")
-    shape = update.preview.shape[:2]
-    base = pixels.to_model_range(pixels.resize(image, shape))
-    detail = tf.constant(pixels.to_model_range(update.preview) - base)
+    detail = pixels.detail_of(update.preview, image)
     shapes = _octave_plan(image, config, model)
     return _finish(image, detail, config, model, shapes, update.elapsed, update.done)
 
@@ -268,24 +266,6 @@ def _octave_plan(
         config.octave_scale,
         model.min_side,
     )
-
-
-def _onto_photo(image: np.ndarray, detail: tf.Tensor) -> np.ndarray:
-    """Add the dreamed detail (any size) to the full-resolution photo.
-
-    Works in place on one float32 array, so a 12-megapixel photo costs two full-size float
-    arrays (the detail and the sum) rather than five.
-    """
-    full_shape = image.shape[:2]
-    if tuple(detail.shape[:2]) != tuple(full_shape):
-        detail = tf.image.resize(detail, full_shape, method="bilinear")
-    total = np.array(detail, dtype=np.float32)  # a writable copy we own
-    del detail
-    # detail is in [-1, 1] units: one unit is 127.5 grey levels.
-    total *= 127.5
-    total += image
-    np.clip(total, 0.0, 255.0, out=total)
-    return np.rint(total, out=total).astype(np.uint8)
 
 
 def dream(image: np.ndarray, config: DreamConfig, model: FeatureModel | None = None) -> DreamResult:

@@ -196,3 +196,18 @@ def test_keep_colors_takes_brightness_from_dream_and_colour_from_photo():
     assert mixed[..., 0].mean() > mixed[..., 1].mean() + 40  # red again
     luma = 0.299 * mixed[..., 0] + 0.587 * mixed[..., 1] + 0.114 * mixed[..., 2]
     assert abs(luma.mean() - 150) < 4
+
+
+def test_detail_is_laid_onto_the_full_photo_at_its_size():
+    from deepdream.image import add_detail, detail_of
+
+    photo = np.random.default_rng(0).integers(40, 200, (300, 400, 3), dtype=np.uint8)
+    small = resize(photo, (75, 100)).astype(np.int16)
+    small[:, :50] += 30  # the dream brightened the left half
+    dreamed = np.clip(small, 0, 255).astype(np.uint8)
+    result = add_detail(photo, detail_of(dreamed, photo))
+    assert result.shape == photo.shape and result.dtype == np.uint8
+    added = result.astype(int) - photo
+    assert abs(added[:, :180].mean() - 30) < 2 and abs(added[:, 220:].mean()) < 2
+    # Nothing added: the photo comes back exactly, with its own fine detail.
+    assert np.array_equal(add_detail(photo, np.zeros((75, 100, 3), np.float32)), photo)
