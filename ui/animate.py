@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from deepdream import DreamConfig, WeightsUnavailableError, fit_within, shared_slots
+from deepdream import DreamConfig, fit_within, shared_slots
 
-from .models import load_dream_model
+from .models import model_for
 from .run import queue_message, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
 from .upload import safe_stem, upload_ui
@@ -196,12 +196,10 @@ def run_motion(
     progress; the finished or stopped video is kept through this page's hand-over."""
     from deepdream.motion import dream_video, zoom_video
 
-    try:
-        model, notice = load_dream_model(config.model)
-    except WeightsUnavailableError as error:
-        st.error(str(error))
+    prepared = model_for(config)
+    if prepared is None:
         return
-    config = config.with_model(model.name)
+    model, notice, config = prepared
     live, widgets = _progress_widgets()
     handover = session_handover(KEY)  # plain Python: usable while Streamlit stops this run
     run = handover.begin()

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from deepdream import DreamConfig, WeightsUnavailableError, shared_slots
+from deepdream import DreamConfig, shared_slots
 
 from .handover import DreamRun, ResultHandover
-from .models import load_dream_model
+from .models import model_for
 from .result import dream_record
 
 log = logging.getLogger("deepdream.app")
@@ -75,12 +75,10 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
     """Dream with live progress; see the module docstring."""
     from deepdream import dream_steps, partial_result
 
-    try:
-        model, notice = load_dream_model(config.model)
-    except WeightsUnavailableError as error:
-        st.error(str(error))
+    prepared = model_for(config)
+    if prepared is None:
         return
-    config = config.with_model(model.name)
+    model, notice, config = prepared
     live, widgets = _progress_widgets()
     handover = session_handover()  # plain Python: still usable while Streamlit stops this run
     run: DreamRun = handover.begin()
