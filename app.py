@@ -2,7 +2,8 @@
 
 ``streamlit run app.py`` lands here: page configuration, TensorFlow started quietly (GPU
 memory growth on), the navigation between pages, and the notice when the offline model
-stands in for InceptionV3. Each page and its parts live in ``ui/``.
+stands in for InceptionV3. Each page and its parts live in ``ui/`` (``ui/pages/`` holds the
+two-line scripts that ``st.navigation`` runs: file pages, so tests can switch to them).
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from deepdream import start_tensorflow
-from ui.animate import animate_page
 from ui.models import model_notice_ui
-from ui.photo import photo_page
 
 
 def main() -> None:
@@ -20,8 +19,8 @@ def main() -> None:
     start_tensorflow()  # once per server; its start-up chatter stays out of the server log
     page = st.navigation(
         [
-            st.Page(photo_page, title="Photo", icon="🖼️", url_path="photo", default=True),
-            st.Page(animate_page, title="Animate", icon="🎞️", url_path="animate"),
+            st.Page("ui/pages/photo.py", title="Photo", icon="🖼️", url_path="photo", default=True),
+            st.Page("ui/pages/animate.py", title="Animate", icon="🎞️", url_path="animate"),
         ]
     )
     st.title("DeepDream Studio")
