@@ -227,3 +227,39 @@ def test_stop_keeps_the_partial_dream(server, browser, tmp_path):
         ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
     )
     _screenshot(browser, "browser-stopped.png", tmp_path)
+
+
+def test_the_dreamed_video_plays_in_chromium(server, browser, tmp_path, photo):
+    """The Animate page's MP4 reaches a playable state, with the clip's duration and size."""
+    from clips import pan, write_clip
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    clip = tmp_path / "pan.mp4"
+    write_clip(clip, pan(photo, 12, (96, 160), step=4), fps=12)  # 1.0 s, 160x96
+    browser.get(f"{server}/animate")
+    wait = WebDriverWait(browser, 240)
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+    upload.send_keys(str(clip))
+    button_xpath = "//button[normalize-space()='Generate DeepDream Video']"
+    wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
+    wait.until(
+        ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
+    )
+    wait.until(lambda d: len(d.find_elements(By.TAG_NAME, "video")) >= 2)
+    dream = browser.find_elements(By.TAG_NAME, "video")[-1]
+    # readyState 4 (HAVE_ENOUGH_DATA): the browser decoded it and can play it through.
+    state = wait.until(
+        lambda d: d.execute_script(
+            "const v = arguments[0]; v.muted = true; v.play().catch(() => {});"
+            "return v.readyState >= 4 && v.videoWidth > 0 ? "
+            "[v.readyState, v.duration, v.videoWidth, v.videoHeight, v.error] : null;",
+            dream,
+        )
+    )
+    _, duration, width, height, error = state
+    assert error is None
+    assert (width, height) == (160, 96)
+    assert abs(duration - 1.0) < 0.15
+    _screenshot(browser, "browser-animate.png", tmp_path)
