@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepdream import start_tensorflow
+from ui.backend import cluster_address
 from ui.models import model_notice_ui
 
 
 def main() -> None:
     st.set_page_config(page_title="DeepDream Studio", page_icon="🌀", layout="wide")
-    start_tensorflow()  # once per server; its start-up chatter stays out of the server log
+    if cluster_address() is None:  # on a cluster, this process never loads TensorFlow
+        from deepdream import start_tensorflow
+
+        start_tensorflow()  # once per server; its start-up chatter stays out of the server log
     page = st.navigation(
         [
             st.Page("ui/pages/photo.py", title="Photo", icon="🖼️", url_path="photo", default=True),

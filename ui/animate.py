@@ -19,6 +19,7 @@ import streamlit as st
 
 from deepdream import DreamConfig, fit_within, shared_slots
 
+from .backend import cluster_address
 from .models import model_for
 from .run import queue_message, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
@@ -306,6 +307,13 @@ def animate_page() -> None:
     )
     st.caption(limits_text())
     config, settings_error = settings_ui()
+    if cluster_address():
+        st.info(
+            "This server sends its dreams to a Ray cluster, and moving dreams are not sent "
+            f"there yet: make them with the command line on a machine of the cluster "
+            f"({CLI_HINT})."
+        )
+        return
     wait_for_stopped_dream(KEY)
     handover = session_handover(KEY)
     mode = st.radio(

@@ -68,8 +68,14 @@ def inception_status() -> tuple[str | None, str | None]:
 
 
 def model_notice_ui() -> None:
-    """Say plainly when InceptionV3 weights are missing and which model stands in."""
-    served, notice = inception_status()
+    """Say plainly when InceptionV3 weights are missing and which model stands in, and where
+    dreams run when that is a cluster."""
+    from .backend import cluster_address, served_inception
+
+    address = cluster_address()
+    if address:
+        st.info(f"Dreams run on the Ray cluster at {address}; this server only shows them.")
+    served, notice = served_inception()
     if served is None:
         st.error(notice)
         return

@@ -1,8 +1,8 @@
 """The result: original and dream side by side, and the download.
 
 Contract:
-- ``dream_record(photo, result, ...)`` turns an engine ``DreamResult`` into what the page keeps
-  (PNG bytes with metadata, a screen-sized copy of the original, captions, download name).
+- ``dream_record(photo, png, description, ...)`` is what the page keeps of a dream (its PNG
+  bytes with metadata, a screen-sized copy of the original, captions, download name).
 - ``result_ui(record)`` shows the original on the left and the dream on the right, with the
   download button. The dream is given to ``st.image`` as our PNG bytes at its exact pixel
   width, so Streamlit serves those very bytes: right-click "Save image as" saves the same PNG,
@@ -31,7 +31,8 @@ FIT_IMAGES_CSS = (
 
 def dream_record(
     photo: np.ndarray,
-    result: Any,
+    png: bytes,
+    description: str,
     stem: str,
     notice: str | None,
     summary: str,
@@ -42,12 +43,13 @@ def dream_record(
         "size": photo.shape[:2],
         # A screen-sized copy: re-encoding a 24-megapixel original on every rerun is slow.
         "original_view": fit_within(photo, VIEW_SIDE),
-        "png": result.to_png(),
+        "png": png,
         "file_name": f"{stem}-deepdream.png",
         "notice": notice,
         "stopped": stopped,
         "summary": summary,
-        "model": result.model_description,
+        "model": description,
+        "where": "",
     }
 
 
@@ -73,7 +75,7 @@ def result_ui(record: dict[str, Any] | None) -> None:
             "This dream was stopped early (Stop was pressed, or a setting changed while it "
             "ran); this is how far it got."
         )
-    st.caption(f"Made with {record['model']}.")
+    st.caption(f"Made with {record['model']}. {record['where']}".strip())
     st.download_button(
         "Download the dream (PNG)",
         data=record["png"],

@@ -19,13 +19,23 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from deepdream import DreamConfig, shared_slots
+from deepdream import DreamConfig, WeightsUnavailableError
 
+from .backend import cluster_address, runner_for
 from .handover import DreamRun, ResultHandover
-from .models import model_for
 from .result import dream_record
 
 log = logging.getLogger("deepdream.app")
+
+
+def plain_errors() -> tuple[type[Exception], ...]:
+    """Errors whose message is written for users and shown as is."""
+    errors: list[type[Exception]] = [WeightsUnavailableError]
+    if cluster_address():
+        from deepdream.cluster import ClusterError
+
+        errors.append(ClusterError)
+    return tuple(errors)
 
 
 def session_handover(key: str = "handover") -> ResultHandover:
@@ -73,12 +83,13 @@ def _progress_widgets() -> tuple[Any, dict[str, Any]]:
 
 def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
     """Dream with live progress; see the module docstring."""
-    from deepdream import dream_steps, partial_result
-
-    prepared = model_for(config)
-    if prepared is None:
+    try:
+        runner = runner_for(config)
+    except Exception as error:  # weights named but broken, or the cluster unreachable
+        if not isinstance(error, plain_errors()):
+            raise
+        st.error(str(error))
         return
-    model, notice, config = prepared
     live, widgets = _progress_widgets()
     handover = session_handover()  # plain Python: still usable while Streamlit stops this run
     run: DreamRun = handover.begin()
@@ -89,36 +100,47 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
     def waiting(ahead: int) -> None:
         widgets["status"].info(queue_message(ahead))
 
+    def keep(png_and_description: tuple[bytes, str], summary: str, stopped: bool) -> None:
+        png, description = png_and_description
+        record = dream_record(photo, png, description, stem, runner.notice, summary, stopped)
+        record["where"] = runner.where
+        handover.keep(run, record)
+
     try:
-        with shared_slots().slot(wait=waiting):
+        with runner.slot(wait=waiting):
             widgets["status"].empty()
-            for update in dream_steps(photo, config, model):
+            for update in runner.updates(photo):
+                if getattr(update, "queue_position", None):  # every cluster worker is busy
+                    waiting(update.queue_position - 1)
+                    continue
+                widgets["status"].empty()
                 losses.append(update.loss)
                 if update.preview is not None:
                     last_preview = update
                 if update.result is not None:
                     summary = f"{update.total} steps in {update.elapsed:.1f} s"
-                    handover.keep(run, dream_record(photo, update.result, stem, notice, summary))
+                    keep(runner.finished(update.result), summary, stopped=False)
                     outcome = "finished"
                 show_progress(widgets, update, losses)
         live.empty()
-    except Exception:  # never a traceback in the browser; the log keeps the details
+    except Exception as error:  # never a traceback in the browser; the log keeps the details
         outcome = "failed"
         log.exception("dream failed")
         st.error(
-            "Something went wrong while dreaming. Please try again, perhaps with a smaller "
-            "max working side."
+            str(error)
+            if isinstance(error, plain_errors())
+            else "Something went wrong while dreaming. Please try again, perhaps with a "
+            "smaller max working side."
         )
     finally:
         # Stop pressed, a setting changed, or the tab closed: Streamlit interrupts this run by
         # raising at the next st.* call (st.session_state included), so only plain Python
-        # runs here. Keep what was made, and always let the next run go on.
+        # runs here. Stop the remote work, keep what was made, let the next run go on.
         try:
+            runner.close()
             if outcome == "stopped" and last_preview is not None:
-                stopped = partial_result(photo, last_preview, config, model)
                 summary = f"stopped after step {last_preview.done} of {last_preview.total}"
-                record = dream_record(photo, stopped, stem, notice, summary, stopped=True)
-                handover.keep(run, record)
+                keep(runner.stopped(photo, last_preview), summary, stopped=True)
         finally:
             run.settle()
     if outcome == "finished":

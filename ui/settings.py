@@ -23,7 +23,7 @@ from deepdream import (
     DreamConfig,
 )
 
-from .models import inception_status
+from .backend import served_inception
 
 MAX_SIDES = [256, 384, 512, 768, 1024, 1536, 2048]
 TILE_SIZES = [256, 384, 512, 768, 1024]
@@ -77,7 +77,7 @@ def _init_settings() -> None:
     # Start on the network that will really be used: the offline model when it stands in
     # for missing ImageNet weights. When the user named a weights file that is broken, stay
     # on InceptionV3: the page says what is wrong, and nothing is swapped behind their back.
-    served, _ = inception_status()
+    served, _ = served_inception()
     start_on = VGG16_OFFLINE if served == VGG16_OFFLINE else INCEPTION_V3
     _apply_config_to_widgets(PRESETS[DEFAULT_PRESET].with_model(start_on))
 
