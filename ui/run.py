@@ -14,12 +14,13 @@ Contract:
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from deepdream import DreamConfig, WeightsUnavailableError
+from deepdream import DreamConfig, WeightsUnavailableError, fit_within
 
 from .backend import cluster_address, runner_for
 from .handover import DreamRun, ResultHandover
@@ -53,16 +54,30 @@ def queue_message(ahead: int) -> str:
     return f"All dream slots are busy: {ahead} {dreams} ahead of yours in the queue..."
 
 
+#: Least seconds between two redraws of the bar and chart: each redraw is a message to the
+#: browser, and drawing every step of a fast dream costs more than the step itself.
+REDRAW_SECONDS = 0.25
+#: Longest side of the live preview: the screen's size, not the working size.
+PREVIEW_SIDE = 640
+
+
 def show_progress(widgets: dict[str, Any], update: Any, losses: list[float]) -> None:
-    """Draw one progress update: bar, objective chart, and the preview when there is one."""
+    """Draw one progress update: bar, objective chart, and the preview when there is one.
+    Bar and chart are redrawn at most every ``REDRAW_SECONDS`` (always with a preview)."""
+    now = time.monotonic()
+    with_preview = update.preview is not None and update.result is None
+    if not with_preview and now - widgets.get("drawn_at", 0.0) < REDRAW_SECONDS:
+        return
+    widgets["drawn_at"] = now
     eta = f" · about {update.eta:.0f} s left" if update.eta else ""
     widgets["progress"].progress(
-        update.fraction,
+        min(update.work, 1.0),
         text=f"Octave {update.octave}/{update.octaves} · step {update.step}/{update.steps}{eta}",
     )
     widgets["chart"].line_chart({"objective": losses}, height=220)
-    if update.preview is not None and update.result is None:
-        widgets["preview"].image(update.preview, caption="Dreaming...", width="stretch")
+    if with_preview:
+        preview = fit_within(update.preview, PREVIEW_SIDE)
+        widgets["preview"].image(preview, caption="Dreaming...", width="stretch")
 
 
 def _progress_widgets() -> tuple[Any, dict[str, Any]]:
