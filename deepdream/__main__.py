@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .config import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig, parse_layers
 from .image import decode_image
+from .motion_cli import add_motion_arguments, run_motion, wants_motion
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL = 3
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "CPU with AVX512_BF16/AMX), which is 1.3-2x faster and looks the same",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_motion_arguments(parser)
     return parser
 
 
@@ -118,6 +120,8 @@ def config_from_args(args: argparse.Namespace) -> DreamConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if wants_motion(args):  # a video in, or a video out: see motion_cli
+        return run_motion(args, lambda: config_from_args(args))
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
         photo = decode_image(args.input.read_bytes())
