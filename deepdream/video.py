@@ -193,9 +193,7 @@ def _info_from(stream: av.VideoStream, times: list[float], has_audio: bool) -> V
         raise VideoDecodeError(
             "This video's frame rate could not be read or makes no sense; it is probably damaged."
         )
-    fps = Fraction(rate).limit_denominator(1001)
-    if variable:
-        fps = Fraction(len(times) / duration).limit_denominator(1001)
+    fps = _usual_rate(len(times) / duration if variable else float(rate))
     return VideoInfo(
         width=stream.codec_context.width,
         height=stream.codec_context.height,
@@ -206,6 +204,20 @@ def _info_from(stream: av.VideoStream, times: list[float], has_audio: bool) -> V
         variable_frame_rate=variable,
         codec=stream.codec_context.name,
     )
+
+
+#: Frame rates cameras and editors use; a measured rate this close to one of them is it.
+_USUAL_RATES = [Fraction(n * 1000, 1001) for n in (24, 30, 48, 60, 120)] + [
+    Fraction(n) for n in range(1, 241)
+]
+
+
+def _usual_rate(measured: float) -> Fraction:
+    """``measured`` snapped to a usual rate when within 0.5 % (millisecond clocks round)."""
+    nearest = min(_USUAL_RATES, key=lambda rate: abs(float(rate) - measured))
+    if abs(float(nearest) - measured) <= 0.005 * measured:
+        return nearest
+    return Fraction(measured).limit_denominator(1001)
 
 
 def read_frames(source: Source, max_pixels: int = MAX_FRAME_PIXELS) -> Iterator[VideoFrame]:
