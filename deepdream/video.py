@@ -5,7 +5,8 @@ Contract:
   returns ``VideoInfo``: size, frame rate, frame count, duration, whether it has sound and
   whether its frame rate varies. Anything we cannot use raises ``VideoDecodeError`` with one
   plain sentence: an empty file, a file that is not a video, sound only, a still image
-  (whatever its name), a damaged or truncated file, a frame larger than ``max_pixels``.
+  (whatever its name), a damaged or truncated file (fewer frames than its header lists, or
+  unreadable data), a frame larger than ``max_pixels``.
 - ``read_frames(source)`` is a generator of ``VideoFrame`` (index, time in seconds, uint8 RGB
   array ``(height, width, 3)``), decoded one at a time: a long video never sits in memory.
   Damage found while decoding raises ``VideoDecodeError`` after the frames before it.
@@ -168,6 +169,12 @@ def probe_video(source: Source, max_pixels: int = MAX_FRAME_PIXELS) -> VideoInfo
                 "This video is damaged or incomplete and could not be read to its end. "
                 "Please save it again or choose another file."
             ) from None
+        if stream.frames and len(times) < stream.frames:
+            # The header lists every frame; the data of some never came: a cut-short copy.
+            raise VideoDecodeError(
+                f"This video is incomplete: it stops after {len(times)} of its {stream.frames} "
+                "frames (damaged, or cut short while copying). Please get the whole file again."
+            )
         info = _info_from(stream, sorted(times), bool(container.streams.audio))
     _rewind(source)
     return info

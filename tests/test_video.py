@@ -109,7 +109,10 @@ def test_variable_frame_rate_is_detected_and_times_kept(tmp_path, frames):
     assert [f.time for f in read_frames(target)] == pytest.approx(times, abs=0.002)
 
 
-def _hostile(tmp_path, photo_bytes, frames):
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, photo_bytes, frames):
+    """A folder of files that are not usable videos, made once."""
+    tmp_path = tmp_path_factory.mktemp("hostile")
     tmp_path.joinpath("empty.mp4").write_bytes(b"")
     tmp_path.joinpath("notes.mp4").write_text("shopping list\n" * 50)
     tmp_path.joinpath("photo.mp4").write_bytes(photo_bytes)
@@ -117,6 +120,12 @@ def _hostile(tmp_path, photo_bytes, frames):
     whole = io.BytesIO()
     write_clip(whole, frames)
     tmp_path.joinpath("truncated.mp4").write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    with VideoWriter(tmp_path / "indexed.mp4", SIZE[1], SIZE[0], 12) as writer:  # index first
+        for image in frames:
+            writer.write(image)
+    indexed = tmp_path.joinpath("indexed.mp4").read_bytes()
+    tmp_path.joinpath("cut.mp4").write_bytes(indexed[: len(indexed) * 2 // 3])
+    write_clip(tmp_path / "huge.mp4", [np.zeros((2176, 3856, 3), np.uint8)])  # just over 4K
     return tmp_path
 
 
@@ -128,11 +137,13 @@ def _hostile(tmp_path, photo_bytes, frames):
         ("photo.mp4", "still image"),
         ("sound.mp4", "only sound"),
         ("truncated.mp4", "damaged"),
+        ("cut.mp4", "incomplete"),
+        ("huge.mp4", "3856x2176 pixels, larger than"),
         ("missing.mp4", "no file"),
     ],
 )
-def test_hostile_files_get_one_plain_sentence(tmp_path, photo_bytes, frames, name, words):
-    folder = _hostile(tmp_path, photo_bytes, frames)
+def test_hostile_files_get_one_plain_sentence(hostile, name, words):
+    folder = hostile
     with pytest.raises(VideoDecodeError) as caught:
         probe_video(folder / name)
         list(read_frames(folder / name))
