@@ -55,6 +55,7 @@ from deepdream.video import VideoWriter, probe_video  # noqa: E402
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.jpg"
 PAN_STEP = 4  # pixels a frame
+VGG = "vgg16_offline"
 
 
 @dataclass(frozen=True)
@@ -263,7 +264,9 @@ def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> s
     return "\n".join(lines) + "\n"
 
 
-def run(plan: Plan, out: Path, skip_memory: bool, memory_only: bool = False) -> str:
+def run(
+    plan: Plan, out: Path, skip_memory: bool, memory_only: bool = False, quality_only: bool = False
+) -> str:
     report = [
         f"Motion benchmark ({plan.label}), {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} "
         f"UTC, {cpu_model()}, {os.cpu_count()} CPUs, float32\n",
@@ -273,9 +276,14 @@ def run(plan: Plan, out: Path, skip_memory: bool, memory_only: bool = False) -> 
     ]
     with tempfile.TemporaryDirectory(prefix="deepdream-motion-") as folder:
         workdir = Path(folder)
-        if not memory_only:
+        if quality_only:
+            model = load("vgg16_offline")
+            report.append(
+                quality_table(plan, measure_quality(model, dream_config(VGG, plan), plan))
+            )
+        elif not memory_only:
             report += measure_speed_and_quality(plan, workdir)
-        if not skip_memory:
+        if not (skip_memory or quality_only):
             report.append(
                 table(
                     "\nPeak memory (VmHWM of a child process; VGG16, 1 octave, 1 step, max side "
@@ -323,15 +331,20 @@ def measure_speed_and_quality(plan: Plan, workdir: Path) -> list[str]:
             speed_rows,
         )
     )
-    report.append(
-        table(
-            f"\nQuality on the VGG16 pan ({PAN_STEP} px a frame; limits: flicker <= 0.35, "
-            "|drift| <= 3 grey levels, strength 0.6-1.6x the first frame)",
-            ("method", "flicker", "drift", "strength", "edge strip / rest"),
-            quality_rows,
-        )
-    )
+    report.append(quality_table(plan, quality_rows))
     return report
+
+
+def quality_table(plan: Plan, rows: list[tuple[str, ...]]) -> str:
+    height, width = plan.video_size
+    settings = ", ".join(f"{k} {v}" for k, v in plan.dream_changes) or "as the preset"
+    return table(
+        f"\nQuality on the VGG16 pan ({width}x{height}, {plan.video_frames} frames, {PAN_STEP} px "
+        f"a frame; classic preset, {settings}; limits: flicker <= 0.35, |drift| <= 3 grey "
+        "levels, strength 0.6-1.6x the first frame)",
+        ("method", "flicker", "drift", "strength", "edge strip / rest"),
+        rows,
+    )
 
 
 def main() -> None:
@@ -340,6 +353,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, help="frames of the video clip (default: plan's)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory children")
     parser.add_argument("--memory-only", action="store_true", help="only the memory children")
+    parser.add_argument("--quality-only", action="store_true", help="only the quality table")
+    parser.add_argument("--video-size", help="video clip size WxH (default: plan's)")
+    parser.add_argument("--steps", type=int, help="steps per octave (default: the preset's)")
+    parser.add_argument("--octaves", type=int, help="octaves (default: the preset's)")
     parser.add_argument(
         "--memory-seconds",
         type=float,
@@ -357,10 +374,19 @@ def main() -> None:
     plan = QUICK if args.quick else FULL
     if args.frames:
         plan = Plan(**{**plan.__dict__, "video_frames": args.frames, "zoom_frames": args.frames})
+    if args.video_size:
+        width, height = (int(v) for v in args.video_size.lower().split("x"))
+        plan = Plan(**{**plan.__dict__, "video_size": (height, width)})
+    changes = dict(plan.dream_changes)
+    if args.steps:
+        changes["steps_per_octave"] = args.steps
+    if args.octaves:
+        changes["octaves"] = args.octaves
+    plan = Plan(**{**plan.__dict__, "dream_changes": tuple(changes.items())})
     if args.memory_seconds:
         plan = Plan(**{**plan.__dict__, "memory_seconds": tuple(args.memory_seconds)})
     default = RESULTS_DIR / ("quick" if args.quick else "") / "motion.txt"
-    print(run(plan, args.out or default, args.no_memory, args.memory_only))
+    print(run(plan, args.out or default, args.no_memory, args.memory_only, args.quality_only))
 
 
 if __name__ == "__main__":

@@ -43,7 +43,14 @@ import numpy as np
 
 from .config import DreamConfig, _check_float, _check_int
 from .motion_quality import detail_strength
-from .video import MAX_FRAME_PIXELS, Source, VideoWriter, probe_video, read_frames
+from .video import (
+    MAX_FRAME_PIXELS,
+    Source,
+    VideoWriter,
+    probe_video,
+    read_frames,
+    reopenable,
+)
 
 #: A carried frame's detail may be at most this many times as strong as its scene's first
 #: dream: carrying and re-dreaming adds up, and a cap keeps the look the user chose.
@@ -339,6 +346,7 @@ def dream_video(
         VideoDecodeError: the source is not a usable video (a plain sentence).
         WeightsUnavailableError: ``model`` omitted and its weights cannot be had.
     """
+    source = reopenable(source)  # read for pictures and for sound at once
     info = probe_video(source, max_pixels)
     frames = read_frames(source, max_pixels)
     times: list[float] = []

@@ -91,6 +91,22 @@ class VideoFrame:
     image: np.ndarray
 
 
+def reopenable(source: Source) -> str | os.PathLike | bytes:
+    """``source`` in a form that can be opened several times at once (a path, or bytes).
+
+    A file object has one read position: two readers at once (pictures and sound) would
+    corrupt each other, so its bytes are taken (compressed data only; frames still stream).
+    """
+    if isinstance(source, str | os.PathLike | bytes):
+        return source
+    if isinstance(source, bytearray):
+        return bytes(source)
+    if hasattr(source, "getvalue"):
+        return source.getvalue()
+    source.seek(0)
+    return source.read()
+
+
 def _open(source: Source) -> av.container.InputContainer:
     """Open ``source`` for reading, turning every FFmpeg refusal into a plain sentence."""
     if isinstance(source, bytes | bytearray):
@@ -102,9 +118,9 @@ def _open(source: Source) -> av.container.InputContainer:
         if path.stat().st_size == 0:
             raise VideoDecodeError("The file is empty. Please choose a video (MP4, MOV, WebM...).")
     else:
-        position = source.tell()
+        source.seek(0)  # a video is read from its start, wherever an earlier reader left it
         empty = not source.read(1)
-        source.seek(position)
+        source.seek(0)
         if empty:
             raise VideoDecodeError("The file is empty. Please choose a video (MP4, MOV, WebM...).")
     try:
@@ -270,7 +286,8 @@ class VideoWriter:
         fps: frames per second (a float or ``Fraction``); frames without a time are spaced
             by it.
         audio_from: a video source whose sound is copied (re-encoded to AAC) into the MP4;
-            ignored for GIFs and when it has no sound.
+            ignored for GIFs and when it has no sound. A file object is read from its own
+            copy of the bytes, so it may be decoded for pictures at the same time.
         format: ``"mp4"`` or ``"gif"``; default from the target's name (``.gif`` -> GIF).
         quality: x264's constant rate factor (lower is better and bigger; 18 looks
             lossless, 23 is x264's default).
@@ -405,15 +422,13 @@ class _AudioCopy:
         self._stream = None
         if source is None:
             return
-        if isinstance(source, bytes | bytearray):
+        source = reopenable(source)
+        if isinstance(source, bytes):
             source = io.BytesIO(source)
-        _rewind(source)
         container = av.open(source if not isinstance(source, os.PathLike) else os.fspath(source))
         if not container.streams.audio:
             container.close()
-            _rewind(source)
             return
-        self._source = source
         self._input = container
         incoming = container.streams.audio[0]
         rate = incoming.codec_context.sample_rate or 44_100
@@ -433,7 +448,11 @@ class _AudioCopy:
         if self._input is None:
             return
         while True:
-            frame = self._pending or next(self._frames, None)
+            try:
+                frame = self._pending or next(self._frames, None)
+            except av.error.FFmpegError:
+                # Damaged sound: keep what was read; the pictures matter more than the rest.
+                self._frames, frame = iter(()), None
             self._pending = None
             if frame is None:
                 break
@@ -457,7 +476,6 @@ class _AudioCopy:
     def close(self) -> None:
         if self._input is not None:
             self._input.close()
-            _rewind(self._source)
             self._input = None
 
 

@@ -79,3 +79,35 @@ def audio_of(source) -> tuple[np.ndarray, int]:
 def main_frequency(samples: np.ndarray, rate: int) -> float:
     spectrum = np.abs(np.fft.rfft(samples))
     return float(np.argmax(spectrum) * rate / len(samples))
+
+
+def write_other(target, frames: list[np.ndarray], container: str, video: str, audio: str) -> None:
+    """A clip in another container and codecs (WebM with VP9 + Opus, MOV with MPEG-4 + PCM)."""
+    rate = 48_000
+    with av.open(target, "w", format=container) as out:
+        stream = out.add_stream(video, rate=12)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        sound = out.add_stream(audio, rate=rate)
+        sound.layout = "mono"
+        samples = int(len(frames) / 12 * rate)
+        tone = 0.3 * np.sin(2 * np.pi * TONE_HZ * np.arange(samples) / rate)
+        planar = audio != "pcm_s16le"
+        for start in range(0, samples, 960):
+            chunk = tone[None, start : start + 960]
+            data = chunk.astype(np.float32) if planar else (chunk * 32767).astype(np.int16)
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(data), format="fltp" if planar else "s16", layout="mono"
+            )
+            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+            for packet in sound.encode(frame):
+                out.mux(packet)
+        for packet in sound.encode(None):
+            out.mux(packet)
+        for index, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, 12)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)

@@ -2,7 +2,7 @@ import io
 
 import numpy as np
 import pytest
-from clips import TONE_HZ, audio_of, main_frequency, pan, write_clip
+from clips import TONE_HZ, audio_of, main_frequency, pan, write_clip, write_other
 
 from deepdream.video import VideoDecodeError, VideoWriter, probe_video, read_frames
 
@@ -166,3 +166,22 @@ def test_bytes_in_and_out_never_touch_the_disk(clip):
             writer.write(frame.image)
     info = probe_video(target.getvalue())
     assert info.frames == 12 and info.has_audio
+
+
+@pytest.mark.parametrize(
+    "container, video, audio",
+    [("webm", "libvpx-vp9", "libopus"), ("mov", "mpeg4", "pcm_s16le")],
+)
+def test_webm_and_mov_come_out_as_mp4_with_their_sound(frames, container, video, audio):
+    source = io.BytesIO()
+    write_other(source, frames[:6], container, video, audio)
+    info = probe_video(source.getvalue())
+    assert (info.frames, info.fps, info.has_audio) == (6, 12, True)
+    target = io.BytesIO()
+    with VideoWriter(target, SIZE[1], SIZE[0], info.fps, audio_from=source, format="mp4") as w:
+        for frame in read_frames(source):
+            w.write(frame.image, frame.time)
+    out = probe_video(target.getvalue())
+    assert (out.codec, out.frames, out.fps, out.has_audio) == ("h264", 6, 12, True)
+    sound, rate = audio_of(io.BytesIO(target.getvalue()))
+    assert main_frequency(sound, rate) == pytest.approx(TONE_HZ, abs=5)
