@@ -82,12 +82,13 @@ def test_no_brightness_creep_and_steady_strength(panning, carried):
 
 def test_without_holding_the_strength_the_dream_creeps(panning, carried, offline_vgg):
     loose = MotionConfig(hold_strength=False)
+    first = panning[:12]  # enough frames to see it creep
     outputs = [
-        u.image for u in dream_video_frames(panning, small("vgg16_offline"), loose, offline_vgg)
+        u.image for u in dream_video_frames(first, small("vgg16_offline"), loose, offline_vgg)
     ]
-    held = quality.strength_ratios(panning, carried[0])[-1]
-    crept = quality.strength_ratios(panning, outputs)[-1]
-    print(f"strength after 24 frames: held {held:.2f}, not held {crept:.2f}")
+    held = quality.strength_ratios(first, carried[0][:12])[-1]
+    crept = quality.strength_ratios(first, outputs)[-1]
+    print(f"strength after 12 frames: held {held:.2f}, not held {crept:.2f}")
     assert crept > held  # the guard is what keeps it steady
 
 
