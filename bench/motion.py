@@ -69,6 +69,7 @@ class Plan:
     memory_fps: int
     memory_seconds: tuple[float, float]  # short, long
     dream_changes: tuple[tuple[str, object], ...] = ()
+    quality: bool = True  # measure the quality table too
 
 
 FULL = Plan("full", (320, 480), 24, 512, 8, (720, 1280), 24, (20.0, 120.0))
@@ -331,7 +332,8 @@ def measure_speed_and_quality(plan: Plan, workdir: Path) -> list[str]:
             speed_rows,
         )
     )
-    report.append(quality_table(plan, quality_rows))
+    if plan.quality:
+        report.append(quality_table(plan, quality_rows))
     return report
 
 
@@ -354,6 +356,7 @@ def main() -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip the memory children")
     parser.add_argument("--memory-only", action="store_true", help="only the memory children")
     parser.add_argument("--quality-only", action="store_true", help="only the quality table")
+    parser.add_argument("--no-quality", action="store_true", help="skip the quality table")
     parser.add_argument("--video-size", help="video clip size WxH (default: plan's)")
     parser.add_argument("--steps", type=int, help="steps per octave (default: the preset's)")
     parser.add_argument("--octaves", type=int, help="octaves (default: the preset's)")
@@ -383,6 +386,8 @@ def main() -> None:
     if args.octaves:
         changes["octaves"] = args.octaves
     plan = Plan(**{**plan.__dict__, "dream_changes": tuple(changes.items())})
+    if args.no_quality:
+        plan = Plan(**{**plan.__dict__, "quality": False})
     if args.memory_seconds:
         plan = Plan(**{**plan.__dict__, "memory_seconds": tuple(args.memory_seconds)})
     default = RESULTS_DIR / ("quick" if args.quick else "") / "motion.txt"
