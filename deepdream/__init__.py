@@ -57,6 +57,10 @@ __all__ = [
     "GradientAscentStep",
     "ImageDecodeError",
     "LruCache",
+    "MotionConfig",
+    "MotionUpdate",
+    "VideoDecodeError",
+    "VideoWriter",
     "WeightsUnavailableError",
     "auto_precision",
     "cached_steps",
@@ -64,6 +68,8 @@ __all__ = [
     "default_limit",
     "dream",
     "dream_steps",
+    "dream_video",
+    "dream_video_frames",
     "encode_png",
     "fit_within",
     "from_model_range",
@@ -74,7 +80,9 @@ __all__ = [
     "parse_layers",
     "partial_result",
     "png_text",
+    "probe_video",
     "random_shift",
+    "read_frames",
     "resolve_precision",
     "shared_model",
     "shared_slots",
@@ -83,9 +91,11 @@ __all__ = [
     "tile_spans",
     "to_model_range",
     "working_shape",
+    "zoom_frames",
+    "zoom_video",
 ]
 
-# name -> module that defines it; each of these modules imports TensorFlow.
+# name -> module that defines it; each of these modules imports TensorFlow, or PyAV/OpenCV.
 _LAZY = {
     "DreamResult": "render",
     "DreamUpdate": "render",
@@ -102,6 +112,16 @@ _LAZY = {
     "step_for": "gradients",
     "auto_precision": "precision",
     "gpu_count": "runtime",
+    "MotionConfig": "motion",
+    "MotionUpdate": "motion",
+    "dream_video": "motion",
+    "dream_video_frames": "motion",
+    "zoom_frames": "motion",
+    "zoom_video": "motion",
+    "VideoDecodeError": "video",
+    "VideoWriter": "video",
+    "probe_video": "video",
+    "read_frames": "video",
     "start_tensorflow": "runtime",
 }
 

@@ -1,7 +1,10 @@
-"""Command line: ``python -m deepdream IN OUT [options]`` dreams one image into a PNG.
+"""Command line: ``python -m deepdream IN OUT [options]``; the mode follows the files.
 
-Contract: reads IN, writes the PNG to OUT (the only file this package ever writes, because the
-user named it), shows a progress bar on stderr, and exits 0 on success, 2 for bad input or
+A photo to a PNG dreams the photo; a video in, or a photo to an ``.mp4``/``.gif`` with
+``--zoom-frames``, makes a moving dream (``motion_cli.py``).
+
+Contract for photos: reads IN, writes the PNG to OUT (the only file this package ever writes,
+because the user named it), shows a progress bar on stderr, and exits 0 on success, 2 for bad input or
 settings or an output that cannot be written (with a plain one-line message, no traceback),
 3 when a model cannot be loaded. The terminal shows only the progress bar and the result line
 (TensorFlow's start-up chatter is held back unless ``--verbose``); real warnings still show.
@@ -26,6 +29,7 @@ from . import (
     decode_image,
     parse_layers,
 )
+from .motion_cli import add_motion_arguments, run_motion, wants_motion
 
 EXIT_BAD_INPUT = 2
 EXIT_MODEL = 3
@@ -99,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", action="store_true", help="also show TensorFlow's start-up messages"
     )
+    add_motion_arguments(parser)
     return parser
 
 
@@ -132,6 +137,8 @@ def config_from_args(args: argparse.Namespace) -> DreamConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if wants_motion(args):  # a video in, or a video out: see motion_cli
+        return run_motion(args, lambda: config_from_args(args))
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
         photo = decode_image(args.input.read_bytes())

@@ -1,0 +1,184 @@
+"""The command line's moving modes: a video dreamed into a video, a photo into a zoom.
+
+Contract:
+- ``add_motion_arguments(parser)`` adds the motion options (``--blend``, ``--carried-steps``,
+  ``--scene-cut``, ``--zoom-frames``, ``--zoom``, ``--rotate``, ``--fps``).
+- ``wants_motion(args)`` says whether the files ask for motion: a video input (MP4, MOV,
+  WebM, MKV, AVI, M4V, or a GIF going to a video), or a video output (``.mp4``, ``.m4v``,
+  ``.gif``) from a photo (a zoom). Everything else stays the photo mode.
+- ``run_motion(args, make_config)`` runs it with a progress bar on stderr (frames done,
+  frames/s, ETA) and returns the exit code: 0 done, 2 bad input or settings (one plain
+  sentence, no traceback), 3 model unavailable. Ctrl-C keeps the frames done so far as a
+  playable file and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from .config import DreamConfig
+
+EXIT_BAD_INPUT = 2
+EXIT_MODEL = 3
+EXIT_INTERRUPTED = 130
+
+VIDEO_INPUTS = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif"}
+VIDEO_OUTPUTS = {".mp4", ".m4v", ".gif"}
+
+
+def add_motion_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the moving modes, in their own group of ``--help``."""
+    group = parser.add_argument_group(
+        "video and zoom",
+        "A video input (or a .mp4/.gif output from a photo) makes a moving dream. "
+        "Video in, video out: same size, frame count, frame rate and sound.",
+    )
+    group.add_argument(
+        "--blend",
+        type=float,
+        help="video: share of the previous frame's dream carried onto the next (0-1); "
+        "higher = the dream clings to the scene, 0 = every frame on its own (flickers) "
+        "[default 0.9]",
+    )
+    group.add_argument(
+        "--carried-steps",
+        type=int,
+        help="video and zoom: steps an octave for frames that continue the previous dream "
+        "[default: half of --steps]",
+    )
+    group.add_argument(
+        "--scene-cut",
+        type=float,
+        help="video: a frame where more than this share of the picture is new starts a "
+        "fresh dream (0-1) [default 0.5]",
+    )
+    group.add_argument(
+        "--zoom-frames",
+        type=int,
+        help="photo to .mp4/.gif: number of frames of the zoom animation [default 48]",
+    )
+    group.add_argument(
+        "--zoom", type=float, help="zoom: enlargement per frame, 1.05 = 5%% [default 1.05]"
+    )
+    group.add_argument(
+        "--rotate", type=float, help="zoom: degrees turned per frame (anticlockwise) [default 0]"
+    )
+    group.add_argument("--fps", type=float, help="zoom: frames per second [default 24]")
+
+
+def wants_motion(args: argparse.Namespace) -> bool:
+    """Whether the input/output names (or a zoom option) ask for a moving dream."""
+    source, target = args.input.suffix.lower(), args.output.suffix.lower()
+    if source in VIDEO_INPUTS - {".gif"}:
+        return True
+    return target in VIDEO_OUTPUTS or args.zoom_frames is not None
+
+
+def motion_config_from_args(args: argparse.Namespace):
+    """The ``MotionConfig`` the options ask for (defaults for those not given).
+
+    Raises:
+        ValueError: an invalid value (the message says which and why).
+    """
+    from .motion import MotionConfig
+
+    changes = {}
+    for option, field_name in [
+        ("blend", "blend"),
+        ("carried_steps", "carried_steps"),
+        ("scene_cut", "scene_cut"),
+        ("zoom_frames", "zoom_frames"),
+        ("zoom", "zoom"),
+        ("rotate", "rotate"),
+        ("fps", "fps"),
+    ]:
+        value = getattr(args, option)
+        if value is not None:
+            changes[field_name] = value
+    return MotionConfig(**changes)
+
+
+def run_motion(args: argparse.Namespace, make_config: Callable[[], DreamConfig]) -> int:
+    """Dream a video or make a zoom, as ``args`` say; returns the exit code."""
+    from .image import decode_image
+    from .video import probe_video
+
+    source_suffix, target_suffix = args.input.suffix.lower(), args.output.suffix.lower()
+    try:
+        config = make_config()
+        motion = motion_config_from_args(args)
+        if target_suffix not in VIDEO_OUTPUTS:
+            raise ValueError(
+                f"A moving dream is written as a video: name the output .mp4 or .gif, "
+                f"not {args.output.name}."
+            )
+        if not args.input.exists():
+            raise ValueError(f"There is no file {args.input}; check the name.")
+        is_video = source_suffix in VIDEO_INPUTS and args.zoom_frames is None
+        if is_video:
+            info = probe_video(args.input)
+            photo = None
+        else:
+            photo = decode_image(args.input.read_bytes())
+    except (ValueError, OSError) as error:  # VideoDecodeError and ImageDecodeError included
+        return _fail(error, EXIT_BAD_INPUT)
+
+    from . import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
+
+    start_tensorflow(verbose=args.verbose)
+    from .motion import dream_video, zoom_video
+
+    try:
+        model, notice = load_model_with_fallback(args.model, args.weights, args.precision)
+    except WeightsUnavailableError as error:
+        return _fail(error, EXIT_MODEL)
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
+    config = config.with_model(model.name)
+
+    if is_video:
+        if info.variable_frame_rate and not args.quiet:
+            print("note: the frame rate varies; each frame keeps its time.", file=sys.stderr)
+        total = info.frames
+        updates = dream_video(args.input, str(args.output), config, motion, model)
+    else:
+        total = motion.zoom_frames
+        updates = zoom_video(photo, str(args.output), config, motion, model)
+    return _drive(updates, total, args)
+
+
+def _drive(updates, total: int, args: argparse.Namespace) -> int:
+    """Pull every frame with a progress bar; Ctrl-C keeps what is done as a playable file."""
+    from tqdm import tqdm
+
+    from .video import VideoDecodeError
+
+    done = 0
+    with tqdm(total=total, disable=args.quiet, unit="frame", file=sys.stderr) as bar:
+        try:
+            for update in updates:
+                done = update.done
+                bar.set_postfix_str("fresh dream" if update.fresh else "carried")
+                bar.update(1)
+        except KeyboardInterrupt:
+            updates.close()  # finishes the file with the frames done so far
+            print(f"\nstopped: kept {done} frames in {args.output}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except VideoDecodeError as error:
+            updates.close()
+            return _fail(f"{error} ({done} frames written to {args.output})", EXIT_BAD_INPUT)
+        except OSError as error:
+            return _fail(error, EXIT_BAD_INPUT)
+    if not args.quiet:
+        print(f"wrote {args.output} ({done} frames)", file=sys.stderr)
+    return 0
+
+
+def _fail(error: BaseException | str, code: int) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    return code
+
+
+__all__ = ["add_motion_arguments", "run_motion", "wants_motion"]

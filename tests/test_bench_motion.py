@@ -1,0 +1,30 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_motion_benchmark_quick_mode_runs_and_reports(tmp_path):
+    out = tmp_path / "motion.txt"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "motion.py"), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=600,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = out.read_text()
+    assert "RANDOM weights" in text
+    for heading in ["video frames/s", "zoom frames/s", "flicker", "peak MB"]:
+        assert heading in text
+    speed = text.split("zoom frames/s")[1].splitlines()[1].split()
+    assert speed[0] == "vgg16_offline" and all(float(v) > 0 for v in speed[1:])
+    memory = [line for line in text.splitlines() if line.startswith("160x96")]
+    assert len(memory) == 2 and all(float(line.split()[-2]) > 100 for line in memory)
