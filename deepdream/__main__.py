@@ -4,8 +4,8 @@ A photo to a PNG dreams the photo; a video in, or a photo to an ``.mp4``/``.gif`
 ``--zoom-frames``, makes a moving dream (``motion_cli.py``).
 
 Contract for photos: reads IN, writes the PNG to OUT (the only file this package ever writes,
-because the user named it), shows a progress bar on stderr, and exits 0 on success, 2 for bad input or
-settings or an output that cannot be written (with a plain one-line message, no traceback),
+because the user named it), shows a progress bar on stderr, and exits 0 on success, 2 for bad
+input or settings or an output that cannot be written (with a plain one-line message, no traceback),
 3 when a model cannot be loaded. The terminal shows only the progress bar and the result line
 (TensorFlow's start-up chatter is held back unless ``--verbose``); real warnings still show.
 When no weights were named and InceptionV3's cannot be downloaded, it says so and uses the
