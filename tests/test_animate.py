@@ -56,7 +56,8 @@ def test_the_page_says_its_limits_and_waits_for_a_video(page):
 def test_a_video_is_dreamed_with_its_frames_size_and_rate(page, photo):
     clip = _clip_bytes(photo)
     _upload_video(page, "pan.mp4", clip)
-    assert not page.error and not page.button(key="generate_video").disabled
+    assert not page.error, [e.value for e in page.error]
+    assert not page.button(key="generate_video").disabled
     page.button(key="generate_video").click().run()
     assert not page.exception and not page.error
     record = _kept(page)
@@ -116,3 +117,16 @@ def test_videos_beyond_the_limits_and_bad_files_get_plain_messages(page, photo, 
     assert not page.exception and len(page.error) == 1
     _upload_video(page, "pan.mp4", _clip_bytes(photo))  # and the next good one works
     assert not page.error and not page.button(key="generate_video").disabled
+
+
+def test_settings_chosen_on_the_photo_page_are_kept_on_the_animate_page(
+    without_inception_weights,
+):
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    at.slider(key="steps").set_value(7).run()
+    at.sidebar.selectbox(key="preset")  # the sidebar is drawn on both pages
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.error
+    assert at.slider(key="steps").value == 7
+    assert at.multiselect(key="layers").value == ["block4_conv1", "block4_conv3"]

@@ -65,8 +65,35 @@ def _on_model_change() -> None:
     _set_layer_widgets(moved.layers)
 
 
+SETTING_KEYS = (
+    "preset",
+    "model",
+    "layers",
+    "steps",
+    "step_size",
+    "octaves",
+    "octave_scale",
+    "max_side",
+    "seed",
+    "keep_colors",
+    "tile_size",
+    "precision",
+)
+
+
+def _keep_across_pages() -> None:
+    # Streamlit forgets a widget's value when a run does not draw it, which is what moving to
+    # the other page does. Writing each value back as plain session state keeps the settings
+    # the user chose when they switch pages.
+    state = st.session_state
+    for key in (*SETTING_KEYS, *(k for k in state if str(k).startswith("weight_"))):
+        if key in state:
+            state[key] = state[key]
+
+
 def _init_settings() -> None:
     if "preset" in st.session_state:
+        _keep_across_pages()
         return
     st.session_state.preset = DEFAULT_PRESET
     st.session_state.max_side = 1024
