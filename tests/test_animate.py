@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from clips import pan, write_clip
-from deepdream.video import probe_video
 from streamlit.testing.v1 import AppTest
+
+from deepdream.video import probe_video
 
 APP = str(Path(__file__).parent.parent / "app.py")
 PAGE = "ui/pages/animate.py"
