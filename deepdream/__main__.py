@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
 from .config import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig, parse_layers
 from .image import decode_image
 
@@ -28,8 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn a photo into a DeepDream image (PNG, settings stored in its metadata).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("input", type=Path, help="photo to dream on (PNG, JPEG, WebP, ...)")
-    parser.add_argument("output", type=Path, help="where to write the dream (PNG)")
+    parser.add_argument(
+        "input", type=Path, help="photo to dream on (PNG, JPEG, WebP, ...), or a folder of them"
+    )
+    parser.add_argument(
+        "output", type=Path, help="where to write the dream (PNG), or a folder for the dreams"
+    )
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -85,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "CPU with AVX512_BF16/AMX), which is 1.3-2x faster and looks the same",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_batch_arguments(parser)
     return parser
 
 
@@ -120,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
+        if args.input.is_dir():
+            return run_batch_command(args, config)
+        if misplaced := folder_options_without_folder(args):
+            return _fail(misplaced, EXIT_BAD_INPUT)
         photo = decode_image(args.input.read_bytes())
     except FileNotFoundError:
         return _fail(f"There is no file {args.input}; check the name.", EXIT_BAD_INPUT)
