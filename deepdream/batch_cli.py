@@ -117,12 +117,13 @@ def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan)
         workers = cluster.start_workers(choice, workers_plan)
     except cluster.ClusterError as error:
         return _fail(error, EXIT_MODEL if "model" in str(error) else EXIT_BAD_INPUT)
-    notice = cluster.worker_notice(workers)
+    notice, nodes_used = cluster.worker_notice(workers)
     if notice:
         print(f"note: {notice}", file=sys.stderr)
     if not args.quiet:
         print(
-            f"on Ray ({args.ray}): {workers_plan.workers} workers x {workers_plan.threads} threads",
+            f"on Ray ({args.ray}): {workers_plan.workers} workers x {workers_plan.threads} "
+            f"threads on {nodes_used} nodes",
             file=sys.stderr,
         )
     try:

@@ -246,12 +246,12 @@ def start_workers(
     return workers
 
 
-def worker_notice(workers: list) -> str | None:
-    """The model-fallback notice of the first worker that had one (None when none had)."""
-    for info in ray.get([worker.info.remote() for worker in workers]):
-        if info["notice"]:
-            return info["notice"]
-    return None
+def worker_notice(workers: list) -> tuple[str | None, int]:
+    """The model-fallback notice of the first worker that had one (None when none had), and
+    on how many nodes the workers run."""
+    infos = ray.get([worker.info.remote() for worker in workers])
+    notices = [info["notice"] for info in infos if info["notice"]]
+    return (notices[0] if notices else None), len({info["node"] for info in infos})
 
 
 def stop_workers(workers: list) -> None:
