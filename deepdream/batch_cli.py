@@ -122,8 +122,8 @@ def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan)
         print(f"note: {notice}", file=sys.stderr)
     if not args.quiet:
         print(
-            f"on Ray ({args.ray}): {workers_plan.workers} workers x {workers_plan.threads} "
-            f"threads on {nodes_used} nodes",
+            f"on Ray ({args.ray}): {_count(workers_plan.workers, 'worker')} x "
+            f"{_count(workers_plan.threads, 'thread')} on {_count(nodes_used, 'node')}",
             file=sys.stderr,
         )
     try:
@@ -157,6 +157,10 @@ def _report(plan: BatchPlan, progress, quiet: bool, description: str | None = No
         print(f"dreamed with {description}", file=sys.stderr)
     print(summary.line(), file=sys.stderr)
     return EXIT_SOME_FAILED if summary.failures else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def _fail(error: BaseException | str, code: int) -> int:

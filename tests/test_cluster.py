@@ -252,3 +252,67 @@ def test_a_batch_survives_losing_a_node(ray_head, tmp_path):
         data = output.read_bytes()
         assert decode_image(data).shape == (112, 128, 3)
         assert png_text(data)["deepdream.seed"] == "2"
+
+
+def test_the_cli_with_ray_alone_starts_a_private_local_ray(tmp_path):
+    """``--ray`` without an address: a fresh local Ray (never a remembered cluster), which the
+    CLI stops again; a broken file is listed and the exit code is 1."""
+    network = PrivateNetwork()
+    temp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RAY_AUTH_TOKEN=secrets.token_hex(32),
+        RAY_TMPDIR=str(temp),
+        HOME=str(temp),  # nothing of Ray's lands in the real home directory
+    )
+    source, target = tmp_path / "photos", tmp_path / "dreams"
+    make_photos(source, 2)
+    (source / "broken.jpg").write_bytes(b"not a photo")
+    command = [str(source), str(target), "--ray", "--workers", "1", "--threads", "2"]
+    command += ["--model", "vgg16_offline", "--precision", "float32", "--steps", "1"]
+    command += ["--octaves", "1", "--max-side", "64"]
+    cli = subprocess.Popen(
+        [*network.prefix, sys.executable, "-m", "deepdream", *command],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the local Ray it starts belongs to its group
+    )
+    try:
+        _, err = cli.communicate(timeout=300)
+    finally:
+        stop_group(cli)
+        network.close()
+        shutil.rmtree(temp, ignore_errors=True)
+    assert cli.returncode == 1, err[-3000:]
+    assert "on Ray (local): 1 worker x 2 threads on 1 node" in err
+    assert err.strip().splitlines()[-1] == "2 dreamed, 0 skipped, 1 failed"
+    assert "broken.jpg: This file is not an image" in err
+    assert sorted(p.name for p in target.iterdir()) == ["photo00.png", "photo01.png"]
+
+
+def test_bench_batch_quick_runs(tmp_path):
+    """``bench/batch.py --quick`` (numbers are printed, not judged) in a private network."""
+    network = PrivateNetwork()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RAY_TMPDIR=tempfile.mkdtemp(dir="/tmp"))
+    bench = subprocess.Popen(
+        [*network.prefix, sys.executable, "bench/batch.py", "--quick"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = bench.communicate(timeout=600)
+    finally:
+        stop_group(bench)
+        network.close()
+        shutil.rmtree(env["RAY_TMPDIR"], ignore_errors=True)
+    assert bench.returncode == 0, err[-3000:]
+    assert "local Ray, 2 workers x 1 thread" in out
+    cluster_line = next(line for line in out.splitlines() if "dream on Ray" in line)
+    assert cluster_line.rstrip().endswith("False")  # the client never imported TensorFlow
