@@ -203,6 +203,7 @@ class DreamWorker:
                     "model_description": result.model_description,
                     "metadata": result.metadata(),
                     "elapsed": result.elapsed,
+                    "node": ray.util.get_node_ip_address(),
                 }
             yield message
 
@@ -272,6 +273,7 @@ def dream_on_ray(
     queue = collections.deque(jobs)
     in_flight: dict[ray.ObjectRef, tuple[BatchJob, object]] = {}
     load = {id(worker): 0 for worker in workers}
+    failed_early: list[tuple[BatchJob, FileFailure]] = []  # unreadable before any work
 
     def submit(worker) -> bool:
         if not queue:
@@ -286,7 +288,6 @@ def dream_on_ray(
         load[id(worker)] += 1
         return True
 
-    failed_early: list[tuple[BatchJob, FileFailure]] = []
     try:
         for _ in range(IN_FLIGHT_PER_WORKER):
             for worker in workers:
@@ -331,6 +332,7 @@ class RemoteResult:
     model_description: str
     metadata: dict[str, str]
     elapsed: float
+    node: str  # address of the cluster machine that dreamed it, for "dreamed on ..." lines
 
 
 @dataclass(frozen=True)
@@ -486,9 +488,11 @@ class RemoteDream:
                 if worker is None:
                     yield RemoteUpdate(queue_position=position)
             stream = worker.dream_stream.options(num_returns="streaming").remote(photo, config)
-            for ref in stream:
+            while True:
                 try:
-                    message = ray.get(ref)
+                    message = ray.get(next(stream))
+                except StopIteration:
+                    break
                 except (RayActorError, RayTaskError) as error:
                     raise ClusterError(_lost_help(error)) from error
                 yield _as_update(message)

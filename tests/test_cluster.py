@@ -39,8 +39,8 @@ class PrivateNetwork:
     """A network namespace holding only ``lo``, kept alive by one ``sleep`` process."""
 
     def __init__(self) -> None:
-        if shutil.which("unshare") is None or shutil.which("nsenter") is None:
-            pytest.skip("needs unshare and nsenter (util-linux)")
+        if not all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip")):
+            pytest.skip("needs unshare and nsenter (util-linux) and ip (iproute2)")
         self.holder = subprocess.Popen(["unshare", "-n", "sleep", "infinity"])
         path = f"/proc/{self.holder.pid}/ns/net"
         deadline = time.monotonic() + 5
@@ -163,6 +163,7 @@ report["previews"] = [None if u.preview is None else list(u.preview.shape) for u
 report["result_shape"] = list(decode_image(final.png).shape)
 report["image_equal_png"] = bool(np.array_equal(decode_image(final.png), final.image))
 report["metadata_steps"] = final.metadata["deepdream.steps_per_octave"]
+report["node"] = final.node
 
 # A long dream holds the only worker; a second one waits in line, then runs once the
 # first is closed. Without the remote cancel, the second would wait for 3 x 400 steps.
@@ -192,12 +193,32 @@ def test_remote_dream_streams_waits_in_line_and_cancels_without_tensorflow(ray_h
     assert report["done"] == [1, 2, 2]  # two steps, then the final update
     assert report["previews"][-1] == [72, 96, 3]  # the final image has the photo's size
     assert report["result_shape"] == [72, 96, 3] and report["image_equal_png"]
-    assert report["metadata_steps"] == "2"
+    assert report["metadata_steps"] == "2" and report["node"] == "127.0.0.1"
     assert report["long_first"] == [False, 1]
     assert report["second_waiting"] == [True, 1] and report["still_waiting"] == 1
     finished, seconds = report["second_after_close"]
     # 1200 steps at 256 px take minutes on these cores; a cancelled dream frees the worker.
     assert finished and seconds < 60
+
+
+def test_a_driver_without_the_token_is_refused_with_a_plain_message(ray_head, tmp_path):
+    network, env, _ = ray_head
+    stranger = {k: v for k, v in env.items() if not k.startswith("RAY_AUTH")}
+    stranger.update(HOME=str(tmp_path), RAY_AUTH_MODE="token")  # no ~/.ray/auth_token here
+    done = run_in_network(
+        network,
+        stranger,
+        f"""
+        from deepdream import cluster
+        try:
+            cluster.connect({ADDRESS!r})
+        except cluster.ClusterError as error:
+            print("REFUSED", error)
+        """,
+        timeout=120,
+    )
+    assert "REFUSED" in done.stdout, done.stderr[-2000:]
+    assert "token" in done.stdout and "~/.ray/auth_token" in done.stdout
 
 
 def make_photos(folder: Path, count: int) -> None:
