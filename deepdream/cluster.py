@@ -239,12 +239,21 @@ def start_workers(
     workers = [actor_class.remote(model_choice, plan.threads) for _ in range(plan.workers)]
     try:
         ray.get([worker.info.remote() for worker in workers])
-    except RayTaskError as error:
+    except (RayTaskError, RayActorError) as error:  # a failed __init__ kills the actor
         for worker in workers:
             ray.kill(worker, no_restart=True)
-        cause = error.cause if getattr(error, "cause", None) is not None else error
-        raise ClusterError(f"A worker could not load the model: {cause}") from error
+        raise ClusterError(f"A worker could not load the model: {_cause(error)}") from error
     return workers
+
+
+def _cause(error: Exception) -> str:
+    """The original error's own sentence from a Ray error, without Ray's traceback."""
+    cause = getattr(error, "cause", None)
+    if cause is not None:
+        return str(cause).strip().splitlines()[0][:300]
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    named = [line for line in lines if line.split(":", 1)[0].endswith(("Error", "Exception"))]
+    return (named[-1] if named else lines[-1] if lines else type(error).__name__)[:300]
 
 
 def worker_notice(workers: list) -> tuple[str | None, int]:
@@ -309,8 +318,7 @@ def dream_on_ray(
                     f"the worker dreaming it stopped {ATTEMPTS_PER_FILE} times (out of memory?)"
                 )
             except RayTaskError as error:
-                cause = error.cause if getattr(error, "cause", None) is not None else error
-                outcome = FileFailure(f"could not be dreamed: {str(cause).splitlines()[0]}")
+                outcome = FileFailure(f"could not be dreamed: {_cause(error)}")
             while load[id(worker)] < IN_FLIGHT_PER_WORKER and submit(worker):
                 pass
             yield job, outcome
@@ -508,8 +516,7 @@ class RemoteDream:
 def _lost_help(error: Exception) -> str:
     if isinstance(error, RayActorError):
         return "The cluster lost the worker running this dream. Please try again."
-    cause = getattr(error, "cause", None) or error
-    return f"The dream failed on the cluster: {str(cause).splitlines()[0][:200]}"
+    return f"The dream failed on the cluster: {_cause(error)}"
 
 
 def _as_update(message: dict) -> RemoteUpdate:

@@ -337,3 +337,22 @@ def test_bench_batch_quick_runs(tmp_path):
     assert "local Ray, 2 workers x 1 thread" in out
     cluster_line = next(line for line in out.splitlines() if "dream on Ray" in line)
     assert cluster_line.rstrip().endswith("False")  # the client never imported TensorFlow
+
+
+def test_worker_plans_fill_in_what_the_user_left_open():
+    from deepdream.cluster import WorkerPlan, plan_workers
+
+    assert plan_workers(None, None, cpus=16, nodes=2) == WorkerPlan(2, 8)  # one per node
+    assert plan_workers(None, None, cpus=16, gpus=4, nodes=2) == WorkerPlan(4, 4, 1.0)
+    assert plan_workers(3, None, cpus=16) == WorkerPlan(3, 5)
+    assert plan_workers(None, 4, cpus=16) == WorkerPlan(4, 4)
+    assert plan_workers(8, 1, cpus=2) == WorkerPlan(8, 1)  # as asked, even when crowded
+    with pytest.raises(ValueError, match="workers"):
+        WorkerPlan(0, 1)
+
+
+def test_a_ray_error_is_reduced_to_the_original_sentence():
+    from deepdream.cluster import _cause
+
+    text = "ActorDiedError: The actor died\nTraceback...\n  File x\nValueError: Unknown model 'x'."
+    assert _cause(Exception(text)) == "ValueError: Unknown model 'x'."
