@@ -266,7 +266,7 @@ def test_a_batch_survives_losing_a_node(ray_head, tmp_path):
             cli.wait()
         stop_group(node)
     lines = err.strip().splitlines()
-    assert "2 workers x 1 threads on 2 nodes" in err
+    assert "2 workers x 1 thread on 2 nodes" in err
     assert lines[-1] == "10 dreamed, 0 skipped, 0 failed"  # each file written exactly once
     assert sorted(p.name for p in target.iterdir()) == [f"photo{i:02d}.png" for i in range(10)]
     for output in target.iterdir():
