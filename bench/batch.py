@@ -176,7 +176,14 @@ def row(label: str, measured: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument(
+        "--only",
+        default="here,ray1,ray2,memory",
+        help="comma-separated parts to run: here (in this process), ray1 (1 worker with every "
+        "core), ray2 (2 workers x 1 core), memory",
+    )
     args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
     scale = QUICK if args.quick else FULL
     config = PRESETS["classic"].replace(**dict(scale.changes))
     cores = os.cpu_count() or 1
@@ -196,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as temp:
         source = Path(temp) / "photos"
         make_photos(source, scale)
-        rows.append(row("in this process", in_process(source, Path(temp) / "out0", config)))
+        if "here" in parts:
+            rows.append(row("in this process", in_process(source, Path(temp) / "out0", config)))
         # One private local Ray for every Ray figure (started after the in-process run, so
         # its idle processes do not share the cores with it).
         started = time.perf_counter()
@@ -205,12 +213,18 @@ def main(argv: list[str] | None = None) -> int:
         address = ray.get_runtime_context().gcs_address
         try:
             for index, (workers, threads) in enumerate([(1, cores), (2, 1)], start=1):
+                if f"ray{workers}" not in parts:
+                    continue
                 label = f"local Ray, {workers} worker{'s' * (workers > 1)} x {threads} thread"
                 measured = on_local_ray(
                     source, Path(temp) / f"out{index}", config, workers, threads
                 )
                 rows.append(row(label + "s" * (threads > 1), measured))
-            memory = {m: web_process_memory(m, scale, address) for m in ("cluster", "in-process")}
+            memory = {
+                m: web_process_memory(m, scale, address)
+                for m in ("cluster", "in-process")
+                if "memory" in parts
+            }
         finally:
             ray.shutdown()
     table = [
@@ -225,16 +239,20 @@ def main(argv: list[str] | None = None) -> int:
         ("cluster", "deepdream.cluster, dream on Ray"),
         ("in-process", "TensorFlow + model, dream here"),
     ]:
-        m = memory[mode]
-        table.append(f"  {label:<34} {m['VmRSS']:>8.0f} {m['VmHWM']:>8.0f}  {m['tensorflow']}")
-    ratio = memory["in-process"]["VmHWM"] / memory["cluster"]["VmHWM"]
-    table.append(f"  peak ratio in-process / cluster client: {ratio:.1f}x")
+        if mode in memory:
+            m = memory[mode]
+            line = f"  {label:<34} {m['VmRSS']:>8.0f} {m['VmHWM']:>8.0f}  {m['tensorflow']}"
+            table.append(line)
+    if memory:
+        ratio = memory["in-process"]["VmHWM"] / memory["cluster"]["VmHWM"]
+        table.append(f"  peak ratio in-process / cluster client: {ratio:.1f}x")
     report = "\n".join([*lines, *table]) + "\n"
     print("\n".join(table))
     folder = REPO_ROOT / "bench" / "results" / ("quick" if args.quick else "")
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "batch.txt").write_text(report)
-    print(f"wrote {folder / 'batch.txt'}")
+    name = "batch.txt" if parts >= {"here", "ray1", "ray2", "memory"} else "batch-partial.txt"
+    (folder / name).write_text(report)
+    print(f"wrote {folder / name}")
     return 0
 
 
