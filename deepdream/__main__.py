@@ -29,6 +29,7 @@ from . import (
     decode_image,
     parse_layers,
 )
+from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
 from .motion_cli import add_motion_arguments, run_motion, wants_motion
 
 EXIT_BAD_INPUT = 2
@@ -42,8 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn a photo into a DeepDream image (PNG, settings stored in its metadata).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("input", type=Path, help="photo to dream on (PNG, JPEG, WebP, ...)")
-    parser.add_argument("output", type=Path, help="where to write the dream (PNG)")
+    parser.add_argument(
+        "input", type=Path, help="photo to dream on (PNG, JPEG, WebP, ...), or a folder of them"
+    )
+    parser.add_argument(
+        "output", type=Path, help="where to write the dream (PNG), or a folder for the dreams"
+    )
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -104,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose", action="store_true", help="also show TensorFlow's start-up messages"
     )
     add_motion_arguments(parser)
+    add_batch_arguments(parser)
     return parser
 
 
@@ -141,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_motion(args, lambda: config_from_args(args))
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
+        if args.input.is_dir():
+            return run_batch_command(args, config)
+        if misplaced := folder_options_without_folder(args):
+            return _fail(misplaced, EXIT_BAD_INPUT)
         photo = decode_image(args.input.read_bytes())
     except FileNotFoundError:
         return _fail(f"There is no file {args.input}; check the name.", EXIT_BAD_INPUT)

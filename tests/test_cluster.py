@@ -1,0 +1,358 @@
+"""Ray for real: a head and a second node on this machine, in a private network namespace
+holding only ``lo`` (Ray rewrites 127.0.0.1 to the machine's address otherwise), with token
+authentication on. Every Ray process is started here with ``start_new_session`` and stopped
+through its own process group id (SIGTERM, then SIGKILL after a grace period), never by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from deepdream.image import decode_image, png_text
+
+pytest.importorskip("ray")
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 6379  # free for sure: nothing else lives in the private namespace
+ADDRESS = f"127.0.0.1:{PORT}"
+NODE_OPTIONS = ["--block", "--disable-usage-stats", "--object-store-memory=200000000"]
+GRACE = 15
+
+
+class PrivateNetwork:
+    """A network namespace holding only ``lo``, kept alive by one ``sleep`` process."""
+
+    def __init__(self) -> None:
+        if not all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip")):
+            pytest.skip("needs unshare and nsenter (util-linux) and ip (iproute2)")
+        self.holder = subprocess.Popen(["unshare", "-n", "sleep", "infinity"])
+        path = f"/proc/{self.holder.pid}/ns/net"
+        deadline = time.monotonic() + 5
+        while os.readlink(path) == os.readlink("/proc/self/ns/net"):
+            if self.holder.poll() is not None or time.monotonic() > deadline:
+                self.holder.wait()
+                pytest.skip("needs a private network namespace (unshare -n, as root)")
+            time.sleep(0.05)
+        self.prefix = ["nsenter", f"--net={path}"]
+        subprocess.run([*self.prefix, "ip", "link", "set", "lo", "up"], check=True)
+
+    def close(self) -> None:
+        self.holder.kill()
+        self.holder.wait()
+
+
+def start_ray(network: PrivateNetwork, args: list[str], env: dict, log: Path):
+    """``ray start ... --block`` in its own process group; returns the Popen."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [*network.prefix, "ray", "start", *args, *NODE_OPTIONS],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its raylet, GCS and workers share its group id
+        )
+
+
+def stop_group(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    """Stop the process group led by ``process`` (its own PID); SIGKILL after ``GRACE``."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(GRACE)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left
+    process.wait()
+
+
+def run_in_network(network, env, code: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*network.prefix, sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def wait_for_nodes(network, env, count: int) -> None:
+    done = run_in_network(
+        network,
+        env,
+        f"""
+        import ray
+        from deepdream import cluster
+        cluster.connect({ADDRESS!r})
+        print(cluster.wait_for_nodes({count}, timeout=120))
+        """,
+    )
+    assert done.returncode == 0 and done.stdout.split()[-1] == str(count), done.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    """A private network with a Ray head (2 CPUs), token authentication on."""
+    network = PrivateNetwork()
+    temp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # short: Ray's socket paths
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RAY_AUTH_MODE="token",
+        RAY_AUTH_TOKEN=secrets.token_hex(32),
+        RAY_TMPDIR=str(temp),
+        # A dead node is noticed after ~3 s instead of ~30 s.
+        RAY_health_check_period_ms="1000",
+        RAY_health_check_failure_threshold="3",
+        DEEPDREAM_RAY_ADDRESS=ADDRESS,
+    )
+    head = start_ray(
+        network,
+        ["--head", "--node-ip-address=127.0.0.1", f"--port={PORT}", "--num-cpus=2"]
+        + ["--include-dashboard=false"],
+        env,
+        temp / "head.log",
+    )
+    try:
+        wait_for_nodes(network, env, 1)
+        yield network, env, temp
+    finally:
+        stop_group(head)
+        network.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+CLIENT = """
+import json, sys, time
+import numpy as np
+from deepdream.batch import ModelChoice
+from deepdream.cluster import ClusterDreams, cluster_address
+from deepdream.config import PRESETS
+from deepdream.image import decode_image
+
+loaded_at_start = "tensorflow" in sys.modules
+photo = np.asarray(np.random.default_rng(1).integers(0, 255, (72, 96, 3)), dtype=np.uint8)
+config = PRESETS["gentle"].with_model("vgg16_offline").replace(
+    steps_per_octave=2, octaves=1, max_side=64, preview_every=1, seed=5
+)
+pool = ClusterDreams(
+    cluster_address(), ModelChoice("vgg16_offline", precision="float32"), workers=1, threads=1
+)
+report = {"description": pool.description}
+updates = list(pool.dream(photo, config))
+final = updates[-1].result
+report["done"] = [u.done for u in updates]
+report["previews"] = [None if u.preview is None else list(u.preview.shape) for u in updates]
+report["result_shape"] = list(decode_image(final.png).shape)
+report["image_equal_png"] = bool(np.array_equal(decode_image(final.png), final.image))
+report["metadata_steps"] = final.metadata["deepdream.steps_per_octave"]
+report["node"] = final.node
+
+# A long dream holds the only worker; a second one waits in line, then runs once the
+# first is closed. Without the remote cancel, the second would wait for 3 x 400 steps.
+long = pool.dream(photo, config.replace(steps_per_octave=400, octaves=3, max_side=256))
+first = next(long)
+report["long_first"] = [first.waiting, first.done]
+second = pool.dream(photo, config)
+waiting = next(second)
+report["second_waiting"] = [waiting.waiting, waiting.queue_position]
+report["still_waiting"] = next(second).queue_position
+started = time.monotonic()
+long.close()
+rest = list(second)
+report["second_after_close"] = [rest[-1].result is not None, time.monotonic() - started]
+report["tensorflow"] = [loaded_at_start, "tensorflow" in sys.modules]
+print("REPORT " + json.dumps(report))
+"""
+
+
+def test_remote_dream_streams_waits_in_line_and_cancels_without_tensorflow(ray_head):
+    network, env, _ = ray_head
+    done = run_in_network(network, env, CLIENT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.split("REPORT ", 1)[1])
+    assert report["tensorflow"] == [False, False]  # the driver never imported TensorFlow
+    assert "VGG16" in report["description"]
+    assert report["done"] == [1, 2, 2]  # two steps, then the final update
+    assert report["previews"][-1] == [72, 96, 3]  # the final image has the photo's size
+    assert report["result_shape"] == [72, 96, 3] and report["image_equal_png"]
+    assert report["metadata_steps"] == "2" and report["node"] == "127.0.0.1"
+    assert report["long_first"] == [False, 1]
+    assert report["second_waiting"] == [True, 1] and report["still_waiting"] == 1
+    finished, seconds = report["second_after_close"]
+    # 1200 steps at 256 px take minutes on these cores; a cancelled dream frees the worker.
+    assert finished and seconds < 60
+
+
+def test_a_driver_without_the_token_is_refused_with_a_plain_message(ray_head, tmp_path):
+    network, env, _ = ray_head
+    stranger = {k: v for k, v in env.items() if not k.startswith("RAY_AUTH")}
+    stranger.update(HOME=str(tmp_path), RAY_AUTH_MODE="token")  # no ~/.ray/auth_token here
+    done = run_in_network(
+        network,
+        stranger,
+        f"""
+        from deepdream import cluster
+        try:
+            cluster.connect({ADDRESS!r})
+        except cluster.ClusterError as error:
+            print("REFUSED", error)
+        """,
+        timeout=120,
+    )
+    assert "REFUSED" in done.stdout, done.stderr[-2000:]
+    assert "token" in done.stdout and "~/.ray/auth_token" in done.stdout
+
+
+def make_photos(folder: Path, count: int) -> None:
+    folder.mkdir()
+    rng = np.random.default_rng(7)
+    for index in range(count):
+        pixels = rng.integers(0, 255, (112, 128, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"photo{index:02d}.png")
+
+
+def test_a_batch_survives_losing_a_node(ray_head, tmp_path):
+    """Two workers on two nodes; the second node is killed (its whole process group) while
+    the batch runs. Every output appears once, complete, and nothing failed."""
+    network, env, temp = ray_head
+    node = start_ray(network, [f"--address={ADDRESS}", "--num-cpus=1"], env, temp / "node.log")
+    cli = None
+    try:
+        wait_for_nodes(network, env, 2)
+        source, target = tmp_path / "photos", tmp_path / "dreams"
+        make_photos(source, 10)
+        command = [str(source), str(target), "--ray", ADDRESS, "--workers", "2"]
+        command += ["--threads", "1", "--model", "vgg16_offline", "--precision", "float32"]
+        command += ["--steps", "3", "--octaves", "1", "--max-side", "128", "--seed", "2"]
+        cli = subprocess.Popen(
+            [*network.prefix, sys.executable, "-m", "deepdream", *command],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 240
+        while len(list(target.glob("*.png"))) < 2 and time.monotonic() < deadline:
+            assert cli.poll() is None, cli.communicate()[1][-3000:]
+            time.sleep(0.1)
+        written_before = len(list(target.glob("*.png")))
+        assert written_before < 10 and cli.poll() is None  # the kill lands mid-batch
+        stop_group(node, signal.SIGKILL)
+
+        _, err = cli.communicate(timeout=300)
+        assert cli.returncode == 0, err[-3000:]
+    finally:
+        if cli is not None and cli.poll() is None:
+            cli.kill()
+            cli.wait()
+        stop_group(node)
+    lines = err.strip().splitlines()
+    assert "2 workers x 1 thread on 2 nodes" in err
+    assert lines[-1] == "10 dreamed, 0 skipped, 0 failed"  # each file written exactly once
+    assert sorted(p.name for p in target.iterdir()) == [f"photo{i:02d}.png" for i in range(10)]
+    for output in target.iterdir():
+        data = output.read_bytes()
+        assert decode_image(data).shape == (112, 128, 3)
+        assert png_text(data)["deepdream.seed"] == "2"
+
+
+def test_the_cli_with_ray_alone_starts_a_private_local_ray(tmp_path):
+    """``--ray`` without an address: a fresh local Ray (never a remembered cluster), which the
+    CLI stops again; a broken file is listed and the exit code is 1."""
+    network = PrivateNetwork()
+    temp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RAY_AUTH_TOKEN=secrets.token_hex(32),
+        RAY_TMPDIR=str(temp),
+        HOME=str(temp),  # nothing of Ray's lands in the real home directory
+    )
+    source, target = tmp_path / "photos", tmp_path / "dreams"
+    make_photos(source, 2)
+    (source / "broken.jpg").write_bytes(b"not a photo")
+    command = [str(source), str(target), "--ray", "--workers", "1", "--threads", "2"]
+    command += ["--model", "vgg16_offline", "--precision", "float32", "--steps", "1"]
+    command += ["--octaves", "1", "--max-side", "64"]
+    cli = subprocess.Popen(
+        [*network.prefix, sys.executable, "-m", "deepdream", *command],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the local Ray it starts belongs to its group
+    )
+    try:
+        _, err = cli.communicate(timeout=300)
+    finally:
+        stop_group(cli)
+        network.close()
+        shutil.rmtree(temp, ignore_errors=True)
+    assert cli.returncode == 1, err[-3000:]
+    assert "on Ray (local): 1 worker x 2 threads on 1 node" in err
+    assert err.strip().splitlines()[-1] == "2 dreamed, 0 skipped, 1 failed"
+    assert "broken.jpg: This file is not an image" in err
+    assert sorted(p.name for p in target.iterdir()) == ["photo00.png", "photo01.png"]
+
+
+def test_bench_batch_quick_runs(tmp_path):
+    """``bench/batch.py --quick`` (numbers are printed, not judged) in a private network."""
+    network = PrivateNetwork()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RAY_TMPDIR=tempfile.mkdtemp(dir="/tmp"))
+    bench = subprocess.Popen(
+        [*network.prefix, sys.executable, "bench/batch.py", "--quick"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = bench.communicate(timeout=600)
+    finally:
+        stop_group(bench)
+        network.close()
+        shutil.rmtree(env["RAY_TMPDIR"], ignore_errors=True)
+    assert bench.returncode == 0, err[-3000:]
+    assert "local Ray, 2 workers x 1 thread" in out
+    cluster_line = next(line for line in out.splitlines() if "dream on Ray" in line)
+    assert cluster_line.rstrip().endswith("False")  # the client never imported TensorFlow
+
+
+def test_worker_plans_fill_in_what_the_user_left_open():
+    from deepdream.cluster import WorkerPlan, plan_workers
+
+    assert plan_workers(None, None, cpus=16, nodes=2) == WorkerPlan(2, 8)  # one per node
+    assert plan_workers(None, None, cpus=16, gpus=4, nodes=2) == WorkerPlan(4, 4, 1.0)
+    assert plan_workers(3, None, cpus=16) == WorkerPlan(3, 5)
+    assert plan_workers(None, 4, cpus=16) == WorkerPlan(4, 4)
+    assert plan_workers(8, 1, cpus=2) == WorkerPlan(8, 1)  # as asked, even when crowded
+    with pytest.raises(ValueError, match="workers"):
+        WorkerPlan(0, 1)
+
+
+def test_a_ray_error_is_reduced_to_the_original_sentence():
+    from deepdream.cluster import _cause
+
+    text = "ActorDiedError: The actor died\nTraceback...\n  File x\nValueError: Unknown model 'x'."
+    assert _cause(Exception(text)) == "ValueError: Unknown model 'x'."
