@@ -401,6 +401,7 @@ class ClusterDreams:
         self._free: list = []
         self._waiting: collections.deque[object] = collections.deque()
         self._workers: list | None = None
+        self._info: dict | None = None
 
     def _ensure_workers(self) -> None:
         with self._lock:
@@ -414,10 +415,19 @@ class ClusterDreams:
             self._free = list(self._workers)
 
     @property
+    def info(self) -> dict:
+        """What the workers dream with (``model``, ``description``, the fallback ``notice``),
+        asked of a worker once and remembered."""
+        self._ensure_workers()
+        with self._lock:
+            if self._info is None:
+                self._info = ray.get(self._workers[0].info.remote())
+            return self._info
+
+    @property
     def description(self) -> str:
         """Which model the workers dream with, for the page to show."""
-        self._ensure_workers()
-        return ray.get(self._workers[0].info.remote())["description"]
+        return self.info["description"]
 
     def dream(self, photo: np.ndarray, config: DreamConfig) -> RemoteDream:
         """Queue a dream of ``photo`` (uint8 RGB) with ``config``; see ``RemoteDream``.

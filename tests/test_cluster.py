@@ -122,6 +122,9 @@ def ray_head():
         RAY_health_check_period_ms="1000",
         RAY_health_check_failure_threshold="3",
         DEEPDREAM_RAY_ADDRESS=ADDRESS,
+        # No InceptionV3 weights here: workers asked for it say so and use the offline model.
+        DEEPDREAM_OFFLINE="1",
+        KERAS_HOME=str(temp / "keras"),
     )
     head = start_ray(
         network,
@@ -356,3 +359,71 @@ def test_a_ray_error_is_reduced_to_the_original_sentence():
 
     text = "ActorDiedError: The actor died\nTraceback...\n  File x\nValueError: Unknown model 'x'."
     assert _cause(Exception(text)) == "ValueError: Unknown model 'x'."
+
+
+PAGE = """
+import json, resource, sys, time
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+from streamlit.testing.v1 import AppTest
+from deepdream.image import decode_image, png_text
+
+def small(at, steps, octaves, side):
+    at.slider(key="steps").set_value(steps)
+    at.slider(key="octaves").set_value(octaves)
+    at.select_slider(key="max_side").set_value(side)
+    at.run()
+
+at = AppTest.from_file("app.py", default_timeout=600)
+at.run()
+report = {"exception": bool(at.exception), "info": [i.value for i in at.info]}
+report["warning"] = [w.value for w in at.warning]
+photo = open("tests/data/astronaut.jpg", "rb").read()
+at.file_uploader(key="upload").set_value(("a.jpg", photo, "image/jpeg")).run()
+small(at, 2, 1, 128)
+at.button(key="generate").click().run()
+record = at.session_state["handover"].result
+report["finished"] = [record["stopped"], list(decode_image(record["png"]).shape)]
+report["captions"] = [c.value for c in at.main.caption]
+
+import ui.run  # Stop, as Streamlit does it: the run is interrupted at its next st.* call
+real_show = ui.run.show_progress
+def show_then_stop(widgets, update, losses):
+    if update.done == 6:  # just after the first preview (every 5 steps)
+        raise StopException()
+    real_show(widgets, update, losses)
+ui.run.show_progress = show_then_stop
+small(at, 60, 3, 512)  # minutes of work on these cores, unless it is cancelled
+at.button(key="generate").click().run()
+ui.run.show_progress = real_show
+at.run()
+record = at.session_state["handover"].result
+meta = png_text(record["png"])
+report["stopped"] = [record["stopped"], list(decode_image(record["png"]).shape)]
+report["stopped_after"] = meta.get("deepdream.stopped_after_step")
+small(at, 1, 1, 128)
+started = time.monotonic()
+at.button(key="generate").click().run()  # the worker is free again: the stop cancelled it
+record = at.session_state["handover"].result
+report["after_stop"] = [record["stopped"], time.monotonic() - started]
+report["tensorflow"] = "tensorflow" in sys.modules
+report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("REPORT " + json.dumps(report))
+"""
+
+
+def test_the_page_dreams_on_the_cluster_stops_it_and_never_loads_tensorflow(ray_head):
+    network, env, _ = ray_head
+    done = run_in_network(network, env, PAGE, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.split("REPORT ", 1)[1])
+    assert not report["exception"]
+    assert any(ADDRESS in info for info in report["info"])  # the page says where dreams run
+    assert any("offline VGG16" in warning for warning in report["warning"])
+    assert report["finished"] == [False, [256, 256, 3]]
+    assert any("on the cluster" in caption for caption in report["captions"])
+    assert report["stopped"] == [True, [256, 256, 3]]  # laid onto the full-size photo
+    assert report["stopped_after"] == "5 of 180"
+    stopped, seconds = report["after_stop"]
+    assert not stopped and seconds < 120  # not queued behind the cancelled 180-step dream
+    assert report["tensorflow"] is False  # the web process stayed light
+    print(f"web process peak RSS with the cluster: {report['peak_rss_mb']:.0f} MB")
