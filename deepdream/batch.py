@@ -17,8 +17,8 @@ Contract:
   temporary files of killed runs are removed when the next run plans the same folder.
 - Outcomes are ``bytes`` (the PNG) or ``FileFailure`` (a plain reason): a bad file never stops
   the batch.
-- Videos: ``VIDEO_SUFFIXES`` is the hook for the motion work; it is empty until a video dreamer
-  exists, so videos in the folder are simply not listed.
+- Videos (``VIDEO_SUFFIXES``) are dreamed with the motion engine (optical-flow carry, its
+  default settings) into ``OUT_DIR/<stem>.mp4``, sound kept, the same way everywhere.
 The only files this module writes are the targets inside the folder the user named.
 TensorFlow is imported only by ``dream_in_process``, when it runs.
 """
@@ -37,7 +37,9 @@ from .config import DreamConfig
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 #: Hook for the motion work: suffixes listed as videos (target ``<stem>.mp4``) once a video
 #: dreamer exists. Empty today, so videos are left out of batches rather than failed.
-VIDEO_SUFFIXES: frozenset[str] = frozenset()
+#: Videos are dreamed into MP4s with the motion engine (its default carry); an animated GIF
+#: counts as an image, as on the photo page (its first frame).
+VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"})
 PARTIAL_SUFFIX = ".partial"
 
 
@@ -65,7 +67,7 @@ class BatchJob:
     source: Path
     target: Path
     name: str  # the input's path relative to the input folder: what messages show
-    kind: str = "image"  # "video" once the motion work plugs into VIDEO_SUFFIXES
+    kind: str = "image"  # or "video" (VIDEO_SUFFIXES): dreamed into an MP4
 
 
 @dataclass(frozen=True)
@@ -276,8 +278,11 @@ def run_batch(
     )
 
 
-def dream_bytes(data: bytes, config: DreamConfig, model) -> bytes | FileFailure:
-    """Decode ``data``, dream it with ``model`` and return the PNG, or why it failed.
+def dream_bytes(
+    data: bytes, config: DreamConfig, model, kind: str = "image"
+) -> bytes | FileFailure:
+    """Decode ``data``, dream it with ``model`` and return the PNG (an MP4 for a video), or
+    why it failed.
 
     Used in this process and by cluster workers alike, so a file fails the same way anywhere.
     Only the file's own problems become a ``FileFailure``; anything else (out of memory, a
@@ -286,6 +291,8 @@ def dream_bytes(data: bytes, config: DreamConfig, model) -> bytes | FileFailure:
     from .image import ImageDecodeError, decode_image
     from .render import dream
 
+    if kind == "video":
+        return _dream_video_bytes(data, config, model)
     try:
         photo = decode_image(data)
     except ImageDecodeError as error:
@@ -296,18 +303,36 @@ def dream_bytes(data: bytes, config: DreamConfig, model) -> bytes | FileFailure:
         return FileFailure(str(error))
 
 
+def _dream_video_bytes(data: bytes, config: DreamConfig, model) -> bytes | FileFailure:
+    """The MP4 of a video's dream (same size, frames, rate and sound), or why it failed."""
+    import io
+
+    from .motion import MotionConfig, dream_video
+    from .video import VideoDecodeError
+
+    target = io.BytesIO()
+    try:
+        for _ in dream_video(data, target, config.with_model(model.name), MotionConfig(), model):
+            pass
+    except VideoDecodeError as error:
+        return FileFailure(str(error))
+    return target.getvalue()
+
+
 def dream_in_process(
     jobs: Iterable[BatchJob], config: DreamConfig, model
 ) -> Iterator[tuple[BatchJob, bytes | FileFailure]]:
     """Dream each job here, one after the other, with ``model`` (a loaded ``FeatureModel``)."""
     for job in jobs:
-        yield job, dream_file(job.source, config, model)
+        yield job, dream_file(job.source, config, model, job.kind)
 
 
-def dream_file(source: Path, config: DreamConfig, model) -> bytes | FileFailure:
+def dream_file(
+    source: Path, config: DreamConfig, model, kind: str = "image"
+) -> bytes | FileFailure:
     """Read ``source`` and dream it (see ``dream_bytes``); unreadable files fail plainly."""
     try:
         data = source.read_bytes()
     except OSError as error:
         return FileFailure(f"could not be read: {error.strerror or error}")
-    return dream_bytes(data, config, model)
+    return dream_bytes(data, config, model, kind)

@@ -169,11 +169,14 @@ class DreamWorker:
             "threads": self.threads,
         }
 
-    def dream_file(self, data: bytes, config: DreamConfig) -> bytes | FileFailure:
-        """PNG bytes of the dream of one file's bytes, or why the file cannot be dreamed."""
+    def dream_file(
+        self, data: bytes, config: DreamConfig, kind: str = "image"
+    ) -> bytes | FileFailure:
+        """PNG (or, for a video, MP4) bytes of the dream of one file's bytes, or why the file
+        cannot be dreamed."""
         from .batch import dream_bytes
 
-        return dream_bytes(data, config, self.model)
+        return dream_bytes(data, config, self.model, kind)
 
     def dream_stream(self, photo: np.ndarray, config: DreamConfig) -> Iterator[dict]:
         """The page's dream: a plain dict per step (see ``RemoteUpdate``); the last one holds
@@ -295,7 +298,7 @@ def dream_on_ray(
         except OSError as error:
             failed_early.append((job, FileFailure(f"could not be read: {error.strerror or error}")))
             return True
-        in_flight[worker.dream_file.remote(data, config)] = (job, worker)
+        in_flight[worker.dream_file.remote(data, config, job.kind)] = (job, worker)
         load[id(worker)] += 1
         return True
 

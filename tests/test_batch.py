@@ -216,3 +216,23 @@ def test_killing_the_cli_mid_write_leaves_no_half_written_png(tmp_path, photo):
     assert sorted(p.name for p in target.iterdir()) == ["p0.png", "p1.png", "p2.png"]
     for output in target.iterdir():
         assert decode_image(output.read_bytes()).shape == (64, 64, 3)
+
+
+def test_videos_in_a_folder_become_mp4_dreams_and_broken_ones_are_listed(tmp_path, photo, capsys):
+    from clips import pan, write_clip
+
+    from deepdream.video import probe_video
+
+    source = tmp_path / "in"
+    source.mkdir()
+    write_clip(source / "pan.mp4", pan(photo, 5, (48, 64), step=4), fps=5, audio=True)
+    (source / "broken.mov").write_bytes(b"not a video at all")
+    Image.fromarray(np.ascontiguousarray(photo[:64, :64])).save(source / "still.png")
+    code = main([str(source), str(tmp_path / "out"), *SMALL])
+    out = capsys.readouterr().err
+    assert code == 1 and "2 dreamed, 0 skipped, 1 failed" in out and "broken.mov" in out
+    dreamed = probe_video(tmp_path / "out" / "pan.mp4")
+    original = probe_video(source / "pan.mp4")
+    assert (dreamed.width, dreamed.height, dreamed.frames) == (64, 48, 5)
+    assert dreamed.fps == original.fps and dreamed.has_audio
+    assert decode_image((tmp_path / "out" / "still.png").read_bytes()).shape == (64, 64, 3)
