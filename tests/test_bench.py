@@ -32,6 +32,8 @@ def test_benchmark_quick_mode_runs_every_section(tmp_path):
     with open(tmp_path / "benchmark.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     names = {row["name"] for row in rows}
-    assert any(name.startswith("throughput") for name in names), names
+    for expected in ["step_throughput", "preset_classic", "peak_rss_full_size"]:
+        assert expected in names, names
+    assert "speedup_vs_reference" in names
     assert all(float(row["value"]) >= 0 for row in rows if row["value"])
     assert (tmp_path / "throughput.png").stat().st_size > 1000
