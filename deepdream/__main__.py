@@ -25,15 +25,12 @@ from . import (
     MODEL_LAYERS,
     PRESETS,
     DreamConfig,
-    WeightsUnavailableError,
     decode_image,
     parse_layers,
 )
 from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
 from .motion_cli import add_motion_arguments, run_motion, wants_motion
-
-EXIT_BAD_INPUT = 2
-EXIT_MODEL = 3
+from .terminal import EXIT_BAD_INPUT, fail, model_or_exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,27 +147,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.input.is_dir():
             return run_batch_command(args, config)
         if misplaced := folder_options_without_folder(args):
-            return _fail(misplaced, EXIT_BAD_INPUT)
+            return fail(misplaced, EXIT_BAD_INPUT)
         photo = decode_image(args.input.read_bytes())
     except FileNotFoundError:
-        return _fail(f"There is no file {args.input}; check the name.", EXIT_BAD_INPUT)
+        return fail(f"There is no file {args.input}; check the name.", EXIT_BAD_INPUT)
     except (ValueError, OSError) as error:
-        return _fail(error, EXIT_BAD_INPUT)
+        return fail(error, EXIT_BAD_INPUT)
     problem = output_problem(args.output)
     if problem:  # said before minutes of dreaming, not after
-        return _fail(problem, EXIT_BAD_INPUT)
+        return fail(problem, EXIT_BAD_INPUT)
 
-    from . import start_tensorflow
+    model = model_or_exit(args)
+    if isinstance(model, int):  # the exit code, after saying why
+        return model
+    from . import dream_steps
 
-    start_tensorflow(verbose=args.verbose)
-    from . import dream_steps, load_model_with_fallback
-
-    try:
-        model, notice = load_model_with_fallback(args.model, args.weights, args.precision)
-    except WeightsUnavailableError as error:
-        return _fail(error, EXIT_MODEL)
-    if notice:
-        print(f"note: {notice}", file=sys.stderr)
     config = config.with_model(model.name)  # the fallback model: same look, its own layers
 
     from tqdm import tqdm
@@ -184,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.output.write_bytes(result.to_png())
     except OSError as error:
-        return _fail(error, EXIT_BAD_INPUT)
+        return fail(error, EXIT_BAD_INPUT)
     if not args.quiet:
         height, width = result.image.shape[:2]
         print(
@@ -205,11 +196,6 @@ def output_problem(path: Path) -> str | None:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         return f"Cannot write {path}: permission denied. Choose a folder you can write to."
     return None
-
-
-def _fail(error: BaseException | str, code: int) -> int:
-    print(f"error: {error}", file=sys.stderr)
-    return code
 
 
 if __name__ == "__main__":

@@ -26,10 +26,8 @@ from .batch import (
     run_batch,
 )
 from .config import DreamConfig
+from .terminal import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_SOME_FAILED, fail, model_or_exit
 
-EXIT_SOME_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_MODEL = 3
 FOLDER_ONLY = ("ray", "workers", "threads", "recursive", "overwrite")
 
 
@@ -75,11 +73,11 @@ def run_batch_command(args: argparse.Namespace, config: DreamConfig) -> int:
     for name in ("workers", "threads"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            return _fail(f"--{name} must be at least 1.", EXIT_BAD_INPUT)
+            return fail(f"--{name} must be at least 1.", EXIT_BAD_INPUT)
     try:
         plan = plan_batch(args.input, args.output, args.recursive, args.overwrite)
     except BatchArgumentError as error:
-        return _fail(error, EXIT_BAD_INPUT)
+        return fail(error, EXIT_BAD_INPUT)
     remove_leftovers(plan)
     choice = ModelChoice(args.model, args.weights, args.precision)
     if not plan.jobs:
@@ -90,15 +88,9 @@ def run_batch_command(args: argparse.Namespace, config: DreamConfig) -> int:
 
 
 def _run_here(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan) -> int:
-    from . import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
-
-    start_tensorflow(verbose=args.verbose)
-    try:
-        model, notice = load_model_with_fallback(choice.name, choice.weights, choice.precision)
-    except WeightsUnavailableError as error:
-        return _fail(error, EXIT_MODEL)
-    if notice:
-        print(f"note: {notice}", file=sys.stderr)
+    model = model_or_exit(args)
+    if isinstance(model, int):  # the exit code, after saying why
+        return model
     outcomes = dream_in_process(plan.jobs, config.with_model(model.name), model)
     return _report(plan, run_batch(plan, outcomes), args.quiet, model.description)
 
@@ -116,7 +108,7 @@ def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan)
         )
         workers = cluster.start_workers(choice, workers_plan)
     except cluster.ClusterError as error:
-        return _fail(error, EXIT_MODEL if "model" in str(error) else EXIT_BAD_INPUT)
+        return fail(error, EXIT_MODEL if "model" in str(error) else EXIT_BAD_INPUT)
     notice, nodes_used = cluster.worker_notice(workers)
     if notice:
         print(f"note: {notice}", file=sys.stderr)
@@ -161,8 +153,3 @@ def _report(plan: BatchPlan, progress, quiet: bool, description: str | None = No
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'s' if number != 1 else ''}"
-
-
-def _fail(error: BaseException | str, code: int) -> int:
-    print(f"error: {error}", file=sys.stderr)
-    return code

@@ -19,10 +19,7 @@ import sys
 from collections.abc import Callable
 
 from .config import DreamConfig
-
-EXIT_BAD_INPUT = 2
-EXIT_MODEL = 3
-EXIT_INTERRUPTED = 130
+from .terminal import EXIT_BAD_INPUT, EXIT_INTERRUPTED, fail, model_or_exit
 
 VIDEO_INPUTS = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif"}
 VIDEO_OUTPUTS = {".mp4", ".m4v", ".gif"}
@@ -123,19 +120,13 @@ def run_motion(args: argparse.Namespace, make_config: Callable[[], DreamConfig])
         else:
             photo = decode_image(args.input.read_bytes())
     except (ValueError, OSError) as error:  # VideoDecodeError and ImageDecodeError included
-        return _fail(error, EXIT_BAD_INPUT)
+        return fail(error, EXIT_BAD_INPUT)
 
-    from . import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
-
-    start_tensorflow(verbose=args.verbose)
+    model = model_or_exit(args)
+    if isinstance(model, int):  # the exit code, after saying why
+        return model
     from .motion import dream_video, zoom_video
 
-    try:
-        model, notice = load_model_with_fallback(args.model, args.weights, args.precision)
-    except WeightsUnavailableError as error:
-        return _fail(error, EXIT_MODEL)
-    if notice:
-        print(f"note: {notice}", file=sys.stderr)
     config = config.with_model(model.name)
 
     if is_video:
@@ -168,17 +159,12 @@ def _drive(updates, total: int, args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         except VideoDecodeError as error:
             updates.close()
-            return _fail(f"{error} ({done} frames written to {args.output})", EXIT_BAD_INPUT)
+            return fail(f"{error} ({done} frames written to {args.output})", EXIT_BAD_INPUT)
         except OSError as error:
-            return _fail(error, EXIT_BAD_INPUT)
+            return fail(error, EXIT_BAD_INPUT)
     if not args.quiet:
         print(f"wrote {args.output} ({done} frames)", file=sys.stderr)
     return 0
-
-
-def _fail(error: BaseException | str, code: int) -> int:
-    print(f"error: {error}", file=sys.stderr)
-    return code
 
 
 __all__ = ["add_motion_arguments", "run_motion", "wants_motion"]

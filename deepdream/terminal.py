@@ -1,0 +1,43 @@
+"""What the command line's modes (photo, motion, folder) share: exit codes, one-line errors on
+stderr, and loading the model with TensorFlow's start-up kept quiet.
+
+Contract:
+- ``EXIT_SOME_FAILED`` (1), ``EXIT_BAD_INPUT`` (2), ``EXIT_MODEL`` (3), ``EXIT_INTERRUPTED``
+  (130): the codes every mode returns.
+- ``fail(error, code)`` prints ``error: <one line>`` on stderr and returns ``code``.
+- ``model_or_exit(args)`` starts TensorFlow (quiet unless ``args.verbose``) and loads the model
+  the options name, falling back to the offline model only when nothing was named (the notice
+  goes to stderr). Returns the ``FeatureModel``, or ``EXIT_MODEL`` after saying why.
+Only the command line uses this module; it is the one place here that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_SOME_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_MODEL = 3
+EXIT_INTERRUPTED = 130
+
+
+def fail(error: BaseException | str, code: int) -> int:
+    """Say ``error`` in one line on stderr; return ``code``."""
+    print(f"error: {error}", file=sys.stderr)
+    return code
+
+
+def model_or_exit(args: argparse.Namespace):
+    """The model ``args`` asks for (``--model``, ``--weights``, ``--precision``), or
+    ``EXIT_MODEL`` after a one-line message; see the module docstring."""
+    from . import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
+
+    start_tensorflow(verbose=getattr(args, "verbose", False))
+    try:
+        model, notice = load_model_with_fallback(args.model, args.weights, args.precision)
+    except WeightsUnavailableError as error:
+        return fail(error, EXIT_MODEL)
+    if notice:
+        print(f"note: {notice}", file=sys.stderr)
+    return model
