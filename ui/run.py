@@ -111,6 +111,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
     losses: list[float] = []
     outcome = "stopped"  # until the dream finishes or fails
     last_preview = None
+    queued = False
 
     def waiting(ahead: int) -> None:
         widgets["status"].info(queue_message(ahead))
@@ -127,8 +128,11 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
             for update in runner.updates(photo):
                 if getattr(update, "queue_position", None):  # every cluster worker is busy
                     waiting(update.queue_position - 1)
+                    queued = True
                     continue
-                widgets["status"].empty()
+                if queued:  # out of the cluster's queue: clear its message once, not per step
+                    widgets["status"].empty()
+                    queued = False
                 losses.append(update.loss)
                 if update.preview is not None:
                     last_preview = update
