@@ -74,7 +74,7 @@ from deepdream import (  # noqa: E402
     octave_shapes,
     random_shift,
     resolve_precision,
-    step_for,
+    step_for_config,
     to_model_range,
     working_shape,
 )
@@ -197,8 +197,14 @@ def layer_names(config: DreamConfig) -> list[str]:
     return [name for name, _ in config.layers]
 
 
-def layer_weights(config: DreamConfig) -> tf.Tensor:
-    return tf.constant([weight for _, weight in config.layers], dtype=tf.float32)
+def step_and_weights(model: FeatureModel, config: DreamConfig):
+    """The engine's shared step for ``config`` and its objective weights."""
+    step = step_for_config(model, config)
+    return step, step.weights_for(config)
+
+
+# Benchmarked dreams are unguided: the guide arguments of the step are empty.
+NO_GUIDE, NO_STRENGTH = tf.zeros([0, 1], tf.float32), tf.constant(0.0)
 
 
 def cpu_flags() -> set[str]:
@@ -243,7 +249,8 @@ def warm_up(step: GradientAscentStep, weights: tf.Tensor) -> float:
     """Call ``step`` once on a small image (traces it the first time); returns seconds."""
     image = tf.zeros([*WARMUP_SHAPE, 3], tf.float32)
     start = time.perf_counter()
-    _, loss = step(image, tf.constant([0, 0]), tf.constant(TILE_SIZE), weights, tf.constant(0.01))
+    tile, shift = tf.constant(TILE_SIZE), tf.constant([0, 0])
+    _, loss = step(image, shift, tile, weights, NO_GUIDE, NO_STRENGTH, tf.constant(0.01))
     loss.numpy()
     return time.perf_counter() - start
 
@@ -255,12 +262,13 @@ def step_throughput(
     rng = np.random.default_rng(SEED)
     image = tf.constant(to_model_range(astronaut_photo(shape)))
     tile, step_size = tf.constant(TILE_SIZE), tf.constant(0.02)
-    image, _ = step(image, random_shift(rng, shape, TILE_SIZE), tile, weights, step_size)
+    shift = random_shift(rng, shape, TILE_SIZE)
+    image, _ = step(image, shift, tile, weights, NO_GUIDE, NO_STRENGTH, step_size)
     rates = []
     for _ in range(timed_steps):
         shift = random_shift(rng, shape, TILE_SIZE)
         start = time.perf_counter()
-        image, loss = step(image, shift, tile, weights, step_size)
+        image, loss = step(image, shift, tile, weights, NO_GUIDE, NO_STRENGTH, step_size)
         loss.numpy()  # wait for the result
         rates.append(megapixels(shape) / (time.perf_counter() - start))
     return statistics.median(rates)
@@ -272,7 +280,7 @@ def measure_throughput(
     rows, warmup = [], size_label(WARMUP_SHAPE)
     for (name, precision), model in models.items():
         config = preset_config(DEFAULT_PRESET, name, plan)
-        step, weights = step_for(model, layer_names(config)), layer_weights(config)
+        step, weights = step_and_weights(model, config)
         trace_seconds = warm_up(step, weights)
         rows.append(Measurement("first_call", name, precision, warmup, trace_seconds, "s"))
         for shape in plan.throughput_shapes:
@@ -287,7 +295,7 @@ def measure_throughput(
 
 def warm_up_config(model: FeatureModel, config: DreamConfig) -> None:
     """Trace the step function ``config`` will use, so timings exclude tracing."""
-    warm_up(step_for(model, layer_names(config)), layer_weights(config))
+    warm_up(*step_and_weights(model, config))
 
 
 def end_to_end_seconds(model: FeatureModel, config: DreamConfig, jpeg: bytes) -> float:
@@ -316,7 +324,8 @@ def measure_presets(
 
 def reference_for(model: FeatureModel, config: DreamConfig) -> ReferenceTiledGradients:
     """The tutorial-style gradient function for ``config``'s layers, traced once."""
-    reference = ReferenceTiledGradients(model, layer_names(config), layer_weights(config).numpy())
+    weights = [weight for _, weight in config.layers]
+    reference = ReferenceTiledGradients(model, layer_names(config), weights)
     reference(tf.zeros([*WARMUP_SHAPE, 3], tf.float32), tf.constant(config.tile_size)).numpy()
     return reference
 

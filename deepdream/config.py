@@ -2,7 +2,9 @@
 
 Contract:
 - ``DreamConfig`` holds every hyperparameter: which model, which layers (with a weight each),
-  optional channel subset, steps per octave, step size, octaves, octave scale, tile size, max
+  which single channels (layer, channel, weight), an optional guide image with its strength and
+  layer, the gradient normalisation (``std`` or ``laplacian``), whether the dream starts from a
+  photo or from noise, steps per octave, step size, octaves, octave scale, tile size, max
   working side, seed, keep-colours, and how often a preview is produced.
 - Construction validates everything and raises ``ValueError`` with a sentence a
   non-programmer can act on. A config that exists is a config that can run.
@@ -16,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from .guide import Guide
 
 INCEPTION_V3 = "inception_v3"
 VGG16_OFFLINE = "vgg16_offline"
@@ -78,6 +82,13 @@ _TRANSLATION = {
 }
 
 LayerWeights = tuple[tuple[str, float], ...]
+ChannelWeights = tuple[tuple[str, int, float], ...]
+
+#: How the gradient is normalised before each step: by its standard deviation, or band by
+#: band over a Laplacian pyramid ("lapnorm": smoother, larger-scale patterns).
+NORMALIZATIONS = ("std", "laplacian")
+#: What a dream starts from: the photo, or low-amplitude noise (feature visualisation).
+STARTS = ("photo", "noise")
 
 
 def _as_layer_weights(layers: Mapping[str, float] | LayerWeights) -> LayerWeights:
@@ -92,8 +103,18 @@ class DreamConfig:
     Attributes:
         model: ``"inception_v3"`` or ``"vgg16_offline"``.
         layers: layer name -> weight in the objective (a mapping or pairs; stored as pairs).
-        channels: optional channel indices; when given, only these channels of every chosen
-            layer count towards the objective (``()`` means all channels).
+        channels: single channels to amplify, as ``(layer, channel, weight)`` triples; their
+            mean activations are added to the objective. ``layers`` may be empty when channels
+            are given (then only the channels are dreamed).
+        guide: a ``Guide`` image, or None. With a guide, the objective rewards each position of
+            the dream's features at ``guide_layer`` for matching its best-matching feature
+            vector of the guide ("dream like this picture").
+        guide_strength: 0..1, how much of the objective is the guide's (the rest is the plain
+            objective of the layers and channels).
+        guide_layer: the layer the guide is matched at; ``""`` means the deepest layer dreamed.
+        normalize: ``"std"`` or ``"laplacian"`` (see ``NORMALIZATIONS``).
+        start: ``"photo"``, or ``"noise"`` when the input is a noise canvas (``noise_canvas``);
+            recorded in the result's metadata.
         steps_per_octave: gradient-ascent steps at each scale.
         step_size: how far each normalised step moves the pixels (image range is [-1, 1]).
         octaves: number of scales, small to full size.
@@ -108,7 +129,12 @@ class DreamConfig:
 
     model: str = INCEPTION_V3
     layers: LayerWeights = (("mixed3", 1.0), ("mixed5", 1.0))
-    channels: tuple[int, ...] = ()
+    channels: ChannelWeights = ()
+    guide: Guide | None = None
+    guide_strength: float = 0.8
+    guide_layer: str = ""
+    normalize: str = "std"
+    start: str = "photo"
     steps_per_octave: int = 10
     step_size: float = 0.02
     octaves: int = 3
@@ -122,7 +148,7 @@ class DreamConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", _as_layer_weights(self.layers))
-        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+        object.__setattr__(self, "channels", _as_channel_weights(self.channels))
         self._validate()
 
     def _validate(self) -> None:
@@ -131,8 +157,8 @@ class DreamConfig:
                 f"Unknown model {self.model!r}; choose one of: {', '.join(MODEL_LAYERS)}."
             )
         known = MODEL_LAYERS[self.model]
-        if not self.layers:
-            raise ValueError("Choose at least one layer to dream with.")
+        if not self.layers and not self.channels:
+            raise ValueError("Choose at least one layer (or channel) to dream with.")
         names = [name for name, _ in self.layers]
         if len(set(names)) != len(names):
             raise ValueError("Each layer may be chosen only once.")
@@ -144,8 +170,21 @@ class DreamConfig:
                 )
             if not 0 < weight < float("inf"):  # also refuses NaN
                 raise ValueError(f"The weight of layer {name!r} must be a positive number.")
-        if any(c < 0 for c in self.channels):
-            raise ValueError("Channel numbers must be 0 or more.")
+        self._validate_channels(known)
+        if self.guide is not None and not isinstance(self.guide, Guide):
+            raise ValueError("The guide must be a Guide image (Guide.from_image(pixels)).")
+        _check_float("guide_strength", self.guide_strength, 0.0, 1.0)
+        if self.guide_layer and self.guide_layer not in known:
+            raise ValueError(
+                f"The guide layer {self.guide_layer!r} is not a layer of {self.model}; "
+                f"choose from: {', '.join(known)}."
+            )
+        if self.normalize not in NORMALIZATIONS:
+            raise ValueError(
+                f"normalize must be one of {', '.join(NORMALIZATIONS)}; got {self.normalize!r}."
+            )
+        if self.start not in STARTS:
+            raise ValueError(f"start must be one of {', '.join(STARTS)}; got {self.start!r}.")
         _check_int("steps_per_octave", self.steps_per_octave, 1, 500)
         _check_float("step_size", self.step_size, 0.0, 1.0, low_open=True)
         _check_int("octaves", self.octaves, 1, 10)
@@ -156,6 +195,39 @@ class DreamConfig:
         _check_int("preview_every", self.preview_every, 1, 10_000)
         if not isinstance(self.keep_colors, bool):
             raise ValueError("keep_colors must be true or false.")
+
+    def _validate_channels(self, known: tuple[str, ...]) -> None:
+        seen = set()
+        for layer, channel, weight in self.channels:
+            if layer not in known:
+                raise ValueError(
+                    f"Channel layer {layer!r} is not a layer of {self.model}; "
+                    f"choose from: {', '.join(known)}."
+                )
+            if channel < 0:
+                raise ValueError(f"Channel numbers must be 0 or more; got {layer}:{channel}.")
+            if not 0 < weight < float("inf"):
+                raise ValueError(f"The weight of channel {layer}:{channel} must be positive.")
+            if (layer, channel) in seen:
+                raise ValueError(f"Channel {layer}:{channel} may be chosen only once.")
+            seen.add((layer, channel))
+
+    @property
+    def dreamed_layers(self) -> tuple[str, ...]:
+        """Every layer the objective reads (layers, channel layers, guide layer), shallow to
+        deep."""
+        names = {name for name, _ in self.layers} | {layer for layer, _, _ in self.channels}
+        if self.guide is not None and self.guide_layer:
+            names.add(self.guide_layer)
+        known = MODEL_LAYERS[self.model]
+        return tuple(sorted(names, key=known.index))
+
+    @property
+    def matched_layer(self) -> str | None:
+        """The layer the guide is matched at (None without a guide)."""
+        if self.guide is None:
+            return None
+        return self.guide_layer or self.dreamed_layers[-1]
 
     @property
     def layer_weights(self) -> dict[str, float]:
@@ -175,24 +247,35 @@ class DreamConfig:
         """This config for another model, layer names translated by depth.
 
         Layers that map onto the same layer of the other model have their weights added.
+
+        Raises:
+            ValueError: when single channels are chosen: a channel number means a different
+                feature in another network, so it cannot be translated.
         """
         if model == self.model:
             return self
         if (self.model, model) not in _TRANSLATION:
             raise ValueError(f"Unknown model {model!r}; choose one of: {', '.join(MODEL_LAYERS)}.")
+        if self.channels:
+            raise ValueError(
+                f"The chosen channels belong to {MODEL_TITLES[self.model]}; a channel number "
+                f"means another feature in {MODEL_TITLES[model]}. Choose channels of that model "
+                "instead, or dream whole layers."
+            )
         table = _TRANSLATION[(self.model, model)]
         merged: dict[str, float] = {}
         for name, weight in self.layers:
             target = table[name]
             merged[target] = merged.get(target, 0.0) + weight
-        return self.replace(model=model, layers=tuple(merged.items()))
+        guide_layer = table[self.guide_layer] if self.guide_layer else ""
+        return self.replace(model=model, layers=tuple(merged.items()), guide_layer=guide_layer)
 
     def describe(self) -> dict[str, str]:
         """The settings as short strings, for PNG metadata and captions."""
         return {
             "model": self.model,
             "layers": ",".join(f"{n}:{w:g}" for n, w in self.layers),
-            "channels": ",".join(str(c) for c in self.channels) or "all",
+            "channels": format_channels(self.channels) or "none",
             "steps_per_octave": str(self.steps_per_octave),
             "step_size": f"{self.step_size:g}",
             "octaves": str(self.octaves),
@@ -201,7 +284,58 @@ class DreamConfig:
             "max_side": str(self.max_side),
             "seed": str(self.seed),
             "keep_colors": str(self.keep_colors).lower(),
+            "normalize": self.normalize,
+            "start": self.start,
+            "guide": self.guide.digest if self.guide is not None else "none",
+            **self._guide_description(),
         }
+
+    def _guide_description(self) -> dict[str, str]:
+        if self.guide is None:
+            return {}
+        return {"guide_strength": f"{self.guide_strength:g}", "guide_layer": self.matched_layer}
+
+
+def _as_channel_weights(channels: object) -> ChannelWeights:
+    try:
+        return tuple(
+            (str(layer), int(channel), float(weight)) for layer, channel, weight in channels
+        )
+    except (TypeError, ValueError):
+        raise ValueError(
+            "Channels must be (layer, channel, weight) triples, e.g. ('mixed4', 97, 1.0)."
+        ) from None
+
+
+def format_channels(channels: ChannelWeights) -> str:
+    """Channels as ``LAYER:C:W`` items joined by commas (what ``parse_channels`` reads)."""
+    return ",".join(f"{layer}:{channel}:{weight:g}" for layer, channel, weight in channels)
+
+
+def parse_channels(text: str) -> ChannelWeights:
+    """Parse ``"mixed4:97,mixed4:12:0.5"`` (``LAYER:C[:W]``, weight default 1) into channels.
+
+    Raises:
+        ValueError: when an item is not ``LAYER:CHANNEL`` or ``LAYER:CHANNEL:WEIGHT``.
+    """
+    triples = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        pieces = [piece.strip() for piece in part.split(":")]
+        try:
+            if len(pieces) not in (2, 3):
+                raise ValueError
+            weight = float(pieces[2]) if len(pieces) == 3 else 1.0
+            triples.append((pieces[0], int(pieces[1]), weight))
+        except ValueError:
+            raise ValueError(
+                f"Could not read the channel {part!r}; write it as LAYER:CHANNEL or "
+                "LAYER:CHANNEL:WEIGHT, e.g. mixed4:97 or mixed4:97:0.5."
+            ) from None
+    if not triples:
+        raise ValueError("Give at least one channel, for example mixed4:97,mixed4:12:0.5.")
+    return tuple(triples)
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:

@@ -12,6 +12,8 @@ Contract:
   back; [-1, 1] is the one range the dream works in, whatever the model.
 - ``encode_png(image, text)`` writes PNG bytes with the given text chunks (settings, model).
 - ``keep_colors(dream, photo)`` takes brightness from the dream and colour from the photo.
+- ``noise_canvas(height, width, seed)`` is the start of a dream from noise: mid-grey with
+  low-amplitude uniform noise, the same for the same seed.
 - ``detail_of(dreamed, photo)`` / ``add_detail(photo, detail)``: what a dream added, as a
   difference image, and laying it onto the full-resolution photo (no TensorFlow needed).
 Nothing here reads or writes files or knows about models.
@@ -112,6 +114,25 @@ def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
         return image
     factor = max_side / longer
     return resize(image, (max(1, round(height * factor)), max(1, round(width * factor))))
+
+
+#: Half the spread of a noise canvas around mid-grey, in grey levels: enough texture for the
+#: gradient to grow features from, faint enough that what appears comes from the network.
+NOISE_AMPLITUDE = 8
+
+
+def noise_canvas(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A (height, width, 3) uint8 mid-grey canvas with faint noise; same seed, same canvas.
+
+    Raises:
+        ValueError: for a size outside 32..4096 pixels a side.
+    """
+    for name, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 32 <= value <= 4096:
+            raise ValueError(f"The noise {name} must be a whole number from 32 to 4096 pixels.")
+    rng = np.random.default_rng(seed)
+    noise = rng.integers(-NOISE_AMPLITUDE, NOISE_AMPLITUDE + 1, size=(height, width, 3))
+    return (128 + noise).astype(np.uint8)
 
 
 def to_model_range(image: np.ndarray) -> np.ndarray:

@@ -32,8 +32,9 @@ import numpy as np
 from . import image as pixels
 from .cache import LruCache
 from .config import MODEL_TITLES, DreamConfig
-from .gradients import random_shift, step_for
+from .gradients import random_shift, step_for_config
 from .model import FeatureModel, load_model
+from .objectives import guide_features, no_guide
 from .octaves import octave_shapes, working_shape
 from .runtime import start_tensorflow
 
@@ -154,12 +155,11 @@ def dream_steps(
             f"{MODEL_TITLES[model.name]}; use config.with_model({model.name!r})."
         )
     start = time.perf_counter()
-    step = step_for(model, [name for name, _ in config.layers], config.channels)
-    weights = config.layer_weights
-    # The step keeps its layers in network order (one cached step per layer set).
-    layer_weights = tf.constant([weights[name] for name in step.layers], dtype=tf.float32)
+    step = step_for_config(model, config)
+    weights = step.weights_for(config)  # raises for a channel the layer does not have
     tile_size = tf.constant(config.tile_size, dtype=tf.int32)
     step_size = tf.constant(config.step_size, dtype=tf.float32)
+    guide_strength = tf.constant(config.guide_strength if config.guide else 0.0, tf.float32)
     rng = np.random.default_rng(config.seed)
 
     shapes = _octave_plan(image, config, model)
@@ -175,10 +175,13 @@ def dream_steps(
             dreaming = tf.clip_by_value(base + detail, -1.0, 1.0)
         else:
             dreaming = base
+        guide = _octave_guide(config, model, shape, shapes[-1])
         for index in range(1, config.steps_per_octave + 1):
             shift = random_shift(rng, shape, config.tile_size)
             # The image stays a tensor between steps: no host copy unless a preview is due.
-            dreaming, loss = step(dreaming, shift, tile_size, layer_weights, step_size)
+            dreaming, loss = step(
+                dreaming, shift, tile_size, weights, guide, guide_strength, step_size
+            )
             done += 1
             work += pixels_per_step[octave - 1] / total_work
             due = done % config.preview_every == 0 or index == config.steps_per_octave
@@ -210,6 +213,16 @@ def dream_steps(
         preview=result.image,
         result=result,
     )
+
+
+def _octave_guide(
+    config: DreamConfig, model: FeatureModel, shape: tuple[int, int], full: tuple[int, int]
+) -> tf.Tensor:
+    """The guide's features for this octave (computed once per octave), or an empty guide."""
+    if config.guide is None:
+        return no_guide()
+    scale = max(shape[0] / full[0], shape[1] / full[1])
+    return guide_features(model, config.matched_layer, config.guide, scale)
 
 
 def _finish(

@@ -43,12 +43,21 @@ def test_layers_accept_a_mapping_and_are_stored_as_pairs():
         ({"seed": -1}, "seed"),
         ({"preview_every": 0}, "preview_every"),
         ({"layers": ()}, "at least one layer"),
+        ({"channels": (("mixed4", 1),)}, "triples"),
+        ({"channels": (("mixed99", 1, 1.0),)}, "mixed99"),
+        ({"channels": (("mixed4", 1, 0.0),)}, "positive"),
+        ({"channels": (("mixed4", 1, 1.0), ("mixed4", 1, 2.0))}, "only once"),
+        ({"guide": "stripes.png"}, "Guide"),
+        ({"guide_strength": 1.5}, "guide_strength"),
+        ({"guide_layer": "block4_conv1"}, "guide layer"),
+        ({"normalize": "l2"}, "normalize"),
+        ({"start": "video"}, "start"),
         ({"layers": (("mixed99", 1.0),)}, "mixed99"),
         ({"layers": (("mixed3", 0.0),)}, "positive"),
         ({"layers": (("mixed3", float("inf")),)}, "positive"),
         ({"layers": (("mixed3", 1.0), ("mixed3", 2.0))}, "only once"),
         ({"model": "resnet"}, "Unknown model"),
-        ({"channels": (-1,)}, "Channel"),
+        ({"channels": (("mixed4", -1, 1.0),)}, "Channel"),
         ({"keep_colors": "yes"}, "keep_colors"),
         ({"model": "vgg16_offline"}, "not a layer of vgg16_offline"),
     ],
@@ -103,4 +112,48 @@ def test_describe_names_every_setting():
     assert described["keep_colors"] == "true"
     assert described["layers"] == "mixed3:1,mixed5:1"
     fields = {f.name for f in dataclasses.fields(DreamConfig)} - {"notes", "preview_every"}
-    assert fields <= set(described)
+    assert fields - {"guide_strength", "guide_layer"} <= set(described)
+    from deepdream import Guide, noise_canvas
+
+    guided = DreamConfig(guide=Guide.from_image(noise_canvas(40, 40))).describe()
+    assert fields <= set(guided)
+
+
+def test_channels_parse_format_and_validate():
+    from deepdream.config import format_channels, parse_channels
+
+    channels = parse_channels("mixed4:97, mixed4:12:0.5")
+    assert channels == (("mixed4", 97, 1.0), ("mixed4", 12, 0.5))
+    assert parse_channels(format_channels(channels)) == channels
+    for bad in ["mixed4", "mixed4:x", "mixed4:1:2:3", ""]:
+        with pytest.raises(ValueError, match="LAYER:CHANNEL|at least one channel"):
+            parse_channels(bad)
+    only_channels = DreamConfig(layers=(), channels=channels)
+    assert only_channels.dreamed_layers == ("mixed4",)
+
+
+def test_channels_do_not_travel_to_another_model_but_the_guide_layer_does():
+    from deepdream import Guide, noise_canvas
+
+    with pytest.raises(ValueError, match="channel number"):
+        DreamConfig(channels=(("mixed4", 1, 1.0),)).with_model("vgg16_offline")
+    guide = Guide.from_image(noise_canvas(40, 40))
+    moved = DreamConfig(guide=guide, guide_layer="mixed4").with_model("vgg16_offline")
+    assert moved.guide == guide and moved.guide_layer == "block4_conv2"
+    assert moved.matched_layer == "block4_conv2"
+    assert DreamConfig(guide=guide).matched_layer == "mixed5"  # the deepest layer dreamed
+    assert DreamConfig().matched_layer is None
+
+
+def test_a_guide_is_a_value_compared_by_its_pixels_and_pickles():
+    import pickle
+
+    from deepdream import Guide, noise_canvas
+
+    guide = Guide.from_image(noise_canvas(700, 300, 1))
+    assert guide.shape == (512, 219)  # shrunk to its working size
+    assert guide == Guide(guide.pixels.copy()) and hash(guide) == hash(Guide(guide.pixels))
+    assert guide != Guide.from_image(noise_canvas(700, 300, 2))
+    assert pickle.loads(pickle.dumps(guide)) == guide
+    config = DreamConfig(guide=guide)
+    assert pickle.loads(pickle.dumps(config)) == config and hash(config) == hash(config)

@@ -2,18 +2,31 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from deepdream.gradients import GradientAscentStep, graph_tile_size, random_shift, step_for
+from deepdream.config import DreamConfig
+from deepdream.gradients import (
+    GradientAscentStep,
+    graph_tile_size,
+    laplacian_normalize,
+    random_shift,
+    step_for,
+)
 from deepdream.image import to_model_range
+from deepdream.objectives import no_guide
 from deepdream.octaves import tile_spans
 
 
-def _run(step, image, *, shift=(0, 0), tile=512, weights=None, step_size=0.02):
-    weights = weights or [1.0] * len(step.layers)
+def _run(step, image, *, shift=(0, 0), tile=512, config=None, step_size=0.02):
+    """One unguided step; the objective is every layer of the step, weight 1 (or ``config``)."""
+    config = config or DreamConfig(
+        model=step.model_name, layers=tuple((layer, 1.0) for layer in step.layers)
+    )
     return step(
         tf.constant(image, tf.float32),
         np.array(shift, np.int32),
         tf.constant(tile),
-        tf.constant(weights, tf.float32),
+        step.weights_for(config),
+        no_guide(),
+        tf.constant(0.0),
         tf.constant(step_size),
     )
 
@@ -118,15 +131,45 @@ def test_steps_are_shared_per_layer_set_and_bounded(random_inception):
     assert step_for(random_inception, ["mixed3", "mixed5"]) is step
     assert step.layers == ("mixed3", "mixed5")  # network order: weights follow it
     for index in range(CACHED_STEPS + 2):
-        step_for(random_inception, [f"mixed{index % 11}"], (index,))
+        normalize = ("std", "laplacian")[index // 11]
+        step_for(random_inception, [f"mixed{index % 11}"], normalize=normalize)
     assert len(cached_steps()) == CACHED_STEPS
     assert step not in cached_steps()  # the least recently used went first
 
 
-def test_channel_subset_changes_the_objective(random_inception, photo):
+def test_one_trace_serves_every_channel_choice_and_weighting(random_inception, photo):
+    step = GradientAscentStep(random_inception, ["mixed3", "mixed4"])
     image = to_model_range(photo[:96, :96])
-    _, all_channels = _run(step_for(random_inception, ["mixed3"]), image)
-    _, two_channels = _run(step_for(random_inception, ["mixed3"], (0, 1)), image)
-    assert float(all_channels) != pytest.approx(float(two_channels))
-    with pytest.raises(ValueError, match="channel 10000"):
-        GradientAscentStep(random_inception, ["mixed3"], (10000,))
+    losses = set()
+    for config in [
+        DreamConfig(layers=(("mixed3", 1.0), ("mixed4", 2.0))),
+        DreamConfig(layers=(), channels=(("mixed4", 3, 1.0),)),
+        DreamConfig(layers=(("mixed3", 1.0),), channels=(("mixed4", 700, 0.5),)),
+    ]:
+        _, loss = _run(step, image, config=config)
+        losses.add(round(float(loss), 6))
+    assert len(losses) == 3  # each choice is its own objective...
+    assert step.trace_count == 1  # ...from one traced graph
+
+
+def test_a_channel_the_layer_lacks_is_a_plain_error(random_inception):
+    step = step_for(random_inception, ["mixed3"])
+    config = DreamConfig(layers=(), channels=(("mixed3", 10000, 1.0),))
+    with pytest.raises(ValueError, match="mixed3 has 768 channels.*10000"):
+        step.weights_for(config)
+
+
+def test_laplacian_normalisation_evens_out_the_bands():
+    rng = np.random.default_rng(0)
+    fine = rng.normal(size=(64, 80, 3)).astype(np.float32)  # all energy in the finest band
+    coarse = np.repeat(np.repeat(rng.normal(size=(8, 10, 3)), 8, 0), 8, 1).astype(np.float32)
+    gradient = tf.constant(fine * 10.0 + coarse)
+    out = laplacian_normalize(gradient).numpy()
+    assert out.shape == gradient.shape
+
+    # The raw gradient is mostly fine noise; after normalisation the coarse part weighs more.
+    def coarse_share(values):
+        blocks = values.reshape(8, 8, 10, 8, 3).mean(axis=(1, 3))
+        return np.var(blocks) / np.var(values)
+
+    assert coarse_share(out) > 3 * coarse_share(gradient.numpy())

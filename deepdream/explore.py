@@ -1,0 +1,73 @@
+"""Exploring channels: what one feature detector of a layer dreams from a grey canvas.
+
+Contract:
+- ``channel_config(model_name, layer, channel, size)`` is the ``DreamConfig`` of one channel's
+  sketch: that channel alone as the objective, from a ``size``-pixel noise canvas, Laplacian
+  normalisation (smooth, readable patterns), two octaves, a fixed seed.
+- ``channel_sketch(model, layer, channel, size)`` runs it and returns the uint8 RGB picture.
+- ``channel_sketches(model, layer, channels, size)`` yields ``(channel, picture)`` one at a
+  time, so a page can show each as soon as it is ready. All channels of a layer share one
+  traced step (the channel is a weight, not part of the graph), so only the first sketch pays
+  for tracing.
+- ``layer_channels(model, layer)`` is how many channels the layer has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from .config import DreamConfig
+from .image import noise_canvas
+from .model import FeatureModel
+from .render import dream
+
+#: Side of a channel sketch, in pixels.
+SKETCH_SIDE = 128
+
+
+def channel_config(
+    model_name: str, layer: str, channel: int, size: int = SKETCH_SIDE
+) -> DreamConfig:
+    """The settings of one channel's sketch (see the module docstring)."""
+    return DreamConfig(
+        model=model_name,
+        layers=(),
+        channels=((layer, int(channel), 1.0),),
+        steps_per_octave=12,
+        step_size=0.05,
+        octaves=2,
+        octave_scale=1.5,
+        max_side=size,
+        normalize="laplacian",
+        start="noise",
+        seed=0,
+        preview_every=1000,
+    )
+
+
+def channel_sketch(
+    model: FeatureModel, layer: str, channel: int, size: int = SKETCH_SIDE
+) -> np.ndarray:
+    """What ``channel`` of ``layer`` dreams from a grey canvas: a (size, size, 3) uint8 image.
+
+    Raises:
+        ValueError: the layer does not have that channel.
+    """
+    config = channel_config(model.name, layer, channel, size)
+    return dream(noise_canvas(size, size, config.seed), config, model).image
+
+
+def channel_sketches(
+    model: FeatureModel, layer: str, channels: Iterable[int], size: int = SKETCH_SIDE
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(channel, sketch)`` for each channel, in order, each as soon as it is drawn."""
+    for channel in channels:
+        yield channel, channel_sketch(model, layer, channel, size)
+
+
+def layer_channels(model: FeatureModel, layer: str) -> int:
+    """How many channels ``layer`` of ``model`` has."""
+    (output,) = model.extractor([layer]).outputs
+    return int(output.shape[-1])

@@ -1,0 +1,68 @@
+"""A guide image: "dream like this picture". Pure numpy and Pillow, no TensorFlow.
+
+Contract:
+- ``Guide.from_image(array)`` keeps a copy of a ``uint8`` RGB array shrunk (never enlarged) so
+  its longer side is at most ``GUIDE_MAX_SIDE`` pixels: the guide's own working size. Its
+  features are computed from these pixels (``objectives.guide_features``).
+- A guide is a value: two guides with the same pixels are equal and hash the same, so a
+  ``DreamConfig`` holding one stays hashable and comparable. ``digest`` is a short hash of the
+  pixels: what a dream's metadata records about its guide (never a file name or the bytes).
+- It pickles (the cluster ships configs to workers) and is small (at most 512x512x3 bytes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .image import fit_within
+
+#: The guide's features are computed at most at this size (longer side, pixels).
+GUIDE_MAX_SIDE = 512
+
+
+class Guide:
+    """The pixels of a guide image at its working size, compared by content."""
+
+    __slots__ = ("pixels", "digest")
+
+    def __init__(self, pixels: np.ndarray) -> None:
+        if not isinstance(pixels, np.ndarray) or pixels.ndim != 3 or pixels.shape[2] != 3:
+            raise ValueError("The guide image must be an RGB array of shape (height, width, 3).")
+        if pixels.dtype != np.uint8 or min(pixels.shape[:2]) < 1:
+            raise ValueError("The guide image must hold uint8 pixels and not be empty.")
+        pixels = np.ascontiguousarray(pixels)
+        pixels.setflags(write=False)
+        self.pixels = pixels
+        hasher = hashlib.sha256(repr(pixels.shape).encode())
+        hasher.update(pixels.tobytes())
+        self.digest = "sha256:" + hasher.hexdigest()[:16]
+
+    @classmethod
+    def from_image(cls, image: np.ndarray) -> Guide:
+        """A guide from a decoded photo (any size): shrunk to its working size first."""
+        if not isinstance(image, np.ndarray) or image.ndim != 3:
+            raise ValueError("The guide image must be an RGB array of shape (height, width, 3).")
+        return cls(fit_within(image, GUIDE_MAX_SIDE))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) of the guide's pixels."""
+        return self.pixels.shape[:2]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Guide) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __repr__(self) -> str:
+        height, width = self.shape
+        return f"Guide({width}x{height}, {self.digest})"
+
+    def __getstate__(self) -> dict:
+        return {"pixels": np.array(self.pixels)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["pixels"])
