@@ -1,5 +1,8 @@
 """Command line: ``python -m deepdream IN OUT [options]``; the mode follows the files.
 
+``python -m deepdream --from-noise 512x512 OUT [options]`` dreams from faint noise instead of a
+photo (feature visualisation): no input file is read, and IN may be ``-`` or left out.
+
 A photo to a PNG dreams the photo; a video in, or a photo to an ``.mp4``/``.gif`` with
 ``--zoom-frames``, makes a moving dream (``motion_cli.py``).
 
@@ -23,13 +26,17 @@ from pathlib import Path
 from . import (
     DEFAULT_PRESET,
     MODEL_LAYERS,
+    NORMALIZATIONS,
     PRESETS,
     DreamConfig,
+    Guide,
     decode_image,
+    noise_canvas,
+    parse_channels,
     parse_layers,
 )
 from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
-from .motion_cli import add_motion_arguments, run_motion, wants_motion
+from .motion_cli import VIDEO_OUTPUTS, add_motion_arguments, run_motion, wants_motion
 from .terminal import EXIT_BAD_INPUT, fail, model_or_exit
 
 
@@ -38,10 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m deepdream",
         description="Turn a photo into a DeepDream image (PNG, settings stored in its metadata).",
+        epilog="Dreaming from noise: python -m deepdream --from-noise 512x512 out.png "
+        "--channels mixed4:97 (no input file; IN may be '-' or left out).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
-        "input", type=Path, help="photo to dream on (PNG, JPEG, WebP, ...), or a folder of them"
+        "input",
+        type=Path,
+        nargs="?",
+        help="photo to dream on (PNG, JPEG, WebP, ...), or a folder of them; '-' or nothing "
+        "with --from-noise",
     )
     parser.add_argument(
         "output", type=Path, help="where to write the dream (PNG), or a folder for the dreams"
@@ -59,6 +72,39 @@ def build_parser() -> argparse.ArgumentParser:
         "(mixed0-3 / block3_*) give strokes and textures, deep ones (mixed6-10 / block5_*) "
         f"eyes, faces, animals. InceptionV3: {', '.join(MODEL_LAYERS['inception_v3'])}; "
         f"offline VGG16: {', '.join(MODEL_LAYERS['vgg16_offline'])}",
+    )
+    parser.add_argument(
+        "--channels",
+        help="single channels to amplify, LAYER:CHANNEL[:WEIGHT] items, e.g. "
+        "mixed4:97,mixed4:12:0.5 (what one feature detector sees). Without --layers only "
+        "these channels are dreamed; with it, both",
+    )
+    parser.add_argument(
+        "--guide",
+        type=Path,
+        help="guide image: the dream takes on the patterns of this picture (its features are "
+        "matched at one layer; only a hash of its pixels is stored in the result)",
+    )
+    parser.add_argument(
+        "--guide-strength",
+        type=float,
+        help="0-1: how much of the objective follows the guide (the rest is the plain dream) "
+        "[default 0.8]",
+    )
+    parser.add_argument(
+        "--guide-layer", help="layer the guide is matched at [default: the deepest layer dreamed]"
+    )
+    parser.add_argument(
+        "--normalize",
+        choices=NORMALIZATIONS,
+        help="gradient normalisation: std (the classic look) or laplacian (evens out the "
+        "scales of a Laplacian pyramid: smoother, larger patterns) [default std]",
+    )
+    parser.add_argument(
+        "--from-noise",
+        metavar="WxH",
+        help="dream from faint grey noise of this size instead of a photo (feature "
+        "visualisation; the seed picks the noise)",
     )
     parser.add_argument("--steps", type=int, help="gradient steps per octave: more = stronger")
     parser.add_argument(
@@ -134,21 +180,75 @@ def config_from_args(args: argparse.Namespace) -> DreamConfig:
             changes[field_name] = value
     if args.keep_colors:
         changes["keep_colors"] = True
+    if args.channels:
+        changes["channels"] = parse_channels(args.channels)
+        if not args.layers:
+            changes["layers"] = ()
+    if args.guide is not None:
+        changes["guide"] = Guide.from_image(read_guide(args.guide))
+    for option in ("guide_strength", "guide_layer", "normalize"):
+        if getattr(args, option) is not None:
+            changes[option] = getattr(args, option)
+    if args.from_noise:
+        changes["start"] = "noise"
     return config.replace(**changes)
+
+
+def read_guide(path: Path):
+    """The guide image's pixels, with the same plain errors as a photo."""
+    if not path.is_file():
+        raise ValueError(f"There is no guide image {path}; check the name.")
+    try:
+        return decode_image(path.read_bytes())
+    except ValueError as error:
+        raise ValueError(f"The guide image {path.name}: {error}") from None
+
+
+def noise_size(text: str) -> tuple[int, int]:
+    """``"512x384"`` -> (height, width) = (384, 512).
+
+    Raises:
+        ValueError: not WIDTHxHEIGHT, or a side outside 32..4096.
+    """
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.strip().isdigit() or not height.strip().isdigit():
+        raise ValueError(f"--from-noise wants a size like 512x384 (width x height), not {text!r}.")
+    height_px, width_px = int(height), int(width)
+    noise_canvas(height_px, width_px)  # checks the sides
+    return height_px, width_px
+
+
+def starting_image(args: argparse.Namespace, config: DreamConfig):
+    """The photo the arguments name, or the noise canvas of ``--from-noise``."""
+    if args.from_noise:
+        if args.output.suffix.lower() in VIDEO_OUTPUTS or args.zoom_frames is not None:
+            raise ValueError("--from-noise makes a still picture; give a .png output.")
+        if args.input is not None and str(args.input) != "-":
+            raise ValueError(
+                "With --from-noise no input file is read: give only the output, "
+                "e.g. python -m deepdream --from-noise 512x512 dream.png"
+            )
+        return noise_canvas(*noise_size(args.from_noise), config.seed)
+    if args.input is None or str(args.input) == "-":
+        raise ValueError(
+            "Give the photo to dream on and where to write the dream, e.g. "
+            "python -m deepdream photo.jpg dream.png (or --from-noise WxH dream.png)."
+        )
+    return decode_image(args.input.read_bytes())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if wants_motion(args):  # a video in, or a video out: see motion_cli
-        return run_motion(args, lambda: config_from_args(args))
+    if args.input is not None and not args.from_noise and wants_motion(args):
+        return run_motion(args, lambda: config_from_args(args))  # video in or out: motion_cli
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
-        if args.input.is_dir():
+        if args.input is not None and args.input.is_dir() and not args.from_noise:
             return run_batch_command(args, config)
         if misplaced := folder_options_without_folder(args):
             return fail(misplaced, EXIT_BAD_INPUT)
-        photo = decode_image(args.input.read_bytes())
+        photo = starting_image(args, config)
     except FileNotFoundError:
         return fail(f"There is no file {args.input}; check the name.", EXIT_BAD_INPUT)
     except (ValueError, OSError) as error:
@@ -160,18 +260,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = model_or_exit(args)
     if isinstance(model, int):  # the exit code, after saying why
         return model
-    from . import dream_steps
-
-    config = config.with_model(model.name)  # the fallback model: same look, its own layers
-
-    from tqdm import tqdm
-
-    with tqdm(total=config.total_steps, disable=args.quiet, unit="step", file=sys.stderr) as bar:
-        for update in dream_steps(photo, config, model):
-            bar.total = update.total
-            bar.set_postfix_str(f"octave {update.octave}/{update.octaves} loss {update.loss:.3f}")
-            bar.update(update.done - bar.n)
-    result = update.result
+    try:
+        config = config.with_model(model.name)  # the fallback model: same look, its own layers
+        result = dream_with_progress(photo, config, model, args.quiet)
+    except ValueError as error:  # e.g. a channel the layer does not have
+        return fail(error, EXIT_BAD_INPUT)
     try:
         args.output.write_bytes(result.to_png())
     except OSError as error:
@@ -184,6 +277,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def dream_with_progress(photo, config: DreamConfig, model, quiet: bool):
+    """Run the dream with a progress bar on stderr; returns its ``DreamResult``."""
+    from tqdm import tqdm
+
+    from . import dream_steps
+
+    with tqdm(total=config.total_steps, disable=quiet, unit="step", file=sys.stderr) as bar:
+        for update in dream_steps(photo, config, model):
+            bar.total = update.total
+            bar.set_postfix_str(f"octave {update.octave}/{update.octaves} loss {update.loss:.3f}")
+            bar.update(update.done - bar.n)
+    return update.result
 
 
 def output_problem(path: Path) -> str | None:

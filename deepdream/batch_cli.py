@@ -63,7 +63,7 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
 def folder_options_without_folder(args: argparse.Namespace) -> str | None:
     """The message for folder options given with a single photo, else None."""
     used = [f"--{name}" for name in FOLDER_ONLY if getattr(args, name) not in (None, False)]
-    if used and not args.input.is_dir():
+    if used and not (args.input is not None and args.input.is_dir()):
         return f"{', '.join(used)} only apply when the input is a folder of photos."
     return None
 

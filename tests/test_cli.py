@@ -153,3 +153,58 @@ def test_the_terminal_shows_only_progress_and_the_result(tmp_path, photo_bytes):
     verbose = subprocess.run([*command, "--verbose"], capture_output=True, text=True, timeout=300)
     assert verbose.returncode == 0
     assert len(verbose.stderr.splitlines()) >= len(shown.stderr.splitlines())
+
+
+def test_guide_channels_normalisation_round_trip(tmp_path, photo_bytes, photo):
+    source, guide, target = tmp_path / "in.jpg", tmp_path / "stripes.png", tmp_path / "out.png"
+    source.write_bytes(photo_bytes)
+    stripes = np.zeros((64, 64, 3), np.uint8)
+    stripes[::8] = 255
+    from deepdream import Guide
+    from deepdream.image import encode_png
+
+    guide.write_bytes(encode_png(stripes))
+    options = ["--model", "vgg16_offline", "--guide", str(guide), "--guide-strength", "0.6"]
+    options += ["--channels", "block4_conv1:7:2,block4_conv1:9", "--normalize", "laplacian"]
+    assert main([str(source), str(target), *options, *SMALL]) == 0
+    meta = png_text(target.read_bytes())
+    assert decode_image(target.read_bytes()).shape == photo.shape
+    assert meta["deepdream.guide"] == Guide.from_image(stripes).digest
+    assert "stripes" not in " ".join(meta.values())  # a hash, never the guide's name
+    assert meta["deepdream.guide_strength"] == "0.6"
+    assert meta["deepdream.channels"] == "block4_conv1:7:2,block4_conv1:9:1"
+    assert meta["deepdream.layers"] == ""  # channels alone, since --layers was not given
+    assert meta["deepdream.normalize"] == "laplacian"
+
+
+def test_from_noise_reads_no_input_and_repeats_with_its_seed(tmp_path, capsys):
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    options = ["--model", "vgg16_offline", "--layers", "block4_conv2", "--seed", "5", *SMALL]
+    assert main(["--from-noise", "120x90", str(first), *options]) == 0
+    assert main(["-", str(second), "--from-noise", "120x90", *options]) == 0
+    assert decode_image(first.read_bytes()).shape == (90, 120, 3)
+    assert first.read_bytes() == second.read_bytes()
+    assert png_text(first.read_bytes())["deepdream.start"] == "noise"
+    capsys.readouterr()
+    assert main(["--from-noise", "12x9", str(first), *options]) == 2
+    assert main(["--from-noise", "big", str(first), *options]) == 2
+    assert main([str(first), *options]) == 2  # an input but no output: said plainly
+    err = capsys.readouterr().err
+    assert "32 to 4096" in err and "width x height" in err and "photo.jpg dream.png" in err
+
+
+def test_bad_guides_and_channels_get_plain_errors(tmp_path, photo_bytes, capsys):
+    source, broken, target = tmp_path / "in.jpg", tmp_path / "broken.jpg", tmp_path / "out.png"
+    source.write_bytes(photo_bytes)
+    broken.write_bytes(photo_bytes[:300])
+    vgg = ["--model", "vgg16_offline", *SMALL]
+    assert main([str(source), str(target), "--guide", str(broken), *vgg]) == 2
+    assert main([str(source), str(target), "--guide", str(tmp_path / "none.png"), *vgg]) == 2
+    assert main([str(source), str(target), "--channels", "block4_conv1", *vgg]) == 2
+    assert main([str(source), str(target), "--channels", "block4_conv1:9999", *vgg]) == 2
+    assert main([str(source), str(target), "--guide-strength", "3", *vgg]) == 2
+    err = capsys.readouterr().err
+    assert "damaged or incomplete" in err and "no guide image" in err
+    assert "LAYER:CHANNEL" in err and "channel 9999 does not exist" in err
+    assert "guide_strength" in err and "Traceback" not in err
+    assert not target.exists()
