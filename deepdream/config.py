@@ -42,6 +42,16 @@ MODEL_LAYERS: Mapping[str, tuple[str, ...]] = {
     ),
 }
 
+#: How many channels (feature detectors) each of those layers has.
+MODEL_CHANNELS: Mapping[str, Mapping[str, int]] = {
+    INCEPTION_V3: dict(
+        zip(MODEL_LAYERS[INCEPTION_V3], (256, 288, 288, 768, 768, 768, 768, 768, 1280, 2048, 2048))
+    ),
+    VGG16_OFFLINE: dict(
+        zip(MODEL_LAYERS[VGG16_OFFLINE], (64, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512))
+    ),
+}
+
 #: Human names for the model picker and for result metadata.
 MODEL_TITLES: Mapping[str, str] = {
     INCEPTION_V3: "InceptionV3 (ImageNet)",
@@ -206,6 +216,12 @@ class DreamConfig:
                 )
             if channel < 0:
                 raise ValueError(f"Channel numbers must be 0 or more; got {layer}:{channel}.")
+            count = MODEL_CHANNELS[self.model][layer]
+            if channel >= count:
+                raise ValueError(
+                    f"Layer {layer} has {count} channels (0 to {count - 1}); "
+                    f"channel {channel} does not exist."
+                )
             if not 0 < weight < float("inf"):
                 raise ValueError(f"The weight of channel {layer}:{channel} must be positive.")
             if (layer, channel) in seen:

@@ -5,26 +5,29 @@ Contract:
   sketch: that channel alone as the objective, from a ``size``-pixel noise canvas, Laplacian
   normalisation (smooth, readable patterns), two octaves, a fixed seed.
 - ``channel_sketch(model, layer, channel, size)`` runs it and returns the uint8 RGB picture.
+- ``channel_canvas(config)`` is the noise canvas a sketch starts from.
 - ``channel_sketches(model, layer, channels, size)`` yields ``(channel, picture)`` one at a
   time, so a page can show each as soon as it is ready. All channels of a layer share one
   traced step (the channel is a weight, not part of the graph), so only the first sketch pays
   for tracing.
-- ``layer_channels(model, layer)`` is how many channels the layer has.
+Importing this module does not import TensorFlow (a page on a cluster builds sketch configs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .config import DreamConfig
 from .image import noise_canvas
-from .model import FeatureModel
-from .render import dream
+
+if TYPE_CHECKING:
+    from .model import FeatureModel
 
 #: Side of a channel sketch, in pixels.
-SKETCH_SIDE = 128
+SKETCH_SIDE = 112
 
 
 def channel_config(
@@ -35,7 +38,7 @@ def channel_config(
         model=model_name,
         layers=(),
         channels=((layer, int(channel), 1.0),),
-        steps_per_octave=12,
+        steps_per_octave=10,
         step_size=0.05,
         octaves=2,
         octave_scale=1.5,
@@ -55,8 +58,15 @@ def channel_sketch(
     Raises:
         ValueError: the layer does not have that channel.
     """
+    from .render import dream
+
     config = channel_config(model.name, layer, channel, size)
-    return dream(noise_canvas(size, size, config.seed), config, model).image
+    return dream(channel_canvas(config), config, model).image
+
+
+def channel_canvas(config: DreamConfig) -> np.ndarray:
+    """The square noise canvas a channel sketch of ``config`` starts from."""
+    return noise_canvas(config.max_side, config.max_side, config.seed)
 
 
 def channel_sketches(
@@ -65,9 +75,3 @@ def channel_sketches(
     """``(channel, sketch)`` for each channel, in order, each as soon as it is drawn."""
     for channel in channels:
         yield channel, channel_sketch(model, layer, channel, size)
-
-
-def layer_channels(model: FeatureModel, layer: str) -> int:
-    """How many channels ``layer`` of ``model`` has."""
-    (output,) = model.extractor([layer]).outputs
-    return int(output.shape[-1])

@@ -66,7 +66,7 @@ def test_a_video_is_dreamed_with_its_frames_size_and_rate(page, photo):
     source, dreamed = probe_video(clip), probe_video(record["mp4"])
     assert (dreamed.width, dreamed.height, dreamed.frames) == (96, 64, 6)
     assert dreamed.fps == source.fps
-    assert len(page.columns) >= 2 and page.get("download_button")
+    assert len(page.main.columns) >= 2 and page.get("download_button")
     assert record["gif"] is None  # GIFs are offered for zooms
 
 

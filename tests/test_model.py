@@ -191,3 +191,13 @@ def test_two_threads_asking_for_one_model_build_it_once(monkeypatch):
         thread.join(timeout=120)
     assert len(built) == 1 and len(results) == 3
     assert results[0][0] is results[1][0] is results[2][0]
+
+
+@pytest.mark.parametrize("model_name", ["inception_v3", "vgg16_offline"])
+def test_the_channel_table_matches_the_networks(model_name, random_inception, offline_vgg):
+    from deepdream.config import MODEL_CHANNELS, MODEL_LAYERS
+
+    model = random_inception if model_name == "inception_v3" else offline_vgg
+    outputs = model.extractor(MODEL_LAYERS[model_name]).outputs
+    counts = {layer: int(out.shape[-1]) for layer, out in zip(MODEL_LAYERS[model_name], outputs)}
+    assert counts == dict(MODEL_CHANNELS[model_name])

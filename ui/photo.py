@@ -1,4 +1,5 @@
-"""The photo page, top to bottom as the user goes: settings in the sidebar, upload a photo,
+"""The photo page, top to bottom as the user goes: settings in the sidebar, upload a photo (or
+choose to start from noise, a feature visualisation of the chosen layers or channels),
 Generate DeepDream Image, watch it dream (Stop keeps it), then original and dream side by side
 with the download. The model runs only when the button is pressed; the result lives in the
 session, so changing a setting afterwards does not lose it."""
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepdream import fit_within
+from deepdream import fit_within, noise_canvas
 
 from .result import VIEW_SIDE, result_ui
 from .run import run_dream, session_handover, wait_for_stopped_dream
@@ -15,6 +16,28 @@ from .settings import settings_ui
 from .upload import upload_ui
 
 BUTTON_LABEL = "Generate DeepDream Image"
+START_LABELS = {"photo": "A photo", "noise": "Noise (no photo needed)"}
+NOISE_SIZES = ["256×256", "512×512", "768×512", "1024×768"]
+
+
+def start_ui(on_new_photo, seed: int):
+    """Photo or noise: returns ``(start, image, stem)``; the image is None until a usable
+    photo is uploaded."""
+    start = st.radio(
+        "Start from",
+        list(START_LABELS),
+        key="start",
+        format_func=START_LABELS.get,
+        horizontal=True,
+        help="Noise starts from a faint grey canvas: the dream then shows purely what the "
+        "chosen layers or channels see. The seed picks the noise.",
+    )
+    if start == "noise":
+        size = st.selectbox("Canvas size", NOISE_SIZES, index=1, key="noise_size")
+        width, height = (int(side) for side in size.split("×"))
+        return start, noise_canvas(height, width, seed), "noise"
+    photo, stem = upload_ui(on_new_photo=on_new_photo)
+    return start, photo, stem
 
 
 def photo_page() -> None:
@@ -26,8 +49,9 @@ def photo_page() -> None:
     config, settings_error = settings_ui()
     wait_for_stopped_dream()
     handover = session_handover()
-    photo, stem = upload_ui(on_new_photo=handover.clear)
-    if photo is not None and handover.result is None:
+    seed = config.seed if config is not None else 0
+    start, photo, stem = start_ui(handover.clear, seed)
+    if start == "photo" and photo is not None and handover.result is None:
         height, width = photo.shape[:2]
         view = fit_within(photo, VIEW_SIDE)
         st.image(view, caption=f"Your photo · {width}×{height}", width=min(width, 640))
@@ -35,5 +59,5 @@ def photo_page() -> None:
     if settings_error:
         st.error(settings_error)
     elif clicked and photo is not None and config is not None:
-        run_dream(photo, config, stem)
+        run_dream(photo, config.replace(start=start), stem)
     result_ui(handover.result)

@@ -1,7 +1,8 @@
 """The dream settings in the sidebar, shared by every page.
 
 Contract: ``settings_ui()`` draws the sidebar's settings, one small function per section
-(preset, network, layers, strength, scales, variation, advanced), and returns
+(preset, network, layers, control: guide, channels, channel explorer and normalisation (see
+``control.py`` and ``explore.py``), strength, scales, variation, advanced), and returns
 ``(config, None)``, or ``(None, message)`` when the settings clash (e.g. no layer chosen).
 Every widget has a ``key`` and a ``help`` that says what it does to the picture. A preset
 sets the knobs in one click; switching networks translates the layers by depth. The sidebar
@@ -24,6 +25,8 @@ from deepdream import (
 )
 
 from .backend import served_inception
+from .control import CONTROL_KEYS, channels_ui, guide_ui, init_control, normalize_ui
+from .explore import explorer_ui
 
 MAX_SIDES = [256, 384, 512, 768, 1024, 1536, 2048]
 TILE_SIZES = [256, 384, 512, 768, 1024]
@@ -50,6 +53,10 @@ def _apply_config_to_widgets(config: DreamConfig) -> None:
 def _on_preset_change() -> None:
     preset = PRESETS[st.session_state.preset].with_model(st.session_state.model)
     _apply_config_to_widgets(preset)
+    # A preset is a whole look in one click: chosen channels and lapnorm would hide it. The
+    # guide stays: it is a picture the user brought, not a setting.
+    st.session_state.channels_text = ""
+    st.session_state.normalize = "std"
 
 
 def _on_model_change() -> None:
@@ -78,6 +85,9 @@ SETTING_KEYS = (
     "keep_colors",
     "tile_size",
     "precision",
+    *CONTROL_KEYS,
+    "explore_layer",
+    "explore_first",
 )
 
 
@@ -92,6 +102,7 @@ def _keep_across_pages() -> None:
 
 
 def _init_settings() -> None:
+    init_control()
     if "preset" in st.session_state:
         _keep_across_pages()
         return
@@ -259,14 +270,31 @@ def settings_ui() -> tuple[DreamConfig | None, str | None]:
     preset_ui()
     model = network_ui()
     layers = layers_ui(model)
+    st.sidebar.subheader("Control")
+    guide, guide_strength = guide_ui()
+    try:
+        channels, only_channels = channels_ui(model)
+    except ValueError as error:
+        channels, only_channels, channel_error = (), False, str(error)
+    else:
+        channel_error = None
+    explorer_ui(model)
+    normalize = normalize_ui()
+    st.sidebar.subheader("Strength and scale")
     steps, step_size = strength_ui()
     octaves, octave_scale, max_side = scales_ui()
     seed, keep_colors = variation_ui()
     tile_size = advanced_ui()
+    if channel_error:
+        return None, channel_error
     try:
         config = DreamConfig(
             model=model,
-            layers=layers,
+            layers=() if only_channels else layers,
+            channels=channels,
+            guide=guide,
+            guide_strength=guide_strength,
+            normalize=normalize,
             steps_per_octave=steps,
             step_size=step_size,
             octaves=octaves,

@@ -1,4 +1,4 @@
-"""The photo uploader: bytes in, an upright RGB array out, or a plain error on the page.
+"""The photo and guide uploaders: bytes in, an upright RGB array out, or a plain error.
 
 Contract: ``upload_ui(on_new_photo)`` draws the uploader and returns ``(photo, file_stem)``,
 or ``(None, "")`` when there is no usable photo. A file that is not a readable photo gets the
@@ -6,13 +6,15 @@ engine's plain message (``ImageDecodeError``) as an error on the page, never a t
 page keeps working and the next upload is read as usual. ``on_new_photo()`` is called once
 when a different, valid photo arrives (the page forgets the old dream then). Uploads are kept
 in memory only, never written to disk. The file name is used only as a sanitised stem for
-the download's name; it is never shown.
+the download's name; it is never shown. ``decoded_upload`` is the shared part: the guide
+uploader in the sidebar uses it too, so a bad guide gets the same plain errors as a photo.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -35,16 +37,24 @@ def upload_ui(
     )
     if uploaded is None:
         return None, ""
+    photo = decoded_upload(uploaded, key, on_new_photo, st)
+    return (None, "") if photo is None else (photo, safe_stem(uploaded.name))
+
+
+def decoded_upload(uploaded: Any, key: str, on_new: Callable[[], None], where: Any):
+    """The pixels of an uploaded file, decoded once per file and kept in the session under
+    ``{key}_photo``; None after showing the plain error in ``where`` (``st`` or
+    ``st.sidebar``). ``on_new()`` runs once when a different, valid file arrives."""
     cached = st.session_state.get(f"{key}_photo")
     if cached is None or cached["file_id"] != uploaded.file_id:
         try:
-            photo = decode_image(uploaded.getvalue())
+            pixels = decode_image(uploaded.getvalue())
         except ImageDecodeError as error:
-            st.error(str(error))
-            return None, ""
-        st.session_state[f"{key}_photo"] = {"file_id": uploaded.file_id, "pixels": photo}
-        on_new_photo()
-    return st.session_state[f"{key}_photo"]["pixels"], safe_stem(uploaded.name)
+            where.error(str(error))
+            return None
+        st.session_state[f"{key}_photo"] = {"file_id": uploaded.file_id, "pixels": pixels}
+        on_new()
+    return st.session_state[f"{key}_photo"]["pixels"]
 
 
 def safe_stem(name: str) -> str:

@@ -1,0 +1,114 @@
+"""The page's dream controls through AppTest: guide image, channels and their explorer,
+normalisation, and starting from noise. As in test_app.py, InceptionV3's weights are missing,
+so the page runs on the offline VGG16 (real weights) and says so."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import kept_result
+from streamlit.testing.v1 import AppTest
+
+from deepdream import Guide
+from deepdream.image import decode_image, encode_png, png_text
+
+APP = str(Path(__file__).parent.parent / "app.py")
+
+
+@pytest.fixture
+def app(without_inception_weights) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert not at.exception
+    at.slider(key="steps").set_value(2)
+    at.slider(key="octaves").set_value(1)
+    at.select_slider(key="max_side").set_value(256)
+    at.run()
+    return at
+
+
+def _stripes() -> np.ndarray:
+    stripes = np.zeros((96, 96, 3), np.uint8)
+    stripes[::8] = 255
+    return stripes
+
+
+def test_a_guide_shows_its_thumbnail_and_strength_and_steers_the_dream(app, photo_bytes):
+    app.file_uploader(key="upload").set_value(("me.jpg", photo_bytes, "image/jpeg")).run()
+    guide_png = encode_png(_stripes())
+    app.file_uploader(key="guide_upload").set_value(("stripes.png", guide_png, "image/png"))
+    app.run()
+    assert not app.exception and not app.error
+    assert any("Guide" in str(image.proto) for image in app.sidebar.get("image"))
+    app.slider(key="guide_strength").set_value(0.6).run()
+    app.button(key="generate").click().run()
+    assert not app.exception and not app.error
+    meta = png_text(kept_result(app)["png"])
+    assert meta["deepdream.guide"] == Guide.from_image(_stripes()).digest
+    assert meta["deepdream.guide_strength"] == "0.6"
+    assert "stripes" not in " ".join(meta.values())
+
+
+def test_a_broken_guide_gets_the_photo_errors_and_the_page_keeps_working(app, photo_bytes):
+    app.file_uploader(key="upload").set_value(("me.jpg", photo_bytes, "image/jpeg")).run()
+    broken = photo_bytes[: len(photo_bytes) // 3]
+    app.file_uploader(key="guide_upload").set_value(("g.jpg", broken, "image/jpeg")).run()
+    assert not app.exception
+    assert "damaged or incomplete" in app.sidebar.error[0].value
+    app.button(key="generate").click().run()  # dreams unguided, as the sidebar shows
+    assert not app.exception
+    assert png_text(kept_result(app)["png"])["deepdream.guide"] == "none"
+
+
+def test_channels_typed_in_the_picker_are_dreamed_alone_and_typos_are_explained(app):
+    app.radio(key="start").set_value("noise").run()
+    app.selectbox(key="noise_size").set_value("256×256").run()
+    app.text_input(key="channels_text").input("block4_conv1:7, block4_conv1:9:0.5").run()
+    app.radio(key="normalize").set_value("laplacian").run()
+    assert not app.button(key="generate").disabled  # no photo needed
+    app.button(key="generate").click().run()
+    assert not app.exception and not app.error
+    record = kept_result(app)
+    meta = png_text(record["png"])
+    assert meta["deepdream.channels"] == "block4_conv1:7:1,block4_conv1:9:0.5"
+    assert meta["deepdream.layers"] == ""  # "Only these channels" is on by default
+    assert meta["deepdream.normalize"] == "laplacian"
+    assert meta["deepdream.start"] == "noise"
+    assert decode_image(record["png"]).shape == (256, 256, 3)
+    assert record["file_name"] == "noise-deepdream.png"
+    app.text_input(key="channels_text").input("block4_conv1:seven").run()
+    assert "LAYER:CHANNEL" in app.error[0].value
+    app.text_input(key="channels_text").input("block4_conv1:600").run()
+    assert "has 512 channels" in app.error[0].value
+    assert not app.exception
+
+
+def test_the_explorer_draws_a_grid_and_adds_a_channel(app):
+    app.selectbox(key="explore_layer").set_value("block3_conv1").run()
+    start = time.perf_counter()
+    app.button(key="explore_draw").click().run()
+    seconds = time.perf_counter() - start
+    assert not app.exception and not app.error
+    sketches = [image for image in app.sidebar.get("image")]
+    assert len(sketches) == 16
+    print(f"16 channel sketches drawn in {seconds:.1f} s")
+    app.button(key="explore_add_block3_conv1_3").click().run()
+    app.button(key="explore_add_block3_conv1_5").click().run()
+    assert app.text_input(key="channels_text").value == "block3_conv1:3, block3_conv1:5"
+    # Kept for the server: another page run shows them without drawing again.
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.run()
+    again.selectbox(key="explore_layer").set_value("block3_conv1").run()
+    assert len(again.sidebar.get("image")) == 16
+
+
+def test_a_preset_click_clears_channels_and_smoothing(app):
+    app.text_input(key="channels_text").input("block4_conv1:7").run()
+    app.radio(key="normalize").set_value("laplacian").run()
+    app.sidebar.selectbox(key="preset").set_value("deep").run()
+    assert app.text_input(key="channels_text").value == ""
+    assert app.radio(key="normalize").value == "std"
+    assert app.multiselect(key="layers").value == ["block5_conv1", "block5_conv2"]  # deep, on VGG16
