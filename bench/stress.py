@@ -352,7 +352,11 @@ class DreamPage:
             raise ValueError(f"loopback only, not {url}")
         self.driver.get(url)
         wait = WebDriverWait(self.driver, deadline.limit(PAGE_READY_TIMEOUT_S))
-        upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+        upload = wait.until(
+            ec.presence_of_element_located(
+                (By.CSS_SELECTOR, "[data-testid=stMain] input[type=file]")
+            )
+        )
         upload.send_keys(str(photo))
         wait.until(ec.element_to_be_clickable((By.XPATH, GENERATE_XPATH)))
 

@@ -19,6 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -29,6 +30,9 @@ CHROMIUM = os.environ.get("DEEPDREAM_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("DEEPDREAM_CHROMEDRIVER", "/usr/bin/chromedriver")
 #: Set by .ci/run: there, a missing browser fails these tests instead of skipping them.
 REQUIRE_ENV = "DEEPDREAM_REQUIRE_BROWSER"
+# The page has two uploaders: the photo (main area) and the guide image (sidebar).
+PHOTO_INPUT = "[data-testid=stMain] input[type=file]"
+GUIDE_INPUT = "[data-testid=stSidebar] input[type=file]"
 
 
 def need_browser() -> None:
@@ -145,7 +149,7 @@ def test_upload_generate_and_save_the_dream_in_chromium(server, browser, tmp_pat
     photo = ROOT / "tests" / "data" / "astronaut.jpg"
     browser.get(server)
     wait = WebDriverWait(browser, 120)
-    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT)))
     # The notice about missing InceptionV3 weights is visible before anything else happens.
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "offline VGG16 model"))
     upload.send_keys(str(photo))
@@ -188,7 +192,7 @@ def test_a_broken_upload_shows_a_message_and_the_page_still_works(
     server = running_server.url
     browser.get(server)
     wait = WebDriverWait(browser, 60)
-    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT)))
     upload.send_keys(str(broken))
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "damaged or incomplete"))
     assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
@@ -196,7 +200,7 @@ def test_a_broken_upload_shows_a_message_and_the_page_still_works(
     assert running_server.process.poll() is None
     with urllib.request.urlopen(f"{server}/_stcore/health", timeout=5) as reply:
         assert reply.status == 200
-    upload = browser.find_element(By.CSS_SELECTOR, "input[type=file]")
+    upload = browser.find_element(By.CSS_SELECTOR, PHOTO_INPUT)
     upload.send_keys(str(ROOT / "tests" / "data" / "astronaut.jpg"))
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Your photo · 256×256"))
     assert "damaged or incomplete" not in browser.find_element(By.TAG_NAME, "body").text
@@ -212,7 +216,7 @@ def test_stop_keeps_the_partial_dream(server, browser, tmp_path):
     Image.open(ROOT / "tests" / "data" / "astronaut.jpg").resize((1024, 1024)).save(big)
     browser.get(server)
     wait = WebDriverWait(browser, 120)
-    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT)))
     upload.send_keys(str(big))
     button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
     wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
@@ -240,7 +244,7 @@ def test_the_dreamed_video_plays_in_chromium(server, browser, tmp_path, photo):
     write_clip(clip, pan(photo, 12, (96, 160), step=4), fps=12)  # 1.0 s, 160x96
     browser.get(f"{server}/animate")
     wait = WebDriverWait(browser, 240)
-    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type=file]")))
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT)))
     upload.send_keys(str(clip))
     button_xpath = "//button[normalize-space()='Generate DeepDream Video']"
     wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
@@ -263,3 +267,43 @@ def test_the_dreamed_video_plays_in_chromium(server, browser, tmp_path, photo):
     assert (width, height) == (160, 96)
     assert abs(duration - 1.0) < 0.15
     _screenshot(browser, "browser-animate.png", tmp_path)
+
+
+def test_a_guided_dream_in_chromium(server, browser, tmp_path):
+    """A guide uploaded in the sidebar shows its thumbnail, and the dream records its hash."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from deepdream import Guide
+    from deepdream.image import decode_image
+
+    guide = tmp_path / "stripes.png"
+    rows = (np.arange(96) // 4 % 2 * 255).astype(np.uint8)  # horizontal stripes, 8 px apart
+    Image.fromarray(np.repeat(rows[:, None], 96, axis=1)).convert("RGB").save(guide)
+    browser.get(server)
+    wait = WebDriverWait(browser, 120)
+    guide_input = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, GUIDE_INPUT)))
+    guide_input.send_keys(str(guide))
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Guide · 96×96"))
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Guide strength"))
+    photo = ROOT / "tests" / "data" / "astronaut.jpg"
+    browser.find_element(By.CSS_SELECTOR, PHOTO_INPUT).send_keys(str(photo))
+    button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
+    wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
+    wait.until(
+        ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
+    )
+    main_images = "[data-testid=stMain] [data-testid=stImage] img"
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, main_images)) >= 2)
+    dream_src = browser.find_elements(By.CSS_SELECTOR, main_images)[-1].get_attribute("src")
+    with urllib.request.urlopen(dream_src, timeout=10) as reply:
+        data = reply.read()
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        assert (
+            img.text["deepdream.guide"] == Guide.from_image(decode_image(guide.read_bytes())).digest
+        )
+        assert img.size == Image.open(photo).size
+    assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
+    _screenshot(browser, "browser-guided.png", tmp_path)
