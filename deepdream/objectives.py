@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .cache import LruCache
 from .config import DreamConfig
 from .guide import Guide
 from .image import resize, to_model_range
@@ -36,6 +37,8 @@ tf = start_tensorflow()
 
 #: At most this many guide feature vectors are matched against (memory: positions x vectors).
 MAX_GUIDE_VECTORS = 2048
+#: Guide feature sets (and traced guide-feature functions) kept at once.
+GUIDES_CACHED = 16
 
 
 def objective_weights(
@@ -97,10 +100,26 @@ def guide_shape(guide: Guide, scale: float, min_side: int) -> tuple[int, int]:
 
 
 def guide_features(model: FeatureModel, layer: str, guide: Guide, scale: float) -> tf.Tensor:
-    """The guide's feature vectors at ``layer``, ``(M, C)`` float32, M <= MAX_GUIDE_VECTORS."""
-    pixels = resize(guide.pixels, guide_shape(guide, scale, model.min_side))
+    """The guide's feature vectors at ``layer``, ``(M, C)`` float32, M <= MAX_GUIDE_VECTORS.
+
+    Kept in a small cache: the frames of a guided video, or dreams repeated with the same
+    guide, compute each (guide, size, layer) once.
+    """
+    shape = guide_shape(guide, scale, model.min_side)
+    key = (id(model), layer, guide.digest, shape)
+    # The entry keeps the model alive, so its id cannot be reused while the entry exists.
+    _, vectors = _guide_cache.get_or_build(
+        key, lambda: (model, _compute_guide_features(model, layer, guide, shape))
+    )
+    return vectors
+
+
+def _compute_guide_features(
+    model: FeatureModel, layer: str, guide: Guide, shape: tuple[int, int]
+) -> tf.Tensor:
+    pixels = resize(guide.pixels, shape)
     batch = tf.constant(to_model_range(pixels)[np.newaxis])
-    (features,) = _as_list(model.extractor([layer])(model.preprocess(batch), training=False))
+    features = _feature_function(model, layer)(batch)
     vectors = tf.reshape(tf.cast(features[0], tf.float32), [-1, features.shape[-1]])
     count = int(vectors.shape[0])
     if count <= MAX_GUIDE_VECTORS:
@@ -109,6 +128,27 @@ def guide_features(model: FeatureModel, layer: str, guide: Guide, scale: float) 
     # (stripes sampled only at their flat middles lose the edges that make them stripes).
     chosen = np.sort(np.random.default_rng(0).choice(count, MAX_GUIDE_VECTORS, replace=False))
     return tf.gather(vectors, chosen)
+
+
+def _feature_function(model: FeatureModel, layer: str):
+    """One traced graph per (model, layer) from a [-1, 1] batch to that layer's features:
+    an eager Keras call costs several times a graph call."""
+
+    def build():
+        extractor, preprocess = model.extractor([layer]), model.preprocess
+
+        @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32)])
+        def features(batch):
+            (output,) = _as_list(extractor(preprocess(batch), training=False))
+            return output
+
+        return model, features
+
+    return _feature_functions.get_or_build((id(model), layer), build)[1]
+
+
+_guide_cache: LruCache = LruCache(GUIDES_CACHED)
+_feature_functions: LruCache = LruCache(GUIDES_CACHED)
 
 
 def no_guide(channels: int = 1) -> tf.Tensor:

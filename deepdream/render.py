@@ -218,10 +218,15 @@ def dream_steps(
 def _octave_guide(
     config: DreamConfig, model: FeatureModel, shape: tuple[int, int], full: tuple[int, int]
 ) -> tf.Tensor:
-    """The guide's features for this octave (computed once per octave), or an empty guide."""
+    """The guide's features for this octave (computed once per octave), or an empty guide.
+
+    The guide shrinks with the octaves, as the dream does, so its patterns keep their size
+    relative to the dream's; and it is never larger than the octave itself, so its features
+    cost at most one forward pass of the octave (a few percent of the octave's steps).
+    """
     if config.guide is None:
         return no_guide()
-    scale = max(shape[0] / full[0], shape[1] / full[1])
+    scale = min(shape[0] / full[0], shape[1] / full[1], max(shape) / max(config.guide.shape))
     return guide_features(model, config.matched_layer, config.guide, scale)
 
 
