@@ -55,7 +55,7 @@ if str(REPO_ROOT) not in sys.path:
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from PIL import Image, ImageDraw, ImageFont  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from bench.machine import cpu_model  # noqa: E402
 from bench.reference import ReferenceTiledGradients, reference_dream  # noqa: E402
@@ -524,34 +524,6 @@ def write_csv(rows: Sequence[Measurement], path: Path) -> None:
             )
 
 
-def chart_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow without FreeType
-        return ImageFont.load_default()
-
-
-CHART_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
-
-
-@dataclass(frozen=True)
-class ChartFrame:
-    """Where the plot area sits on the canvas and what ranges its axes span."""
-
-    left: int = 70
-    top: int = 40
-    width: int = 450
-    height: int = 350
-    x_max: float = 1.0
-    y_max: float = 1.0
-
-    def to_pixel(self, x: float, y: float) -> tuple[float, float]:
-        return (
-            self.left + x / self.x_max * self.width,
-            self.top + self.height - y / self.y_max * self.height,
-        )
-
-
 def throughput_lines(rows: Sequence[Measurement]) -> dict[str, list[tuple[float, float]]]:
     """``{"model precision": [(megapixels, MP-steps/s), ...]}``, sorted by size."""
     lines: dict[str, list[tuple[float, float]]] = {}
@@ -563,60 +535,32 @@ def throughput_lines(rows: Sequence[Measurement]) -> dict[str, list[tuple[float,
     return {label: sorted(points) for label, points in sorted(lines.items())}
 
 
-def draw_axes(draw: ImageDraw.ImageDraw, frame: ChartFrame) -> None:
-    font = chart_font(11)
-    right, bottom = frame.left + frame.width, frame.top + frame.height
-    draw.rectangle([frame.left, frame.top, right, bottom], outline="black")
-    for tick in range(5):
-        x_value, y_value = frame.x_max * tick / 4, frame.y_max * tick / 4
-        x_pixel, y_pixel = frame.to_pixel(x_value, y_value)
-        draw.line([frame.left - 4, y_pixel, frame.left, y_pixel], fill="black")
-        draw.text((8, y_pixel - 7), f"{y_value:.2f}", fill="black", font=font)
-        draw.line([x_pixel, bottom, x_pixel, bottom + 4], fill="black")
-        draw.text((x_pixel - 12, bottom + 8), f"{x_value:.2f}", fill="black", font=font)
-    label_x = frame.left + frame.width / 2 - 70
-    draw.text((label_x, bottom + 28), "image size (megapixels)", fill="black", font=font)
-    draw.text((8, frame.top - 18), "MP-steps/s", fill="black", font=font)
-
-
-def draw_series(
-    draw: ImageDraw.ImageDraw,
-    frame: ChartFrame,
-    index: int,
-    label: str,
-    points: Sequence[tuple[float, float]],
-) -> None:
-    """One line with its points, their values, and its legend entry."""
-    font = chart_font(11)
-    colour = CHART_COLOURS[index % len(CHART_COLOURS)]
-    pixels = [frame.to_pixel(x, y) for x, y in points]
-    if len(pixels) > 1:
-        draw.line(pixels, fill=colour, width=3)
-    for (x_pixel, y_pixel), (_, value) in zip(pixels, points):
-        draw.ellipse([x_pixel - 4, y_pixel - 4, x_pixel + 4, y_pixel + 4], fill=colour)
-        draw.text((x_pixel + 6, y_pixel - 16), f"{value:.2f}", fill=colour, font=font)
-    legend_x, legend_y = frame.left + frame.width + 15, frame.top + 10 + index * 22
-    draw.line([legend_x, legend_y + 7, legend_x + 25, legend_y + 7], fill=colour, width=3)
-    draw.text((legend_x + 31, legend_y), label, fill="black", font=font)
-
-
 def draw_throughput_chart(rows: Sequence[Measurement], path: Path) -> None:
-    """Throughput against image size (megapixels), one line per model + precision."""
-    lines = throughput_lines(rows)
-    frame = ChartFrame(
-        x_max=max(x for points in lines.values() for x, _ in points) * 1.1,
-        y_max=max(y for points in lines.values() for _, y in points) * 1.15,
-    )
-    image = Image.new(
-        "RGB", (frame.left + frame.width + 200, frame.top + frame.height + 50), "white"
-    )
-    draw = ImageDraw.Draw(image)
-    title = "Gradient-step throughput, classic layers (higher is better)"
-    draw.text((frame.left, 10), title, fill="black", font=chart_font(14))
-    draw_axes(draw, frame)
-    for index, (label, points) in enumerate(lines.items()):
-        draw_series(draw, frame, index, label, points)
-    image.save(path)
+    """Throughput against image size (megapixels), one line per model + precision, drawn
+    with matplotlib (its Agg backend: no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(8, 4.8), dpi=100)
+    for label, points in throughput_lines(rows).items():
+        sizes, rates = zip(*points)
+        (line,) = axes.plot(sizes, rates, marker="o", linewidth=2, label=label)
+        for size, rate in points:
+            axes.annotate(
+                f"{rate:.2f}", (size, rate), textcoords="offset points", xytext=(5, 6),
+                color=line.get_color(), fontsize=9,
+            )  # fmt: skip
+    axes.set_xlabel("image size (megapixels)")
+    axes.set_ylabel("MP-steps/s")
+    axes.set_xlim(left=0)
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    axes.set_title(f"Gradient-step throughput, classic layers (higher is better)\n{cpu_model()}")
+    figure.savefig(path, bbox_inches="tight")
+    pyplot.close(figure)
 
 
 def rows_named(rows: Sequence[Measurement], prefix: str) -> list[Measurement]:
