@@ -64,6 +64,26 @@ def without_inception_weights(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
 
 
+APP = str(Path(__file__).parent.parent / "app.py")
+
+
+def started_app(steps: int = 2, page: str | None = None):
+    """The app in AppTest, on ``page`` if given, with a small dream: ``steps`` steps, one
+    octave, max side 256 (these tests check the page's flow; others check the look)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception
+    at.slider(key="steps").set_value(steps)
+    at.slider(key="octaves").set_value(1)
+    at.select_slider(key="max_side").set_value(256)
+    at.run()
+    return at
+
+
 def kept_result(at):
     """The dream record an AppTest session keeps (None before any dream)."""
     # AppTest's session state has no .get().

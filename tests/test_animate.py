@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from clips import pan, write_clip
+from conftest import started_app
 from streamlit.testing.v1 import AppTest
 
 from deepdream.video import probe_video
@@ -33,15 +34,7 @@ def _clip_bytes(photo, count: int = 6, fps: int = 6, size=(64, 96)) -> bytes:
 
 @pytest.fixture
 def page(without_inception_weights) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    at.slider(key="steps").set_value(1)
-    at.slider(key="octaves").set_value(1)
-    at.select_slider(key="max_side").set_value(256)
-    at.run()
-    return at
+    return started_app(steps=1, page=PAGE)
 
 
 def _upload_video(at: AppTest, name: str, data: bytes) -> None:

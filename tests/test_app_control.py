@@ -5,29 +5,19 @@ so the page runs on the offline VGG16 (real weights) and says so."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import kept_result
+from conftest import APP, kept_result, started_app
 from streamlit.testing.v1 import AppTest
 
 from deepdream import Guide
 from deepdream.image import decode_image, encode_png, png_text
 
-APP = str(Path(__file__).parent.parent / "app.py")
-
 
 @pytest.fixture
 def app(without_inception_weights) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    assert not at.exception
-    at.slider(key="steps").set_value(2)
-    at.slider(key="octaves").set_value(1)
-    at.select_slider(key="max_side").set_value(256)
-    at.run()
-    return at
+    return started_app(steps=2)
 
 
 def _stripes() -> np.ndarray:
