@@ -73,12 +73,14 @@ def conv_bn_pairs(model) -> list[tuple[object, object]]:
 
 def folded_conv_weights(conv, bn) -> tuple[np.ndarray, np.ndarray]:
     """``(kernel, bias)`` of the convolution equal to ``bn(conv(x))`` in inference mode."""
+
+    def values(variable) -> np.ndarray:
+        return np.asarray(variable.numpy(), np.float64)
+
     config = bn.get_config()
-    weights = {w.path.rsplit("/", 1)[-1]: np.asarray(w.numpy(), np.float64) for w in bn.weights}
-    variance = weights["moving_variance"]
-    mean = weights["moving_mean"]
-    gamma = weights["gamma"] if config["scale"] else np.ones_like(variance)
-    beta = weights["beta"] if config["center"] else np.zeros_like(variance)
+    mean, variance = values(bn.moving_mean), values(bn.moving_variance)
+    gamma = values(bn.gamma) if config["scale"] else np.ones_like(variance)
+    beta = values(bn.beta) if config["center"] else np.zeros_like(variance)
     scale = gamma / np.sqrt(variance + float(config["epsilon"]))
     conv_weights = conv.get_weights()
     kernel = np.asarray(conv_weights[0], np.float64)
@@ -100,7 +102,9 @@ def inference_model(model, compute_dtype: str | None = None):
         raise ValueError(f"compute_dtype must be one of {COMPUTE_DTYPES}, not {compute_dtype!r}")
     pairs = conv_bn_pairs(model)
     policy_changes = compute_dtype is not None and any(
-        layer.dtype_policy.name != compute_dtype for layer in model.layers[1:]
+        layer.dtype_policy.name != compute_dtype
+        for layer in model.layers
+        if not isinstance(layer, keras.layers.InputLayer)
     )
     if not pairs and not policy_changes:
         return model
