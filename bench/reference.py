@@ -1,8 +1,10 @@
 """A plain DeepDream loop written the way the TensorFlow DeepDream tutorial writes it.
 
 It exists only so ``bench/benchmark.py`` can say how much faster the engine's ``dream`` is than
-the textbook loop at equal settings. It uses the engine's own ``FeatureModel`` (the same Keras
-extractor and preprocessing), so the network is identical and only the loop differs:
+the textbook loop at equal settings. It uses the engine's own ``FeatureModel``: the same Keras
+backbone as loaded (``model.backbone``, the plain Keras model the tutorial would call, not the
+engine's folded inference form) and the same preprocessing, so the network computes the same
+function and only the loop and the graph's form differ:
 
 - every octave resizes the current image with ``tf.image.resize`` (the tutorial's way: the
   dream itself is resized, not a difference image added back to the photo);
@@ -40,7 +42,12 @@ class ReferenceTiledGradients(tf.Module):
         self, model: FeatureModel, layers: Sequence[str], layer_weights: Sequence[float]
     ) -> None:
         super().__init__(name="reference_tiled_gradients")
-        self._extractor = model.extractor(tuple(layers))
+        import keras
+
+        backbone = model.backbone
+        self._extractor = keras.Model(
+            backbone.input, [backbone.get_layer(layer).output for layer in layers]
+        )
         self._preprocess = model.preprocess
         self._min_side = int(model.min_side)
         self._layer_weights = tf.constant(list(layer_weights), dtype=tf.float32)

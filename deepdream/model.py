@@ -19,6 +19,10 @@ Contract:
   multi-output extractors for sets of layers on demand (``extractor``), computing only up to
   the deepest layer asked for. Extractors are cached per layer *set* (order does not matter),
   a bounded number of them.
+- The extractors of the models ``load_model`` builds are cut from ``graph``, the backbone's
+  inference form (``folding.inference_model``): every batch norm folded into its convolution,
+  weights stored in the compute precision, so a step neither normalises nor casts weights.
+  ``backbone`` stays the Keras model as loaded (its weights are what the files hold).
 Nothing is ever silently swapped: a model carries the name of the weights it really has.
 """
 
@@ -31,6 +35,7 @@ from pathlib import Path
 
 from .cache import LruCache
 from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
+from .folding import inference_model
 from .hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
 from .precision import AUTO, dtype_policy, resolve_precision
 from .weights import (
@@ -78,6 +83,8 @@ class FeatureModel:
         preprocess: maps a [-1, 1] RGB batch to what ``backbone`` expects.
         min_side: smallest height/width the network accepts.
         precision: ``"float32"`` or ``"bfloat16"`` (see ``precision.py``).
+        graph: the model extractors are cut from: ``backbone``'s inference form (see the
+            module docstring), or ``None`` for ``backbone`` itself.
     """
 
     name: str
@@ -86,6 +93,7 @@ class FeatureModel:
     preprocess: Callable[[object], object]
     min_side: int
     precision: str = "float32"
+    graph: object = None
     extractors: LruCache = field(default_factory=lambda: LruCache(EXTRACTORS_PER_MODEL), repr=False)
 
     @property
@@ -115,10 +123,11 @@ class FeatureModel:
         def build():
             import keras
 
-            outputs = [self.backbone.get_layer(layer).output for layer in key]
+            source = self.backbone if self.graph is None else self.graph
+            outputs = [source.get_layer(layer).output for layer in key]
             # Only the graph up to the deepest chosen layer is kept, so shallow dreams do not
             # pay for the top of the network.
-            return keras.Model(self.backbone.input, outputs)
+            return keras.Model(source.input, outputs)
 
         return self.extractors.get_or_build(key, build)
 
@@ -149,7 +158,13 @@ def _build_inception(weights: str | None, precision: str):
 
 
 def _inception(backbone, label: str, precision: str) -> FeatureModel:
-    return FeatureModel(INCEPTION_V3, label, backbone, _inception_preprocess, 75, precision)
+    graph = inference_model(backbone, precision)
+    return FeatureModel(INCEPTION_V3, label, backbone, _inception_preprocess, 75, precision, graph)
+
+
+def _vgg16(backbone, label: str, precision: str) -> FeatureModel:
+    graph = inference_model(backbone, precision)
+    return FeatureModel(VGG16_OFFLINE, label, backbone, _vgg_preprocess, 32, precision, graph)
 
 
 def load_inception_v3(
@@ -219,7 +234,7 @@ def load_vgg16_offline(
             include_top=False, weights=None, input_shape=(None, None, 3)
         )
     if weights == RANDOM_WEIGHTS:
-        return FeatureModel(VGG16_OFFLINE, RANDOM_WEIGHTS, backbone, _vgg_preprocess, 32, precision)
+        return _vgg16(backbone, RANDOM_WEIGHTS, precision)
     named = weights is not None
     path = Path(weights).expanduser() if named else hed_weights_path()
     try:
@@ -236,7 +251,7 @@ def load_vgg16_offline(
             user_named=named,
         ) from error
     label = HED_BSDS500 if not named else f"file:{path.name}"
-    return FeatureModel(VGG16_OFFLINE, label, backbone, _vgg_preprocess, 32, precision)
+    return _vgg16(backbone, label, precision)
 
 
 def load_model(

@@ -1,0 +1,183 @@
+"""Speed of the two levers of issue 13, each against the plain Keras step, in one process.
+
+Variants of one gradient step (classic layers; 512-pixel tiles), per model and precision:
+
+- ``reference``: ``bench/reference.py``'s tutorial step (the Keras model called inside a
+  ``GradientTape``) plus its eager update, on the Keras model as loaded;
+- ``keras``: the engine's ``GradientAscentStep`` on the Keras model as loaded (before the levers);
+- ``folded``: the same step on the model with its batch norms folded, Keras's dtype policy
+  unchanged (lever 1; InceptionV3 only);
+- ``dtype``: folded, weights stored in the compute dtype: what the engine ships (lever 2a;
+  bfloat16 only: in float32 the engine ships ``folded``, or for VGG16 ``keras``);
+- ``constants``: that, with the weights held as graph constants (``ConstantWeights`` below;
+  lever 2b). Not shipped: it held about 685 MB more per traced step of a full InceptionV3.
+
+Rounds run every variant once in turn, so a busy spell on a shared machine hurts all alike;
+the table gives the best and the median wall time and CPU seconds per step, and the speed
+against ``reference`` (median over median). On a shared machine trust the best-of figures more.
+
+    python bench/folding.py                       # float32, both models, 512x512 and 1024x768
+    python bench/folding.py --precision bfloat16 --models inception_v3 --rounds 3
+    python bench/folding.py --quick               # smoke run (96x96, one round): for the tests
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.machine import cpu_model  # noqa: E402
+from deepdream.precision import cpu_bf16_flags  # noqa: E402
+from deepdream.runtime import start_tensorflow  # noqa: E402
+
+tf = start_tensorflow()
+
+from bench.reference import ReferenceTiledGradients  # noqa: E402
+from deepdream import PRESETS, FeatureModel, GradientAscentStep, load_model  # noqa: E402
+from deepdream.folding import inference_model  # noqa: E402
+
+TILE_SIZE = 512
+STEP_SIZE = 0.02
+WEIGHTS = {"inception_v3": "random", "vgg16_offline": None}  # ImageNet cannot be downloaded
+
+
+class ConstantWeights:
+    """Lever 2b, kept here as an experiment: a Keras model whose weights enter a traced graph
+    as constants (``Const`` nodes, via Keras's ``stateless_call``) instead of variable reads,
+    so oneDNN sees constant filters and may keep their re-laid-out copies between calls.
+    Eagerly it is the Keras model itself. It has ``outputs`` like the model."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.outputs = model.outputs
+        self._trainable = [variable.numpy() for variable in model.trainable_variables]
+        self._non_trainable = [variable.numpy() for variable in model.non_trainable_variables]
+
+    def __call__(self, inputs, training: bool = False):
+        if tf.executing_eagerly():
+            return self.model(inputs, training=training)
+        # A NumPy array made a tensor inside a trace is a Const node of that graph (a tensor
+        # made outside would be captured as a placeholder input instead).
+        trainable = [tf.constant(value) for value in self._trainable]
+        non_trainable = [tf.constant(value) for value in self._non_trainable]
+        outputs, _ = self.model.stateless_call(trainable, non_trainable, inputs, training=training)
+        return outputs
+
+
+class ConstantWeightsModel(FeatureModel):
+    """A ``FeatureModel`` whose extractors are ``ConstantWeights``."""
+
+    def extractor(self, layers):
+        return ConstantWeights(super().extractor(layers))
+
+
+def variant_models(model: FeatureModel) -> dict[str, FeatureModel]:
+    """The model as loaded and its lever variants, as ``FeatureModel``s over other graphs."""
+
+    def like(graph, kind=FeatureModel) -> FeatureModel:
+        fields = (model.preprocess, model.min_side, model.precision, graph)
+        return kind(model.name, model.weights, model.backbone, *fields)
+
+    variants = {"keras": like(None)}
+    if model.name == "inception_v3":
+        variants["folded"] = like(inference_model(model.backbone))
+    shipped = inference_model(model.backbone, model.precision)
+    if model.precision != "float32":  # in float32 it is ``folded`` (or VGG16 as loaded)
+        variants["dtype"] = like(shipped)
+    variants["constants"] = like(shipped, ConstantWeightsModel)
+    return variants
+
+
+def step_runner(model: FeatureModel, layers: list[str]) -> Callable[[tf.Tensor], tf.Tensor]:
+    step = GradientAscentStep(model, layers)
+    weights = tf.ones([len(layers)])
+    shift, tile, step_size = tf.constant([3, 5]), tf.constant(TILE_SIZE), tf.constant(STEP_SIZE)
+
+    def run(image):
+        image, loss = step(image, shift, tile, weights, step_size)
+        loss.numpy()
+        return image
+
+    return run
+
+
+def reference_runner(model: FeatureModel, layers: list[str]) -> Callable[[tf.Tensor], tf.Tensor]:
+    gradients_of = ReferenceTiledGradients(model, layers, [1.0] * len(layers))
+    tile = tf.constant(TILE_SIZE)
+
+    def run(image):
+        # reference_dream's inner loop: eager update, then a round trip through NumPy.
+        image = tf.clip_by_value(image + gradients_of(image, tile) * STEP_SIZE, -1.0, 1.0)
+        return tf.convert_to_tensor(image.numpy())
+
+    return run
+
+
+def measure(name: str, precision: str, shapes, rounds: int) -> None:
+    model = load_model(name, WEIGHTS[name], precision=precision)
+    layers = [layer for layer, _ in PRESETS["classic"].with_model(name).layers]
+    runners = {"reference": reference_runner(model, layers)}
+    runners.update(
+        {label: step_runner(variant, layers) for label, variant in variant_models(model).items()}
+    )
+    for height, width in shapes:
+        image = tf.random.stateless_uniform([height, width, 3], [0, 1], -1.0, 1.0)
+        for run in runners.values():
+            run(image)  # traces (first shape only) and warms oneDNN's caches
+        wall = {label: [] for label in runners}
+        cpu = {label: [] for label in runners}
+        for _ in range(rounds):
+            for label, run in runners.items():
+                cpu_start, start = time.process_time(), time.perf_counter()
+                run(image)
+                wall[label].append(time.perf_counter() - start)
+                cpu[label].append(time.process_time() - cpu_start)
+        reference = statistics.median(wall["reference"])
+        for label in runners:
+            median = statistics.median(wall[label])
+            print(
+                f"  {name:13s}  {precision:8s}  {width}x{height:<5d}  {label:9s}  "
+                f"{min(wall[label]):6.3f}  {median:6.3f}  {statistics.median(cpu[label]):6.2f}"
+                f"  {reference / median:5.2f}x  {min(wall['reference']) / min(wall[label]):5.2f}x",
+                flush=True,
+            )
+
+
+bf16_hardware = ", ".join(sorted(cpu_bf16_flags())) or "none (emulated)"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
+    parser.add_argument("--models", nargs="+", default=list(WEIGHTS), choices=list(WEIGHTS))
+    parser.add_argument("--sizes", nargs="+", default=["512x512", "1024x768"], help="WxH")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="96x96, one round: a smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.rounds = ["96x96"], 1
+    shapes = [tuple(int(v) for v in size.split("x"))[::-1] for size in args.sizes]
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow's default)")
+    print(f"cpu: {cpu_model()}, {os.cpu_count()} cores; bfloat16 hardware: {bf16_hardware}")
+    print(f"TF_ENABLE_ONEDNN_OPTS={onednn}; load average {os.getloadavg()[0]:.2f}")
+    print(f"{args.rounds} rounds; inception_v3 has RANDOM weights (same arithmetic)")
+    print(
+        "  model          precision size       variant    best s  median s  cpu s"
+        "  ref/this (median)  (best)"
+    )
+    for name in args.models:
+        measure(name, args.precision, shapes, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

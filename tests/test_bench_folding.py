@@ -1,0 +1,33 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_folding_benchmark_quick_mode_times_every_variant():
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "folding.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=600,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split() for line in done.stdout.splitlines() if "96x96" in line]
+    variants = {(row[0], row[3]) for row in rows}
+    assert variants == {
+        ("inception_v3", "reference"),
+        ("inception_v3", "keras"),
+        ("inception_v3", "folded"),
+        ("inception_v3", "constants"),
+        ("vgg16_offline", "reference"),
+        ("vgg16_offline", "keras"),
+        ("vgg16_offline", "constants"),
+    }
+    assert all(float(row[4]) > 0 and row[7].endswith("x") for row in rows)
