@@ -7,8 +7,8 @@ Variants of one gradient step (classic layers; 512-pixel tiles), per model and p
 - ``keras``: the engine's ``GradientAscentStep`` on the Keras model as loaded (before the levers);
 - ``folded``: the same step on the model with its batch norms folded, Keras's dtype policy
   unchanged (lever 1; InceptionV3 only);
-- ``dtype``: folded, weights stored in the compute dtype: what the engine ships (lever 2a;
-  bfloat16 only: in float32 the engine ships ``folded``, or for VGG16 ``keras``);
+- ``dtype``: folded, weights stored in the compute dtype: what the engine ships in bfloat16
+  (lever 2a; in float32 the engine ships ``keras``: folding measured no faster there);
 - ``constants``: that, with the weights held as graph constants (``ConstantWeights`` below;
   lever 2b). Not shipped: it held about 685 MB more per traced step of a full InceptionV3.
 
@@ -43,8 +43,9 @@ from deepdream.runtime import start_tensorflow  # noqa: E402
 tf = start_tensorflow()
 
 from bench.reference import ReferenceTiledGradients  # noqa: E402
-from deepdream import PRESETS, FeatureModel, GradientAscentStep, load_model  # noqa: E402
+from deepdream import PRESETS, DreamConfig, FeatureModel, GradientAscentStep, load_model  # noqa: E402
 from deepdream.folding import inference_model  # noqa: E402
+from deepdream.objectives import no_guide  # noqa: E402
 
 TILE_SIZE = 512
 STEP_SIZE = 0.02
@@ -100,11 +101,12 @@ def variant_models(model: FeatureModel) -> dict[str, FeatureModel]:
 
 def step_runner(model: FeatureModel, layers: list[str]) -> Callable[[tf.Tensor], tf.Tensor]:
     step = GradientAscentStep(model, layers)
-    weights = tf.ones([len(layers)])
+    config = DreamConfig(model=model.name, layers=tuple((layer, 1.0) for layer in layers))
+    weights, guide, strength = step.weights_for(config), no_guide(), tf.constant(0.0)
     shift, tile, step_size = tf.constant([3, 5]), tf.constant(TILE_SIZE), tf.constant(STEP_SIZE)
 
     def run(image):
-        image, loss = step(image, shift, tile, weights, step_size)
+        image, loss = step(image, shift, tile, weights, guide, strength, step_size)
         loss.numpy()
         return image
 

@@ -19,9 +19,11 @@ Contract:
   multi-output extractors for sets of layers on demand (``extractor``), computing only up to
   the deepest layer asked for. Extractors are cached per layer *set* (order does not matter),
   a bounded number of them.
-- The extractors of the models ``load_model`` builds are cut from ``graph``, the backbone's
-  inference form (``folding.inference_model``): every batch norm folded into its convolution,
-  weights stored in the compute precision, so a step neither normalises nor casts weights.
+- In bfloat16, the extractors of the models ``load_model`` builds are cut from ``graph``, the
+  backbone's inference form (``folding.inference_model``): every batch norm folded into its
+  convolution, weights stored in bfloat16, so a step neither normalises nor casts weights.
+  In float32 ``graph`` is None and extractors are cut from ``backbone`` (folding measured no
+  faster there; see ``_inference_graph``).
   ``backbone`` stays the Keras model as loaded (its weights are what the files hold).
 Nothing is ever silently swapped: a model carries the name of the weights it really has.
 """
@@ -157,13 +159,20 @@ def _build_inception(weights: str | None, precision: str):
         )
 
 
+def _inference_graph(backbone, precision: str):
+    # Only for bfloat16: there the batch norms and weight casts run outside oneDNN, about half
+    # of a step by the profile in issue 13 (AMX CPU). In float32 folding measured no faster
+    # here (bench/results/folding.txt) and costs a second copy of the weights (~90 MB).
+    return inference_model(backbone, precision) if precision == "bfloat16" else None
+
+
 def _inception(backbone, label: str, precision: str) -> FeatureModel:
-    graph = inference_model(backbone, precision)
+    graph = _inference_graph(backbone, precision)
     return FeatureModel(INCEPTION_V3, label, backbone, _inception_preprocess, 75, precision, graph)
 
 
 def _vgg16(backbone, label: str, precision: str) -> FeatureModel:
-    graph = inference_model(backbone, precision)
+    graph = _inference_graph(backbone, precision)
     return FeatureModel(VGG16_OFFLINE, label, backbone, _vgg_preprocess, 32, precision, graph)
 
 
