@@ -16,6 +16,9 @@ Contract:
   photo's own sharpness is never lost to repeated resizing.
 - Same input + same config (seed included) + same model => the same output.
 - ``dream(image, config, model=None)`` runs ``dream_steps`` to the end and returns the result.
+- ``warm_up(model, config, shape)`` runs ``config`` for one step an octave on a noise canvas of
+  ``shape``: the step is traced and the kernels for those sizes prepared, so the first real
+  dream at these settings runs like a later one (a server does this in the background).
 - When ``model`` is omitted the model named by ``config.model`` is loaded once and kept;
   InceptionV3 without weights raises ``WeightsUnavailableError`` (never random weights).
 """
@@ -290,3 +293,18 @@ def dream(image: np.ndarray, config: DreamConfig, model: FeatureModel | None = N
     """Run a whole dream and return its result (see ``dream_steps`` for errors)."""
     (last,) = collections.deque(dream_steps(image, config, model), maxlen=1)
     return last.result
+
+
+#: The canvas a warm-up dreams on: a 4:3 photo at the page's default working side.
+WARM_UP_SHAPE = (768, 1024)
+
+
+def warm_up(
+    model: FeatureModel, config: DreamConfig, shape: tuple[int, int] = WARM_UP_SHAPE
+) -> float:
+    """Trace ``config``'s step and prepare its kernels with a one-step-an-octave dream on a
+    noise canvas of ``shape``; returns the seconds it took."""
+    start = time.perf_counter()
+    canvas = pixels.noise_canvas(*shape, seed=config.seed)
+    dream(canvas, config.replace(steps_per_octave=1, start="noise"), model)
+    return time.perf_counter() - start

@@ -255,3 +255,16 @@ def test_a_broken_weights_file_is_an_error_never_a_silent_fallback(
     at.button(key="generate").click().run()
     assert not at.exception and kept_result(at) is None  # no VGG16 dream behind their back
     assert any("broken.h5" in error.value for error in at.error)
+
+
+def test_the_server_warms_the_default_dream_up_in_the_background(app):
+    from deepdream import cached_steps
+    from ui.models import start_warm_up
+
+    thread = start_warm_up()  # the one the page started: once per server process
+    assert thread is start_warm_up()
+    thread.join(timeout=180)
+    assert not thread.is_alive()
+    classic = {("block4_conv1", "block4_conv3")}  # the classic preset on the offline VGG16
+    warmed = [s for s in cached_steps() if s.layers in classic and s.trace_count == 1]
+    assert warmed, [s.layers for s in cached_steps()]

@@ -6,13 +6,19 @@ Contract:
   each network is built once per server process, even when several users arrive at once.
   Raises ``WeightsUnavailableError`` when weights the user named cannot be used.
 - ``inception_status()`` says what asking for InceptionV3 really gives.
+- ``start_warm_up()`` (once per server process) loads the served network and traces the
+  default preset's step in a background thread, so the first visitor's first dream does not
+  pay for tracing: see ``deepdream.warm_up``. Failures there are logged, never shown: the
+  dream itself will say what is wrong.
 - ``model_notice_ui()`` says plainly, at the top of every page, when InceptionV3's weights
   are missing and which model stands in, or that the named weights file is broken.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 
 import streamlit as st
 
@@ -44,6 +50,30 @@ def load_dream_model(name: str):
     return _cached_model(
         name, chosen_precision(), env.get(WEIGHTS_ENV, ""), env.get(OFFLINE_ENV, "")
     )
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_thread(precision: str, weights_env: str, offline_env: str) -> threading.Thread:
+    def work() -> None:
+        from deepdream import DEFAULT_PRESET, PRESETS, warm_up
+
+        try:
+            # The engine's shared cache: the very model the page's _cached_model hands out.
+            model, _ = shared_model(INCEPTION_V3, precision=precision)
+            seconds = warm_up(model, PRESETS[DEFAULT_PRESET].with_model(model.name))
+            logging.getLogger("deepdream.app").info("warmed up in %.1f s", seconds)
+        except Exception:  # the user's own dream reports any real problem
+            logging.getLogger("deepdream.app").exception("warm-up failed")
+
+    thread = threading.Thread(target=work, name="deepdream-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def start_warm_up() -> threading.Thread:
+    """Start (once per server and precision) the background warm-up; returns its thread."""
+    env = os.environ
+    return _warm_up_thread(chosen_precision(), env.get(WEIGHTS_ENV, ""), env.get(OFFLINE_ENV, ""))
 
 
 def model_for(config):
