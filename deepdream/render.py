@@ -295,8 +295,9 @@ def dream(image: np.ndarray, config: DreamConfig, model: FeatureModel | None = N
     return last.result
 
 
-#: The canvas a warm-up dreams on: a 4:3 photo at the page's default working side.
-WARM_UP_SHAPE = (768, 1024)
+#: The canvas a warm-up dreams on: a small 4:3 photo. Tracing is what a first dream pays
+#: for; a small canvas keeps the warm-up from crowding a server's first real dream.
+WARM_UP_SHAPE = (384, 512)
 
 
 def warm_up(
