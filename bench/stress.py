@@ -9,7 +9,10 @@ model (``DEEPDREAM_OFFLINE=1``, ``KERAS_HOME`` an empty temporary folder and no
 1. Memory: the server process's resident set size (RSS, children included) sampled every 0.2 s
    in a background thread for the whole run; peak per phase and a timeline.
 2. Stress and the fair queue: N headless Chromium sessions (one thread and one profile folder
-   each) upload the photo and meet at a ``threading.Barrier``; then session i clicks
+   each) upload the photo and meet at a ``threading.Barrier``; once the server has settled
+   (its background warm-up done: under 30 % of a core for 2 s, waited at most 2 min; a
+   tracing thread holds Python's lock and would reorder clicks on their way to the queue),
+   session i clicks
    "Generate DeepDream Image" ``--stagger`` seconds (1.5) after session i-1, so the server
    sees the clicks in a known order even on 2 busy cores. Per session: the queue places its
    page showed ("All dream slots are busy: 2 dreams ahead of yours..." is "2 ahead", "yours
@@ -458,6 +461,7 @@ class StressResult:
     failures: dict[int, str] = field(default_factory=dict)  # sessions that never got to click
     peak_rss: int = 0
     released_at: float = 0.0  # time.monotonic() when all sessions were ready (the barrier)
+    settled_after: float = 0.0  # seconds the ready sessions waited for the server to settle
 
     def mark_released(self) -> None:
         self.released_at = time.monotonic()
@@ -515,6 +519,32 @@ def stress_session(
         result.failures[index] = f"{type(error).__name__}: {error}".strip()[:300]
 
 
+#: The server counts as settled once it uses less than this share of one core ...
+QUIET_CPU_SHARE = 0.3
+#: ... for this long (seconds); waited for at most QUIET_WAIT_LIMIT_S.
+QUIET_FOR_S, QUIET_WAIT_LIMIT_S = 2.0, 120.0
+
+
+def wait_until_quiet(process: psutil.Process, deadline: Deadline) -> float:
+    """Wait until the server has settled (its background warm-up of the default dream done:
+    a tracing thread holds Python's lock and would reorder the sessions' clicks on their way to
+    the queue); returns the seconds waited."""
+    started = time.monotonic()
+    quiet_since = None
+    process.cpu_percent(None)
+    while time.monotonic() - started < min(QUIET_WAIT_LIMIT_S, deadline.remaining()):
+        time.sleep(0.5)
+        with suppress(psutil.Error):
+            busy = process.cpu_percent(None) / 100.0
+            if busy >= QUIET_CPU_SHARE:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= QUIET_FOR_S:
+                break
+    return time.monotonic() - started
+
+
 def run_stress(
     url: str,
     sessions: int,
@@ -524,7 +554,12 @@ def run_stress(
     deadline: Deadline,
 ) -> StressResult:
     result = StressResult(sessions, stagger)
-    barrier = threading.Barrier(sessions, action=result.mark_released)
+
+    def release() -> None:  # every page is open: let the server settle, then click in turn
+        result.settled_after = wait_until_quiet(sampler.process, deadline)
+        result.mark_released()
+
+    barrier = threading.Barrier(sessions, action=release)
     threads = [
         threading.Thread(
             target=stress_session,
@@ -711,7 +746,8 @@ def stress_lines(stress: StressResult, slots: int) -> list[str]:
     lines = [
         f"Stress: {stress.sessions} sessions, each clicking {stress.stagger:g} s after the one "
         f"before (clicks spread over {stress.click_spread():.1f} s), {slots} dream slot(s); "
-        "times from the first click"
+        f"times from the first click (the server settled {stress.settled_after:.0f} s after "
+        "every page was open)"
     ]
     for index in range(1, stress.sessions + 1):
         outcome = stress.outcomes.get(index)

@@ -26,14 +26,16 @@ def test_benchmark_quick_mode_runs_every_section(tmp_path):
         timeout=900,
     )
     assert shown.returncode == 0, shown.stderr[-3000:]
-    for section in ["== 1.", "== 2.", "== 3.", "== 4.", "== 5.", "== HEADLINE"]:
+    for section in ["== 1.", "== 1b.", "== 2.", "== 3.", "== 4.", "== 5.", "== HEADLINE"]:
         assert section in shown.stdout, section
     assert "traced exactly once" in shown.stdout
     with open(tmp_path / "benchmark.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     names = {row["name"] for row in rows}
-    for expected in ["step_throughput", "preset_classic", "peak_rss_full_size"]:
+    for expected in ["step_throughput", "conv_share", "preset_classic", "peak_rss_full_size"]:
         assert expected in names, names
     assert "speedup_vs_reference" in names
     assert all(float(row["value"]) >= 0 for row in rows if row["value"])
     assert (tmp_path / "throughput.png").stat().st_size > 1000
+    shares = [float(row["value"]) for row in rows if row["name"] == "conv_share"]
+    assert shares and all(0 < share < 5 for share in shares)  # a share of a step, not garbage
