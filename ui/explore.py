@@ -4,8 +4,9 @@ Contract:
 - ``explorer_ui(model)`` draws, in a sidebar expander, a layer picker, the first channel of a
   page of ``PAGE`` channels and a **Draw** button. Drawing renders each channel's sketch (what
   it dreams from a grey canvas, ``deepdream.explore``) one after another into a grid, with a
-  progress bar, the first one as soon as it is ready; under each sketch a button adds that
-  channel to the channel picker (``control.add_channel``) and reruns the page.
+  progress bar, the first one as soon as it is ready, captioned with its channel number;
+  under each sketch a "+" button adds that channel to the channel picker
+  (``control.add_channel``) and reruns the page.
 - Sketches are kept per server (``SKETCHES``: every session shares them), keyed by model,
   precision, weights, where dreams run, layer and channel. Only a press of Draw computes;
   any other run shows the kept ones, so a dream never waits behind the explorer.
@@ -118,9 +119,11 @@ def _explorer(model: str) -> None:
 
 
 def _sketch_cell(spot, png: bytes, layer: str, channel: int) -> None:
-    spot.image(png, width="stretch")
+    # The number goes in the caption and the button is a bare "+": a sidebar column is too
+    # narrow for "+ 123" (it was cut to "+...").
+    spot.image(png, caption=str(channel), width="stretch")
     add = spot.button(
-        f"+ {channel}", key=f"explore_add_{layer}_{channel}", help=f"Add {layer}:{channel}"
+        "+", key=f"explore_add_{layer}_{channel}", help=f"Add channel {layer}:{channel}"
     )
     if add:
         add_channel(layer, channel)
