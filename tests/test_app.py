@@ -268,3 +268,25 @@ def test_the_server_warms_the_default_dream_up_in_the_background(app):
     classic = {("block4_conv1", "block4_conv3")}  # the classic preset on the offline VGG16
     warmed = [s for s in cached_steps() if s.layers in classic and s.trace_count == 1]
     assert warmed, [s.layers for s in cached_steps()]
+
+
+def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
+    monkeypatch, without_inception_weights
+):
+    import deepdream
+    from deepdream import resolve_precision, shared_slots
+    from ui.models import warm_up_in_slot
+
+    slots = shared_slots()
+    seen = []
+
+    def fake_warm_up(model, config):
+        seen.append((model.name, config.steps_per_octave, slots.in_use))
+        return 0.0
+
+    monkeypatch.setattr(deepdream, "warm_up", fake_warm_up)
+    assert slots.in_use == 0
+    warm_up_in_slot(resolve_precision("auto"))
+    # It ran inside a slot (one taken while it ran), and gave the slot back.
+    assert len(seen) == 1 and seen[0][2] == 1
+    assert slots.in_use == 0 and slots.waiting == 0

@@ -148,9 +148,9 @@ def test_a_busy_server_queues_the_dream_and_says_its_place(app, photo_bytes, mon
     places = []
     real_message = ui.run.queue_message
 
-    def recording_message(ahead: int) -> str:
+    def recording_message(ahead: int, warming: bool = False) -> str:
         places.append((ahead, slots.in_use))
-        return real_message(ahead)
+        return real_message(ahead, warming)
 
     monkeypatch.setattr(ui.run, "queue_message", recording_message)
     held = contextlib.ExitStack()
@@ -172,3 +172,6 @@ def test_the_queue_message_says_how_many_dreams_are_ahead():
     assert "2 dreams ahead of yours" in queue_message(2)
     assert "1 dream ahead of yours" in queue_message(1)
     assert "yours is next" in queue_message(0)
+    # Behind the server's start-up warm-up, the page says so rather than "a running dream".
+    assert "getting the dreaming network ready" in queue_message(0, warming=True)
+    assert "2 dreams ahead of yours" in queue_message(2, warming=True)

@@ -20,7 +20,7 @@ import streamlit as st
 from deepdream import DreamConfig, fit_within, shared_slots
 
 from .backend import cluster_address
-from .models import model_for
+from .models import model_for, warming_up
 from .run import queue_message, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
 from .upload import safe_stem, upload_ui
@@ -212,7 +212,7 @@ def run_motion(
     outcome, last = "stopped", None
 
     def waiting(ahead: int) -> None:
-        widgets["status"].info(queue_message(ahead))
+        widgets["status"].info(queue_message(ahead, warming_up()))
 
     try:
         with shared_slots().slot(wait=waiting):

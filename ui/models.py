@@ -8,8 +8,11 @@ Contract:
 - ``inception_status()`` says what asking for InceptionV3 really gives.
 - ``start_warm_up()`` (once per server process) loads the served network and traces the
   default preset's step in a background thread, so the first visitor's first dream does not
-  pay for tracing: see ``deepdream.warm_up``. Failures there are logged, never shown: the
-  dream itself will say what is wrong.
+  pay for tracing: see ``deepdream.warm_up``. The warm-up holds a dream slot like a dream, so
+  a dream asked for meanwhile queues behind it (first come, first served) instead of sharing
+  the cores with it; ``warming_up()`` says whether it is still running, so the waiting page
+  can say why. Failures there are logged, never shown: the dream itself will say what is
+  wrong.
 - ``model_notice_ui()`` says plainly, at the top of every page, when InceptionV3's weights
   are missing and which model stands in, or that the named weights file is broken.
 """
@@ -52,22 +55,40 @@ def load_dream_model(name: str):
     )
 
 
+#: The background warm-up's thread name (``warming_up`` looks for it).
+WARM_UP_THREAD = "deepdream-warm-up"
+
+
+def warm_up_in_slot(precision: str) -> float:
+    """Warm the default dream up for the served InceptionV3 (or its stand-in) at
+    ``precision``, inside one of this server's dream slots; returns the seconds it took."""
+    from deepdream import DEFAULT_PRESET, PRESETS, shared_slots, warm_up
+
+    # In a slot: a dream asked for meanwhile waits its turn rather than halving the speed of
+    # both (and, with the step traced by then, runs like any later dream).
+    with shared_slots().slot():
+        # The engine's shared cache: the very model the page's _cached_model hands out.
+        model, _ = shared_model(INCEPTION_V3, precision=precision)
+        return warm_up(model, PRESETS[DEFAULT_PRESET].with_model(model.name))
+
+
 @st.cache_resource(show_spinner=False)
 def _warm_up_thread(precision: str, weights_env: str, offline_env: str) -> threading.Thread:
     def work() -> None:
-        from deepdream import DEFAULT_PRESET, PRESETS, warm_up
-
         try:
-            # The engine's shared cache: the very model the page's _cached_model hands out.
-            model, _ = shared_model(INCEPTION_V3, precision=precision)
-            seconds = warm_up(model, PRESETS[DEFAULT_PRESET].with_model(model.name))
+            seconds = warm_up_in_slot(precision)
             logging.getLogger("deepdream.app").info("warmed up in %.1f s", seconds)
         except Exception:  # the user's own dream reports any real problem
             logging.getLogger("deepdream.app").exception("warm-up failed")
 
-    thread = threading.Thread(target=work, name="deepdream-warm-up", daemon=True)
+    thread = threading.Thread(target=work, name=WARM_UP_THREAD, daemon=True)
     thread.start()
     return thread
+
+
+def warming_up() -> bool:
+    """Whether the background warm-up is still running (it then holds a dream slot)."""
+    return any(thread.name == WARM_UP_THREAD for thread in threading.enumerate())
 
 
 def start_warm_up() -> threading.Thread:

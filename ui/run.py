@@ -24,6 +24,7 @@ from deepdream import DreamConfig, WeightsUnavailableError, fit_within
 
 from .backend import cluster_address, runner_for
 from .handover import DreamRun, ResultHandover
+from .models import warming_up
 from .result import dream_record
 
 log = logging.getLogger("deepdream.app")
@@ -46,8 +47,14 @@ def session_handover(key: str = "handover") -> ResultHandover:
     return st.session_state[key]
 
 
-def queue_message(ahead: int) -> str:
-    """What a waiting page says, ``ahead`` dreams queueing in front of this one."""
+def queue_message(ahead: int, warming: bool = False) -> str:
+    """What a waiting page says, ``ahead`` dreams queueing in front of this one; ``warming``:
+    the server's start-up warm-up holds the slot this one waits for."""
+    if ahead <= 0 and warming:
+        return (
+            "The server is getting the dreaming network ready (once, after it starts); your "
+            "dream starts as soon as that is done..."
+        )
     if ahead <= 0:
         return "All dream slots are busy: yours is next, waiting for a running dream to end..."
     dreams = "dream" if ahead == 1 else "dreams"
@@ -114,7 +121,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
     queued = False
 
     def waiting(ahead: int) -> None:
-        widgets["status"].info(queue_message(ahead))
+        widgets["status"].info(queue_message(ahead, warming_up()))
 
     def keep(png_and_description: tuple[bytes, str], summary: str, stopped: bool) -> None:
         png, description = png_and_description
