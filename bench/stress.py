@@ -113,9 +113,11 @@ if (!error && text.includes("Traceback")) error = "'Traceback' in the page";
 const liveText = live.map(c => c.innerText || "").join("\n");
 const queued = liveText.match(
   /All dream slots are busy: (?:(yours is next)|(\d+) dreams? ahead)/);
+// "The server is getting the dreaming network ready ...": behind the start-up warm-up.
+const warming = liveText.includes("getting the dreaming network ready");
 return {
-  waiting: queued !== null,
-  place: queued ? (queued[1] ? "next" : queued[2] + " ahead") : "",
+  waiting: queued !== null || warming,
+  place: queued ? (queued[1] ? "next" : queued[2] + " ahead") : (warming ? "warm-up" : ""),
   progress: progress ? progress[0] : "",
   progress_bar: live.some(c => c.querySelector('[data-testid="stProgress"]') !== null),
   download: live.some(c => c.innerText.includes("Download the dream")),
@@ -203,7 +205,11 @@ def stop_server(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_server(workdir: Path, deadline: Deadline) -> Iterator[Server]:
+def running_server(
+    workdir: Path, deadline: Deadline, weights: Path | None = None, slots: int = DREAM_SLOTS
+) -> Iterator[Server]:
+    """A server on a free loopback port, stopped by its PID on exit. Without ``weights`` it
+    dreams with the offline VGG16; with them, with InceptionV3 and that weights file."""
     port = free_loopback_port()
     log_path = workdir / "streamlit.log"
     keras_home = workdir / "keras-home"
@@ -214,8 +220,9 @@ def running_server(workdir: Path, deadline: Deadline) -> Iterator[Server]:
         # same with or without network (a named but missing weights file is an error now).
         DEEPDREAM_OFFLINE="1",
         KERAS_HOME=str(keras_home),
-        DEEPDREAM_MAX_DREAMS=str(DREAM_SLOTS),
+        DEEPDREAM_MAX_DREAMS=str(slots),
         TF_CPP_MIN_LOG_LEVEL="2",
+        **({"DEEPDREAM_WEIGHTS": str(weights)} if weights else {}),
     )
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

@@ -290,3 +290,43 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
     # It ran inside a slot (one taken while it ran), and gave the slot back.
     assert len(seen) == 1 and seen[0][2] == 1
     assert slots.in_use == 0 and slots.waiting == 0
+
+
+class _Recorder:
+    """Stands in for a page spot: records each drawing call (name, args, kwargs)."""
+
+    def __init__(self) -> None:
+        self.calls = []
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.calls.append((name, args, kwargs))
+
+
+def test_the_live_chart_is_a_light_vega_lite_spec_of_every_loss_so_far():
+    from types import SimpleNamespace
+
+    from ui.run import show_progress
+
+    widgets = {name: _Recorder() for name in ("progress", "chart", "preview")}
+    losses = [0.5, 0.75, 1.25]
+    update = SimpleNamespace(
+        preview=np.zeros((900, 1200, 3), np.uint8),
+        result=None,
+        work=0.5,
+        eta=3.0,
+        octave=1,
+        octaves=2,
+        step=3,
+        steps=5,
+    )
+    show_progress(widgets, update, losses)
+    ((name, (spec,), _),) = widgets["chart"].calls
+    assert name == "vega_lite_chart"  # not st.line_chart: pandas + Altair cost 100+ ms a draw
+    points = spec["data"]["values"]
+    assert [p["objective"] for p in points] == losses and [p["step"] for p in points] == [1, 2, 3]
+    assert spec["encoding"]["y"]["field"] == "objective" and spec["mark"]["type"] == "line"
+    (preview_call,) = widgets["preview"].calls
+    assert preview_call[1][0].shape[:2] == (480, 640)  # previews sized for the screen
+    # A second update right after, without a preview: throttled, nothing redrawn.
+    show_progress(widgets, SimpleNamespace(**{**vars(update), "preview": None}), losses)
+    assert len(widgets["chart"].calls) == 1 and len(widgets["progress"].calls) == 1

@@ -68,6 +68,27 @@ REDRAW_SECONDS = 0.25
 PREVIEW_SIDE = 640
 
 
+def objective_chart(losses: list[float]) -> dict[str, Any]:
+    """A Vega-Lite line chart of the objective, step by step, its data inline.
+
+    Built by hand because ``st.line_chart`` builds it through pandas and Altair: about 120 ms
+    a redraw here, a third of a small dream's step; this spec costs about 1 ms.
+    """
+    return {
+        "data": {"values": [{"step": i, "objective": loss} for i, loss in enumerate(losses, 1)]},
+        "mark": {"type": "line"},
+        "encoding": {
+            "x": {"field": "step", "type": "quantitative", "title": "step"},
+            "y": {
+                "field": "objective",
+                "type": "quantitative",
+                "title": "objective",
+                "scale": {"zero": False},
+            },
+        },
+    }
+
+
 def show_progress(widgets: dict[str, Any], update: Any, losses: list[float]) -> None:
     """Draw one progress update: bar, objective chart, and the preview when there is one.
     Bar and chart are redrawn at most every ``REDRAW_SECONDS`` (always with a preview)."""
@@ -81,7 +102,7 @@ def show_progress(widgets: dict[str, Any], update: Any, losses: list[float]) -> 
         min(update.work, 1.0),
         text=f"Octave {update.octave}/{update.octaves} · step {update.step}/{update.steps}{eta}",
     )
-    widgets["chart"].line_chart({"objective": losses}, height=220)
+    widgets["chart"].vega_lite_chart(objective_chart(losses), width="stretch", height=220)
     if with_preview:
         preview = fit_within(update.preview, PREVIEW_SIDE)
         widgets["preview"].image(preview, caption="Dreaming...", width="stretch")
