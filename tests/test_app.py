@@ -330,3 +330,43 @@ def test_the_live_chart_is_a_light_vega_lite_spec_of_every_loss_so_far():
     # A second update right after, without a preview: throttled, nothing redrawn.
     show_progress(widgets, SimpleNamespace(**{**vars(update), "preview": None}), losses)
     assert len(widgets["chart"].calls) == 1 and len(widgets["progress"].calls) == 1
+
+
+def test_script_runs_keep_keras_and_tensorflow_state(app, monkeypatch):
+    """Streamlit resets Keras after each run (TensorFlow's kernel cache with it, ~1.5 s on a
+    warm server); the page turns that off, and the next dream starts warm."""
+    import keras
+
+    resets = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: resets.append(1))
+    app.run()
+    app.run()
+    assert not app.exception and resets == []
+
+
+def test_streamlit_still_closes_matplotlib_figures_after_a_run():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from ui.process import keep_keras_state
+
+    assert keep_keras_state()
+    plt.figure()
+    script_runner._clean_problem_modules()  # what the script runner calls after each run
+    assert plt.get_fignums() == []
+
+
+def test_start_up_objects_are_frozen_out_of_the_collectors_sight():
+    import gc
+
+    from ui.process import freeze_start_up_objects
+
+    try:
+        frozen = freeze_start_up_objects()
+        assert frozen == gc.get_freeze_count() > 10_000  # TensorFlow and friends, at least
+        assert len(gc.get_objects()) < frozen  # a full collection now walks far fewer
+    finally:
+        gc.unfreeze()

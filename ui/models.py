@@ -10,9 +10,9 @@ Contract:
   default preset's step in a background thread, so the first visitor's first dream does not
   pay for tracing: see ``deepdream.warm_up``. The warm-up holds a dream slot like a dream, so
   a dream asked for meanwhile queues behind it (first come, first served) instead of sharing
-  the cores with it; ``warming_up()`` says whether it is still running, so the waiting page
-  can say why. Failures there are logged, never shown: the dream itself will say what is
-  wrong.
+  the cores with it. Afterwards it freezes the start-up objects (``ui/process.py``).
+  ``warming_up()`` says whether it is still running, so the waiting page can say why.
+  Failures there are logged, never shown: the dream itself will say what is wrong.
 - ``model_notice_ui()`` says plainly, at the top of every page, when InceptionV3's weights
   are missing and which model stands in, or that the named weights file is broken.
 """
@@ -75,9 +75,14 @@ def warm_up_in_slot(precision: str) -> float:
 @st.cache_resource(show_spinner=False)
 def _warm_up_thread(precision: str, weights_env: str, offline_env: str) -> threading.Thread:
     def work() -> None:
+        from .process import freeze_start_up_objects
+
         try:
             seconds = warm_up_in_slot(precision)
-            logging.getLogger("deepdream.app").info("warmed up in %.1f s", seconds)
+            frozen = freeze_start_up_objects()  # Streamlit's collection after each run is cheap
+            logging.getLogger("deepdream.app").info(
+                "warmed up in %.1f s; %d start-up objects frozen", seconds, frozen
+            )
         except Exception:  # the user's own dream reports any real problem
             logging.getLogger("deepdream.app").exception("warm-up failed")
 
