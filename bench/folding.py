@@ -158,6 +158,44 @@ def measure(name: str, precision: str, shapes, rounds: int) -> None:
 bf16_hardware = ", ".join(sorted(cpu_bf16_flags())) or "none (emulated)"
 
 
+def side_by_side_look(path: Path, max_side: int) -> list[str]:
+    """The classic dream of the test photo, InceptionV3 (random weights), three ways side by
+    side: float32 as loaded, bfloat16 as loaded (Keras's mixed policy: float32 weights cast
+    every call) and bfloat16 as shipped (batch norms folded, weights stored in bfloat16).
+    Writes a labelled JPEG to ``path``; returns lines saying how far apart they are."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from deepdream import decode_image, dream
+
+    photo = decode_image((REPO_ROOT / "tests" / "data" / "astronaut.jpg").read_bytes())
+    config = PRESETS["classic"].replace(max_side=max_side)
+    float32 = load_model("inception_v3", "random", precision="float32")
+    bfloat16 = load_model("inception_v3", "random", precision="bfloat16")
+    variants = variant_models(bfloat16)
+    dreams = {
+        "float32 (Keras model)": dream(photo, config, variant_models(float32)["keras"]).image,
+        "bfloat16 (Keras model)": dream(photo, config, variants["keras"]).image,
+        "bfloat16 folded (shipped)": dream(photo, config, variants["dtype"]).image,
+    }
+    panels = [("photo", photo), *dreams.items()]
+    height, width = photo.shape[:2]
+    sheet = Image.new("RGB", (width * len(panels), height + 24), "white")
+    draw = ImageDraw.Draw(sheet)
+    for index, (label, image) in enumerate(panels):
+        sheet.paste(Image.fromarray(image), (index * width, 24))
+        draw.text((index * width + 6, 6), label, fill="black")
+    sheet.save(path, quality=90)
+    images = [image.astype(np.float32) for image in dreams.values()]
+    added = np.abs(images[0] - photo.astype(np.float32)).mean()
+    return [
+        f"mean change the float32 dream makes to the photo: {added:.2f} grey levels",
+        f"bfloat16 Keras vs float32: {np.abs(images[1] - images[0]).mean():.2f}",
+        f"bfloat16 folded vs float32: {np.abs(images[2] - images[0]).mean():.2f}",
+        f"bfloat16 folded vs bfloat16 Keras: {np.abs(images[2] - images[1]).mean():.2f}",
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
@@ -165,7 +203,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", nargs="+", default=["512x512", "1024x768"], help="WxH")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="96x96, one round: a smoke run")
+    parser.add_argument("--look", type=Path, help="write the side-by-side dreams here instead")
+    parser.add_argument("--look-side", type=int, default=320, help="their working side (320)")
     args = parser.parse_args(argv)
+    if args.look:
+        print("\n".join(side_by_side_look(args.look, args.look_side)))
+        print(f"wrote {args.look}")
+        return
     if args.quick:
         args.sizes, args.rounds = ["96x96"], 1
     shapes = [tuple(int(v) for v in size.split("x"))[::-1] for size in args.sizes]
