@@ -776,11 +776,11 @@ def default_precisions(quick: bool) -> tuple[str, ...]:
 
 
 def load_models(
-    precisions: Sequence[str] = PRECISIONS,
+    precisions: Sequence[str] = PRECISIONS, names: Sequence[str] = MODELS
 ) -> tuple[dict[tuple[str, str], FeatureModel], list[Measurement]]:
-    """Every model at each of ``precisions``, with how long each took to build."""
+    """Each of ``names`` at each of ``precisions``, with how long each took to build."""
     models, rows = {}, []
-    for name in MODELS:
+    for name in names:
         for precision in precisions:
             start = time.perf_counter()
             models[(name, precision)] = load_model(name, WEIGHTS[name], precision)
@@ -933,11 +933,15 @@ def measure_page(plan: Plan) -> list[Measurement]:
 
 
 def run_benchmark(
-    plan: Plan, all_precisions: bool, out_dir: Path, precisions: Sequence[str]
+    plan: Plan,
+    all_precisions: bool,
+    out_dir: Path,
+    precisions: Sequence[str],
+    names: Sequence[str] = MODELS,
 ) -> None:
     started = time.perf_counter()
     print_table("machine", ["what", "value"], machine_rows())
-    models, load_rows = load_models(precisions)
+    models, load_rows = load_models(precisions, names)
     throughput = measure_throughput(models, plan)
     rows = load_rows + throughput
     print_throughput(rows)
@@ -986,6 +990,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quick, else float32)",
     )
     parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODELS,
+        default=list(MODELS),
+        help="networks for sections 1, 2 and 5 (default: both; VGG16 takes the longest)",
+    )
+    parser.add_argument(
         "--out", type=Path, help="results folder (default bench/results, or bench/results/quick)"
     )
     # Internal: the memory measurement re-runs this script as a child process.
@@ -1005,7 +1016,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = QUICK_PLAN if args.quick else FULL_PLAN
     out_dir = args.out or (RESULTS_DIR / "quick" if args.quick else RESULTS_DIR)
     precisions = tuple(args.precisions or default_precisions(args.quick))
-    run_benchmark(plan, args.all_precisions, out_dir, precisions)
+    run_benchmark(plan, args.all_precisions, out_dir, precisions, args.models)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Speed of the two levers of issue 13, each against the plain Keras step, in one process.
+"""Speed of the levers of issue 13, each against the plain Keras step, in one process.
 
 Variants of one gradient step (classic layers; 512-pixel tiles), per model and precision:
 
@@ -11,6 +11,13 @@ Variants of one gradient step (classic layers; 512-pixel tiles), per model and p
   (lever 2a; in float32 the engine ships ``keras``: folding measured no faster there);
 - ``constants``: that, with the weights held as graph constants (``ConstantWeights`` below;
   lever 2b). Not shipped: it held about 685 MB more per traced step of a full InceptionV3.
+- ``steps4``: the model as the engine ships it, four steps in one graph call (lever 3a: one
+  Python call, host round trip and loss read-back per four steps; times are per step);
+- ``onetile``: the same, one tile as large as the image instead of 512-pixel tiles (lever 3b:
+  the tile layout).
+
+``--look PATH`` writes the float32, bfloat16 (Keras) and bfloat16 (folded) dreams of the test
+photo side by side instead (``assets/speed/folding.jpg``).
 
 Rounds run every variant once in turn, so a busy spell on a shared machine hurts all alike;
 the table gives the best and the median wall time and CPU seconds per step, and the speed
@@ -19,6 +26,8 @@ against ``reference`` (median over median). On a shared machine trust the best-o
     python bench/folding.py                       # float32, both models, 512x512 and 1024x768
     python bench/folding.py --precision bfloat16 --models inception_v3 --rounds 3
     python bench/folding.py --quick               # smoke run (96x96, one round): for the tests
+    python bench/folding.py --variants keras steps4 onetile --models inception_v3
+    python bench/folding.py --look assets/speed/folding.jpg
 """
 
 from __future__ import annotations
@@ -99,17 +108,51 @@ def variant_models(model: FeatureModel) -> dict[str, FeatureModel]:
     return variants
 
 
-def step_runner(model: FeatureModel, layers: list[str]) -> Callable[[tf.Tensor], tf.Tensor]:
+def step_runner(
+    model: FeatureModel, layers: list[str], tile_size: int = TILE_SIZE
+) -> Callable[[tf.Tensor], tf.Tensor]:
     step = GradientAscentStep(model, layers)
     config = DreamConfig(model=model.name, layers=tuple((layer, 1.0) for layer in layers))
     weights, guide, strength = step.weights_for(config), no_guide(), tf.constant(0.0)
-    shift, tile, step_size = tf.constant([3, 5]), tf.constant(TILE_SIZE), tf.constant(STEP_SIZE)
+    shift, tile, step_size = tf.constant([3, 5]), tf.constant(tile_size), tf.constant(STEP_SIZE)
 
     def run(image):
         image, loss = step(image, shift, tile, weights, guide, strength, step_size)
         loss.numpy()
         return image
 
+    return run
+
+
+def several_steps_runner(
+    model: FeatureModel, layers: list[str], steps: int = 4
+) -> Callable[[tf.Tensor], tf.Tensor]:
+    """Lever 3a: ``steps`` of the engine's steps in ONE graph call (a ``tf.range`` loop around
+    the step), so Python, the host round trip and the loss read-back happen once per call."""
+    step = GradientAscentStep(model, layers)
+    config = DreamConfig(model=model.name, layers=tuple((layer, 1.0) for layer in layers))
+    weights, guide, strength = step.weights_for(config), no_guide(), tf.constant(0.0)
+    tile, step_size = tf.constant(TILE_SIZE), tf.constant(STEP_SIZE)
+    shifts = tf.constant([[3, 5], [-7, 2], [11, -4], [-2, -9]][:steps])
+
+    @tf.function(
+        input_signature=(
+            tf.TensorSpec([None, None, 3], tf.float32),
+            tf.TensorSpec([None, 2], tf.int32),
+        )
+    )
+    def several(image, shifts):
+        loss = tf.constant(0.0)
+        for index in tf.range(tf.shape(shifts)[0]):
+            image, loss = step(image, shifts[index], tile, weights, guide, strength, step_size)
+        return image, loss
+
+    def run(image):
+        image, loss = several(image, shifts)
+        loss.numpy()
+        return image
+
+    run.steps = steps
     return run
 
 
@@ -125,13 +168,21 @@ def reference_runner(model: FeatureModel, layers: list[str]) -> Callable[[tf.Ten
     return run
 
 
-def measure(name: str, precision: str, shapes, rounds: int) -> None:
+def measure(name: str, precision: str, shapes, rounds: int, variants=None) -> None:
     model = load_model(name, WEIGHTS[name], precision=precision)
     layers = [layer for layer, _ in PRESETS["classic"].with_model(name).layers]
     runners = {"reference": reference_runner(model, layers)}
     runners.update(
         {label: step_runner(variant, layers) for label, variant in variant_models(model).items()}
     )
+    # Lever 3, on the model as the engine ships it at this precision.
+    shipped = load_model(name, WEIGHTS[name], precision=precision)
+    runners["steps4"] = several_steps_runner(shipped, layers)
+    runners["onetile"] = step_runner(shipped, layers, tile_size=max(max(s) for s in shapes))
+    if variants:
+        runners = {
+            label: run for label, run in runners.items() if label in {"reference", *variants}
+        }
     for height, width in shapes:
         image = tf.random.stateless_uniform([height, width, 3], [0, 1], -1.0, 1.0)
         for run in runners.values():
@@ -142,8 +193,9 @@ def measure(name: str, precision: str, shapes, rounds: int) -> None:
             for label, run in runners.items():
                 cpu_start, start = time.process_time(), time.perf_counter()
                 run(image)
-                wall[label].append(time.perf_counter() - start)
-                cpu[label].append(time.process_time() - cpu_start)
+                steps = getattr(run, "steps", 1)  # per step, for runners doing several a call
+                wall[label].append((time.perf_counter() - start) / steps)
+                cpu[label].append((time.process_time() - cpu_start) / steps)
         reference = statistics.median(wall["reference"])
         for label in runners:
             median = statistics.median(wall[label])
@@ -202,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", nargs="+", default=list(WEIGHTS), choices=list(WEIGHTS))
     parser.add_argument("--sizes", nargs="+", default=["512x512", "1024x768"], help="WxH")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--variants", nargs="+", help="only these variants (and reference)")
     parser.add_argument("--quick", action="store_true", help="96x96, one round: a smoke run")
     parser.add_argument("--look", type=Path, help="write the side-by-side dreams here instead")
     parser.add_argument("--look-side", type=int, default=320, help="their working side (320)")
@@ -222,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         "  ref/this (median)  (best)"
     )
     for name in args.models:
-        measure(name, args.precision, shapes, args.rounds)
+        measure(name, args.precision, shapes, args.rounds, args.variants)
 
 
 if __name__ == "__main__":

@@ -99,19 +99,23 @@ def _explorer(model: str) -> None:
     progress = st.progress(0.0, text="Drawing...") if draw and missing else None
     shown = draw or len(missing) < len(channels)
     columns = st.columns(COLUMNS) if shown else []
+    done = 0
     for index, channel in enumerate(channels):
         key = _sketch_key(model, layer, channel)
-        if key not in SKETCHES:
-            if not draw:
-                continue
-            try:
-                SKETCHES.get_or_build(key, lambda c=channel: draw_sketch(model, layer, c))
-            except (ValueError, *plain_errors()) as error:
-                st.error(str(error))
-                return
-            done = sum(_sketch_key(model, layer, c) in SKETCHES for c in missing)
+        if key not in SKETCHES and not draw:
+            continue
+        was_missing = channel in missing
+        try:
+            # Kept ones come straight back; a missing one is drawn (or, when another session
+            # is drawing it right now, waited for).
+            png = SKETCHES.get_or_build(key, lambda c=channel: draw_sketch(model, layer, c))
+        except (ValueError, *plain_errors()) as error:
+            st.error(str(error))
+            return
+        if was_missing and progress is not None:
+            done += 1
             progress.progress(done / len(missing), text=f"Drew {done} of {len(missing)}...")
-        _sketch_cell(columns[index % COLUMNS], SKETCHES.get_or_build(key, bytes), layer, channel)
+        _sketch_cell(columns[index % COLUMNS], png, layer, channel)
     if progress is not None:
         progress.empty()
     if missing and not draw:
