@@ -63,7 +63,7 @@ def queue_message(ahead: int, warming: bool = False) -> str:
 
 #: Least seconds between two redraws of the bar and chart: each redraw is a message to the
 #: browser, and drawing every step of a fast dream costs more than the step itself.
-REDRAW_SECONDS = 0.25
+REDRAW_SECONDS = 0.5
 #: Longest side of the live preview: the screen's size, not the working size.
 PREVIEW_SIDE = 640
 
