@@ -67,7 +67,7 @@ from bench.stress import (  # noqa: E402
 RATIOS = {
     "first_at_once": ("first dream of a fresh server, clicked at once / a later dream", 1.15),
     "first_after_warm_up": ("first dream once the server has settled / a later dream", 1.15),
-    "page_vs_engine": ("a later dream in the page / the same dream in the engine", 1.2),
+    "later_vs_engine": ("a later dream in the page / the same dream in the engine", 1.2),
 }
 FULL_SHAPE, QUICK_SHAPE = (427, 640), (107, 160)  # height, width
 
@@ -110,7 +110,7 @@ class PageReport:
         }
         ratios = {key: first / later for key, first in values.items() if first and later}
         if later and engine:
-            ratios["page_vs_engine"] = later / engine
+            ratios["later_vs_engine"] = later / engine
         return ratios
 
 

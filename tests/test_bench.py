@@ -37,7 +37,7 @@ def test_benchmark_quick_mode_runs_every_section(tmp_path):
         assert expected in names, names
     # The step against a plain Keras step, and the page against the engine (issue 13).
     assert {"plain_keras_throughput", "step_speedup_vs_plain_keras"} <= names
-    assert {"page_first_at_once", "page_vs_engine"} <= names
+    assert {"page_first_at_once", "page_later_vs_engine"} <= names
     assert "step vs plain Keras step" in shown.stdout
     assert "page: a later dream in the page / the same dream in the engine" in shown.stdout
     assert "speedup_vs_reference" in names

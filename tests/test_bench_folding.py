@@ -26,8 +26,12 @@ def test_folding_benchmark_quick_mode_times_every_variant():
         ("inception_v3", "keras"),
         ("inception_v3", "folded"),
         ("inception_v3", "constants"),
+        ("inception_v3", "steps4"),
+        ("inception_v3", "onetile"),
         ("vgg16_offline", "reference"),
         ("vgg16_offline", "keras"),
         ("vgg16_offline", "constants"),
+        ("vgg16_offline", "steps4"),
+        ("vgg16_offline", "onetile"),
     }
     assert all(float(row[4]) > 0 and row[7].endswith("x") for row in rows)
