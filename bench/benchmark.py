@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
-import io
 import json
 import os
 import platform
@@ -62,9 +61,9 @@ if str(REPO_ROOT) not in sys.path:
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from bench.machine import cpu_model  # noqa: E402
+from bench.photos import astronaut_photo, photo_jpeg  # noqa: E402
 from bench.reference import ReferenceTiledGradients, reference_dream  # noqa: E402
 from deepdream import (  # noqa: E402
     DEFAULT_PRESET,
@@ -89,7 +88,6 @@ from deepdream.precision import cpu_bf16_flags  # noqa: E402
 
 Shape = tuple[int, int]  # (height, width)
 
-TEST_PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.jpg"
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 MODELS = (INCEPTION_V3, VGG16_OFFLINE)
 #: InceptionV3 ImageNet weights cannot be downloaded here; random weights time the same.
@@ -182,20 +180,6 @@ def size_label(shape: Shape) -> str:
 
 def megapixels(shape: Shape) -> float:
     return shape[0] * shape[1] / 1e6
-
-
-def astronaut_photo(shape: Shape) -> np.ndarray:
-    """The test astronaut resized (Lanczos) to ``shape``, as a uint8 RGB array."""
-    with Image.open(TEST_PHOTO) as photo:
-        resized = photo.convert("RGB").resize((shape[1], shape[0]), Image.Resampling.LANCZOS)
-        return np.asarray(resized, dtype=np.uint8)
-
-
-def photo_jpeg(shape: Shape) -> bytes:
-    """JPEG bytes of the test photo at ``shape``: what a user would upload."""
-    buffer = io.BytesIO()
-    Image.fromarray(astronaut_photo(shape)).save(buffer, format="JPEG", quality=92)
-    return buffer.getvalue()
 
 
 def preset_config(preset: str, model_name: str, plan: Plan) -> DreamConfig:

@@ -34,7 +34,6 @@ Run from the repository root (needs Debian's ``chromium`` and ``chromium-driver`
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -51,11 +50,11 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.machine import cpu_model  # noqa: E402
+from bench.photos import photo_jpeg  # noqa: E402
 from bench.stress import (  # noqa: E402
     CHROMEDRIVER,
     CHROMIUM,
     DREAM_TIMEOUT_S,
-    PHOTO,
     Deadline,
     DreamOutcome,
     browser_session,
@@ -112,17 +111,6 @@ class PageReport:
         if later and engine:
             ratios["later_vs_engine"] = later / engine
         return ratios
-
-
-def photo_jpeg(shape: tuple[int, int]) -> bytes:
-    """The test astronaut at ``shape`` as JPEG bytes, what a user would upload."""
-    from PIL import Image
-
-    with Image.open(PHOTO) as photo:
-        resized = photo.convert("RGB").resize((shape[1], shape[0]), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    resized.save(buffer, format="JPEG", quality=92)
-    return buffer.getvalue()
 
 
 def tree_cpu_seconds(pid: int) -> float:
