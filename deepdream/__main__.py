@@ -39,6 +39,7 @@ from . import (
     parse_layers,
 )
 from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
+from .model import layers_not_offered
 from .motion_cli import VIDEO_OUTPUTS, add_motion_arguments, run_motion, wants_motion
 from .terminal import EXIT_BAD_INPUT, fail, model_or_exit
 
@@ -273,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return model
     try:
         config = config.with_model(model.name)  # the fallback model: same look, its own layers
+        if missing := model.unoffered(config.dreamed_layers):  # before the progress bar
+            return fail(layers_not_offered(model, missing), EXIT_BAD_INPUT)
         result = dream_with_progress(photo, config, model, args.quiet)
     except ValueError as error:  # e.g. a channel the layer does not have
         return fail(error, EXIT_BAD_INPUT)

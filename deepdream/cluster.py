@@ -163,6 +163,7 @@ class DreamWorker:
         return {
             "model": self.model.name,
             "description": self.model.description,
+            "layers": list(self.model.layers),
             "notice": self.notice,
             "pid": os.getpid(),
             "node": ray.get_runtime_context().get_node_id(),

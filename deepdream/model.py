@@ -45,15 +45,15 @@ from .cache import LruCache
 from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
 from .folding import inference_model
 from .hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
-from .precision import AUTO, dtype_policy, resolve_precision
 from .nsfwjs import WEIGHTS_LABEL as NSFWJS_LABEL
 from .nsfwjs import imported_weights_file, read_provenance
+from .precision import AUTO, dtype_policy, resolve_precision
 from .weights import (
     HED_BSDS500,
-    INCEPTION_NOTOP_FILE,
-    WEIGHTS_ENV,
     IMAGENET,
+    INCEPTION_NOTOP_FILE,
     RANDOM_WEIGHTS,
+    WEIGHTS_ENV,
     WeightsUnavailableError,
     choose_inception_weights,
     keras_cache_file,

@@ -116,7 +116,7 @@ def _creation_order(layers, prefix: str) -> list:
         return 0 if suffix == "" else int(suffix.removeprefix("_"))
 
     pattern = re.compile(rf"{prefix}(_\d+)?")
-    return sorted((l for l in layers if pattern.fullmatch(l.name)), key=number)
+    return sorted((x for x in layers if pattern.fullmatch(x.name)), key=number)
 
 
 def keras3_weights(model, tensors: Mapping[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
@@ -213,19 +213,26 @@ def _write_keras_h5(
     import h5py
     import keras
 
+    weighted = [layer for layer in model.layers if layer.name in values]
+    # Keras numbers layers process-wide; the file names them as a fresh process would, so
+    # every import writes the same file (the loader goes by position, not by name).
+    fresh = {
+        layer.name: name if index == 0 else f"{name}_{index}"
+        for name in ("conv2d", "batch_normalization")
+        for index, layer in enumerate(_creation_order(model.layers, name))
+    }
     with h5py.File(path, "w") as store:
-        names = [layer.name for layer in model.layers]
-        store.attrs["layer_names"] = [name.encode() for name in names]
+        store.attrs["layer_names"] = [fresh[layer.name].encode() for layer in weighted]
         store.attrs["backend"] = b"tensorflow"
         store.attrs["keras_version"] = keras.__version__.encode()
         store.attrs[PROVENANCE_ATTR] = json.dumps(record)
-        for layer in model.layers:
-            group = store.create_group(layer.name)
-            arrays = values.get(layer.name, [])
-            weight_names = [f"{layer.name}/{w.name}:0" for w in layer.weights][: len(arrays)]
-            group.attrs["weight_names"] = [name.encode() for name in weight_names]
-            for name, array in zip(weight_names, arrays):
-                group.create_dataset(name, data=array)
+        for layer in weighted:
+            name = fresh[layer.name]
+            group = store.create_group(name)
+            weight_names = [f"{name}/{w.name}:0" for w in layer.weights]
+            group.attrs["weight_names"] = [n.encode() for n in weight_names]
+            for weight_name, array in zip(weight_names, values[layer.name]):
+                group.create_dataset(weight_name, data=array)
 
 
 def import_weights(

@@ -97,3 +97,54 @@ def random_inception_weights_file(random_inception, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("weights") / "random_inception.weights.h5"
     random_inception.backbone.save_weights(path)
     return path
+
+
+NSFWJS_TARBALL_ENV = "DEEPDREAM_NSFWJS_TARBALL"
+
+
+@pytest.fixture(scope="session")
+def nsfwjs_tarball() -> Path:
+    """nsfwjs 4.4.0's npm tarball (``npm pack nsfwjs@4.4.0``; .ci/run fetches it). Required in
+    CI (``DEEPDREAM_REQUIRE_NSFWJS=1``): there the tests that need it fail instead of skipping."""
+    default = Path.home() / ".cache" / "deepdream" / "nsfwjs-4.4.0.tgz"
+    path = Path(os.environ.get(NSFWJS_TARBALL_ENV) or default)
+    if not path.is_file():
+        message = (
+            f"nsfwjs-4.4.0.tgz not found at {path}: run "
+            f"npm pack nsfwjs@4.4.0 --pack-destination {default.parent}"
+        )
+        if os.environ.get("DEEPDREAM_REQUIRE_NSFWJS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def nsfwjs_weights_file(nsfwjs_tarball, tmp_path_factory) -> Path:
+    """The weights file the importer writes, in a Keras home of this test session's own."""
+    from deepdream.nsfwjs import import_weights
+
+    return import_weights(nsfwjs_tarball, keras_home=tmp_path_factory.mktemp("keras")).weights_file
+
+
+@pytest.fixture(scope="session")
+def imagenet_inception(nsfwjs_weights_file):
+    """InceptionV3 with ImageNet's own layers mixed0-mixed5 (8-bit, from nsfwjs 4.4.0): the
+    network that judges how a dream looks."""
+    from deepdream.model import load_model
+
+    return load_model("inception_v3", nsfwjs_weights_file, precision="float32")
+
+
+#: Real photos of different kinds, all public domain or CC0, shipped by scikit-image.
+PHOTO_KINDS = ("astronaut", "chelsea", "rocket", "coffee")
+
+
+def kind_photo(name: str, side: int = 256) -> np.ndarray:
+    """scikit-image's photo ``name`` (see ``PHOTO_KINDS``) as RGB uint8, long side ``side``."""
+    import skimage.data
+    from PIL import Image
+
+    picture = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+    picture.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return np.asarray(picture)

@@ -18,6 +18,8 @@ Contract:
   - ``close()`` stops the remote work (the local generator needs nothing).
 - ``served_inception()`` says what asking for InceptionV3 gives: ``(model name or None,
   notice)``, from this process's model or from the cluster's workers.
+- ``offered_layers(name)`` is the layers the page may offer for network ``name``: those the
+  served weights really trained (nsfwjs's InceptionV3: mixed0-mixed5), else all of them.
 In cluster mode nothing on this path imports TensorFlow: the web process stays light.
 """
 
@@ -30,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import DreamConfig, encode_png
+from deepdream import MODEL_LAYERS, DreamConfig, encode_png
 from deepdream.image import add_detail, detail_of, keep_colors
 
 ADDRESS_ENV = "DEEPDREAM_RAY_ADDRESS"
@@ -141,3 +143,25 @@ def served_inception() -> tuple[str | None, str | None]:
     except ClusterError as error:
         return None, str(error)
     return info["model"], info.get("notice")
+
+
+def offered_layers(name: str) -> tuple[str, ...]:
+    """The layers of network ``name`` that the served weights really have (see above)."""
+    address = cluster_address()
+    if address is None:
+        from .models import load_dream_model
+
+        try:
+            model, _ = load_dream_model(name)
+        except Exception:  # the page says what is wrong with the weights elsewhere
+            return MODEL_LAYERS[name]
+        return model.layers if model.name == name else MODEL_LAYERS[name]
+    from deepdream.cluster import ClusterError, shared_cluster_dreams
+
+    try:
+        info = shared_cluster_dreams(address).info
+    except ClusterError:
+        return MODEL_LAYERS[name]
+    if info["model"] != name or not info.get("layers"):
+        return MODEL_LAYERS[name]
+    return tuple(info["layers"])

@@ -21,10 +21,10 @@ import os
 
 import streamlit as st
 
-from deepdream import MODEL_CHANNELS, MODEL_LAYERS, LruCache
+from deepdream import MODEL_CHANNELS, LruCache
 from deepdream.explore import channel_canvas, channel_config
 
-from .backend import cluster_address, runner_for
+from .backend import cluster_address, offered_layers, runner_for
 from .control import add_channel
 from .run import plain_errors
 
@@ -67,7 +67,7 @@ def _page_channels(model: str, layer: str, first: int) -> list[int]:
 
 @st.fragment
 def _explorer(model: str) -> None:
-    layers = MODEL_LAYERS[model]
+    layers = offered_layers(model)
     state = st.session_state
     if state.get("explore_layer") not in layers:
         state.explore_layer = DEFAULT_LAYER[model]

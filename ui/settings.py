@@ -24,7 +24,7 @@ from deepdream import (
     DreamConfig,
 )
 
-from .backend import served_inception
+from .backend import offered_layers, served_inception
 from .control import CONTROL_KEYS, channels_ui, guide_ui, init_control, normalize_ui
 from .explore import explorer_ui
 
@@ -51,7 +51,22 @@ def _apply_config_to_widgets(config: DreamConfig) -> None:
 
 
 def _on_preset_change() -> None:
-    preset = PRESETS[st.session_state.preset].with_model(st.session_state.model)
+    state = st.session_state
+    preset = PRESETS[state.preset].with_model(state.model)
+    offered = offered_layers(state.model)
+    if unoffered := [name for name, _ in preset.layers if name not in offered]:
+        # nsfwjs's InceptionV3 has ImageNet features only up to mixed5: say so, keep the look
+        # the user had, rather than dream with layers that were retrained for another task.
+        state.preset_refused = (
+            f"The {state.preset.capitalize()} preset dreams with {', '.join(unoffered)}, which "
+            f"this server's InceptionV3 does not have: its ImageNet layers are "
+            f"{offered[0]}-{offered[-1]} (8-bit, from nsfwjs 4.4.0). Keras's full ImageNet "
+            "weights bring the deeper layers (see the notice at the top of the page)."
+        )
+        state.preset = state.get("last_preset", DEFAULT_PRESET)
+        return
+    state.preset_refused = None
+    state.last_preset = state.preset
     _apply_config_to_widgets(preset)
     # A preset is a whole look in one click: chosen channels and lapnorm would hide it. The
     # guide stays: it is a picture the user brought, not a setting.
@@ -69,7 +84,17 @@ def _on_model_change() -> None:
         or PRESETS[DEFAULT_PRESET].with_model(previous).layers
     )
     moved = DreamConfig(model=previous, layers=layers).with_model(st.session_state.model)
-    _set_layer_widgets(moved.layers)
+    _set_layer_widgets(_within(moved.layers, offered_layers(st.session_state.model)))
+
+
+def _within(layers, offered: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    """``layers`` with any layer the served weights lack moved to the deepest one they have
+    (the depth translation's nearest honest match), weights of merged layers added."""
+    merged: dict[str, float] = {}
+    for name, weight in layers:
+        target = name if name in offered else offered[-1]
+        merged[target] = merged.get(target, 0.0) + weight
+    return tuple(merged.items())
 
 
 SETTING_KEYS = (
@@ -112,6 +137,7 @@ def _init_settings() -> None:
     st.session_state.keep_colors = False
     st.session_state.tile_size = 512
     st.session_state.precision = "auto"
+    st.session_state.last_preset = DEFAULT_PRESET
     # Start on the network that will really be used: the offline model when it stands in
     # for missing ImageNet weights. When the user named a weights file that is broken, stay
     # on InceptionV3: the page says what is wrong, and nothing is swapped behind their back.
@@ -132,6 +158,8 @@ def preset_ui() -> str:
         "familiar eyes and arches. Deep: whole creatures; the strongest change.",
     )
     st.sidebar.caption(PRESETS[st.session_state.preset].notes)
+    if st.session_state.get("preset_refused"):
+        st.sidebar.warning(st.session_state.preset_refused)
     return st.session_state.preset
 
 
@@ -151,9 +179,12 @@ def network_ui() -> str:
 
 def layers_ui(model: str) -> tuple[tuple[str, float], ...]:
     """The layers to amplify, each with its weight slider; returns (name, weight) pairs."""
+    offered = offered_layers(model)
+    if any(name not in offered for name in st.session_state.layers):
+        _set_layer_widgets(_within(_chosen_layers(), offered))
     st.sidebar.multiselect(
         "Layers",
-        MODEL_LAYERS[model],
+        offered,
         key="layers",
         help="What the dream amplifies. Layers are listed shallow to deep: shallow ones "
         "add strokes and textures, deep ones add eyes, faces and animals.",
@@ -168,8 +199,17 @@ def layers_ui(model: str) -> tuple[tuple[str, float], ...]:
             key=f"weight_{name}",
             help="How strongly this layer counts: a heavier layer shows more of its patterns.",
         )
+    if offered != MODEL_LAYERS[model]:
+        st.sidebar.caption(
+            f"Only {offered[0]}-{offered[-1]} are offered: the deeper layers of these weights "
+            "were retrained for another task (nsfwjs), so they are not ImageNet's features."
+        )
+    return _chosen_layers()
+
+
+def _chosen_layers() -> tuple[tuple[str, float], ...]:
     state = st.session_state
-    return tuple((name, float(state[f"weight_{name}"])) for name in state.layers)
+    return tuple((name, float(state.get(f"weight_{name}", 1.0))) for name in state.layers)
 
 
 def strength_ui() -> tuple[int, float]:
