@@ -403,11 +403,14 @@ PRESETS: Mapping[str, DreamConfig] = {
         octaves=2,
         notes="Light texture from shallow layers: swirls and fine patterns, the photo stays clear.",
     ),
+    # Tuned on InceptionV3's ImageNet layers (the nsfwjs import; bench/looks.py): mixed4 and a
+    # heavier mixed5 with a smaller step and a fourth octave give larger eyes and arches with
+    # less speckle, and fewer burnt-out pixels, than mixed3 + mixed5 at 0.02 over 3 octaves.
     "classic": DreamConfig(
-        layers=(("mixed3", 1.0), ("mixed5", 1.0)),
+        layers=(("mixed3", 0.5), ("mixed4", 1.0), ("mixed5", 1.5)),
         steps_per_octave=10,
-        step_size=0.02,
-        octaves=3,
+        step_size=0.015,
+        octaves=4,
         notes="The classic DeepDream look: eyes, arches and fur-like patterns everywhere.",
     ),
     "deep": DreamConfig(

@@ -123,4 +123,4 @@ def test_settings_chosen_on_the_photo_page_are_kept_on_the_animate_page(
     at.switch_page(PAGE).run()
     assert not at.exception and not at.error
     assert at.slider(key="steps").value == 7
-    assert at.multiselect(key="layers").value == ["block4_conv1", "block4_conv3"]
+    assert at.multiselect(key="layers").value == ["block4_conv1", "block4_conv2", "block4_conv3"]

@@ -149,7 +149,7 @@ def test_file_name_with_markup_is_never_rendered(app, photo_bytes):
 
 def test_without_inception_weights_the_page_starts_on_the_offline_model(app):
     assert app.radio(key="model").value == "vgg16_offline"
-    assert app.multiselect(key="layers").value == ["block4_conv1", "block4_conv3"]
+    assert app.multiselect(key="layers").value == ["block4_conv1", "block4_conv2", "block4_conv3"]
 
 
 def test_preset_sets_the_knobs_and_model_switch_translates_layers(app):
@@ -226,7 +226,7 @@ def test_with_inception_weights_the_page_uses_inception_and_says_so(
     at.run()
     assert not at.exception and not at.warning and not at.error  # no notice at all
     assert at.radio(key="model").value == "inception_v3"
-    assert at.multiselect(key="layers").value == ["mixed3", "mixed5"]
+    assert at.multiselect(key="layers").value == ["mixed3", "mixed4", "mixed5"]
     _upload(at, "astronaut.jpg", photo_bytes)
     _small_settings(at)
     at.button(key="generate").click().run()
@@ -265,7 +265,9 @@ def test_the_server_warms_the_default_dream_up_in_the_background(app):
     assert thread is start_warm_up()
     thread.join(timeout=180)
     assert not thread.is_alive()
-    classic = {("block4_conv1", "block4_conv3")}  # the classic preset on the offline VGG16
+    classic = {
+        ("block4_conv1", "block4_conv2", "block4_conv3")
+    }  # the classic preset on the offline VGG16
     warmed = [s for s in cached_steps() if s.layers in classic and s.trace_count == 1]
     assert warmed, [s.layers for s in cached_steps()]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import PHOTO_KINDS, kind_photo
 
 from deepdream.nsfwjs import (
     CLASSES,
@@ -26,8 +27,6 @@ from deepdream.nsfwjs import (
     read_provenance,
 )
 from deepdream.tfjs import TfjsError, js_literal_to_json, read_tfjs_model
-
-from conftest import PHOTO_KINDS, kind_photo
 
 IMAGENET = ("mixed0", "mixed1", "mixed2", "mixed3", "mixed4", "mixed5")
 

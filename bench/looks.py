@@ -1,0 +1,188 @@
+"""Looks benchmark (issue 18): each preset on real photos of different kinds, with the network
+users dream with (InceptionV3's ImageNet layers mixed0-mixed5, imported from nsfwjs 4.4.0).
+
+For every (preset, photo) it reports, in the same run:
+- seconds for the dream (this machine, its default precision);
+- strength: the mid-frequency energy of what the dream added (``motion_quality``), in grey
+  levels: how visible the pattern is;
+- clipped: the share of pixels the dream drove to 0 or 255 in some channel that were not
+  clipped in the photo (burnt-out colours), in percent;
+- seam: the tallest column or row of the added detail's pixel-to-pixel change over the median
+  one (1.0 = no line stands out), and the same for the dream computed in one tile (no tile
+  borders at all: the reference a tiled dream should match; ``--tile`` sets the tiled side).
+It also writes a contact sheet (rows: photos; columns: the photo, then each preset) for looking
+at them side by side.
+
+The photos are scikit-image's (public domain or CC0): a face (astronaut), an animal (chelsea),
+a rocket at dusk over trees (rocket) and a cup (coffee).
+
+Run from the repository root:
+    python bench/looks.py                     # presets on four photos at 512 px, ~2 min
+    python bench/looks.py --presets classic --side 1024 --sheet /tmp/classic.jpg
+    python bench/looks.py --quick             # smoke run (the test suite runs it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from deepdream import PRESETS, DreamConfig  # noqa: E402
+from deepdream.motion_quality import added_detail, detail_strength  # noqa: E402
+
+PHOTOS = ("astronaut", "chelsea", "rocket", "coffee")
+
+
+def kind_photo(name: str, side: int) -> np.ndarray:
+    """scikit-image's photo ``name`` as RGB uint8, its long side ``side`` pixels."""
+    import skimage.data
+
+    picture = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+    scale = side / max(picture.size)
+    size = (round(picture.width * scale), round(picture.height * scale))
+    return np.asarray(picture.resize(size, Image.Resampling.LANCZOS))
+
+
+def clipped_share(photo: np.ndarray, dream: np.ndarray) -> float:
+    """Percent of pixels clipped (0 or 255 in a channel) in the dream but not in the photo."""
+    clipped = lambda image: ((image == 0) | (image == 255)).any(axis=2)  # noqa: E731
+    return float((clipped(dream) & ~clipped(photo)).mean() * 100)
+
+
+def seam_score(photo: np.ndarray, dream: np.ndarray) -> float:
+    """The strongest column or row of the added detail's neighbour-to-neighbour change, over
+    the median column or row: a line the tiles left would stand out."""
+    detail = added_detail(photo, dream).mean(axis=2)
+    across_columns = np.abs(np.diff(detail, axis=1)).mean(axis=0)
+    across_rows = np.abs(np.diff(detail, axis=0)).mean(axis=1)
+    return float(
+        max(
+            across_columns.max() / np.median(across_columns),
+            across_rows.max() / np.median(across_rows),
+        )
+    )
+
+
+def measure(model, configs: Mapping[str, DreamConfig], photos: Mapping[str, np.ndarray]):
+    """Rows of (preset, photo, seconds, strength, clipped %, seam) and the dreams by key."""
+    from deepdream import dream
+
+    rows, dreams = [], {}
+    for preset, config in configs.items():
+        for name, photo in photos.items():
+            start = time.perf_counter()
+            image = dream(photo, config, model).image
+            seconds = time.perf_counter() - start
+            dreams[(preset, name)] = image
+            whole = dream(photo, config.replace(tile_size=max(photo.shape[:2]) + 64), model)
+            rows.append(
+                (
+                    preset,
+                    name,
+                    seconds,
+                    detail_strength(added_detail(photo, image)),
+                    clipped_share(photo, image),
+                    seam_score(photo, image),
+                    seam_score(photo, whole.image),
+                )
+            )
+    return rows, dreams
+
+
+def contact_sheet(photos: Mapping[str, np.ndarray], dreams: Mapping, presets: Sequence[str]):
+    """One row a photo: the photo, then its dream for each preset (cells 256 px high)."""
+    cell = 256
+    rows = []
+    for name, photo in photos.items():
+        images = [photo, *(dreams[(p, name)] for p in presets)]
+        scaled = [
+            Image.fromarray(i).resize((round(i.shape[1] * cell / i.shape[0]), cell)) for i in images
+        ]
+        rows.append(scaled)
+    width = max(sum(i.width for i in row) for row in rows)
+    sheet = Image.new("RGB", (width, cell * len(rows)), "white")
+    for y, row in enumerate(rows):
+        x = 0
+        for image in row:
+            sheet.paste(image, (x, y * cell))
+            x += image.width
+    return sheet
+
+
+def table(rows) -> str:
+    header = f"{'preset':<10} {'photo':<10} {'seconds':>8} {'strength':>9} {'clipped%':>9} {'seam':>6} {'1 tile':>6}"
+    lines = [header, "-" * len(header)]
+    for preset, photo, seconds, strength, clipped, seam, one_tile in rows:
+        lines.append(
+            f"{preset:<10} {photo:<10} {seconds:>8.1f} {strength:>9.2f} {clipped:>9.2f} "
+            f"{seam:>6.2f} {one_tile:>6.2f}"
+        )
+    return "\n".join(lines)
+
+
+def load_network(weights: str | None):
+    """The imported nsfwjs InceptionV3 (or the file named), refusing any other weights: these
+    figures are about the network users dream with."""
+    from deepdream.model import load_model
+    from deepdream.nsfwjs import WEIGHTS_LABEL, imported_weights_file
+
+    path = weights or imported_weights_file()
+    if not Path(path).is_file():
+        raise SystemExit(
+            f"No imported weights at {path}: run npm pack nsfwjs@4.4.0, then "
+            "python -m deepdream --import-weights nsfwjs-4.4.0.tgz"
+        )
+    model = load_model("inception_v3", path)
+    if model.weights != WEIGHTS_LABEL:
+        print(f"note: {model.description} is not the nsfwjs import", file=sys.stderr)
+    return model
+
+
+def run(model, presets: Sequence[str], side: int, quick: bool = False, tile: int = 256):
+    """Measure ``presets`` on the photos; returns (table text, contact sheet)."""
+    configs = {name: PRESETS[name].replace(tile_size=tile) for name in presets}
+    if quick:
+        configs = {n: c.replace(steps_per_octave=1, octaves=1) for n, c in configs.items()}
+    photos = {name: kind_photo(name, side) for name in (PHOTOS[:1] if quick else PHOTOS)}
+    rows, dreams = measure(model, configs, photos)
+    heading = f"{model.description}; photos' long side {side} px"
+    return f"{heading}\n{table(rows)}", contact_sheet(photos, dreams, list(configs))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", default="gentle,classic", help="comma-separated presets")
+    parser.add_argument("--side", type=int, default=512, help="photos' long side in pixels")
+    parser.add_argument("--weights", help="weights file [the nsfwjs import in Keras's cache]")
+    parser.add_argument("--sheet", type=Path, help="write the contact sheet here (JPEG/PNG)")
+    parser.add_argument("--quick", action="store_true", help="one photo, one step: smoke run")
+    parser.add_argument(
+        "--tile", type=int, default=256, help="tile side, small so a 512 px photo has borders"
+    )
+    args = parser.parse_args(argv)
+    model = load_network(args.weights)
+    side = 96 if args.quick else args.side
+    text, sheet = run(
+        model, args.presets.split(","), side, args.quick, 64 if args.quick else args.tile
+    )
+    print(text)
+    if args.sheet:
+        sheet.save(args.sheet, quality=90)
+        print(f"wrote {args.sheet}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
