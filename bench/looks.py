@@ -10,6 +10,9 @@ For every (preset, photo) it reports, in the same run:
 - seam: the tallest column or row of the added detail's pixel-to-pixel change over the median
   one (1.0 = no line stands out), and the same for the dream computed in one tile (no tile
   borders at all: the reference a tiled dream should match; ``--tile`` sets the tiled side).
+With ``--guide`` it also measures how much a guide shows: the added detail's vertical-to-
+horizontal structure with a horizontal-stripes guide over that with a vertical-stripes one
+(1.0: the guide does not show), matched at mixed2 (the default) and at mixed5.
 It also writes a contact sheet (rows: photos; columns: the photo, then each preset) for looking
 at them side by side.
 
@@ -122,7 +125,10 @@ def contact_sheet(photos: Mapping[str, np.ndarray], dreams: Mapping, presets: Se
 
 
 def table(rows) -> str:
-    header = f"{'preset':<10} {'photo':<10} {'seconds':>8} {'strength':>9} {'clipped%':>9} {'seam':>6} {'1 tile':>6}"
+    header = (
+        f"{'preset':<10} {'photo':<10} {'seconds':>8} {'strength':>9} {'clipped%':>9} "
+        f"{'seam':>6} {'1 tile':>6}"
+    )
     lines = [header, "-" * len(header)]
     for preset, photo, seconds, strength, clipped, seam, one_tile in rows:
         lines.append(
@@ -130,6 +136,36 @@ def table(rows) -> str:
             f"{seam:>6.2f} {one_tile:>6.2f}"
         )
     return "\n".join(lines)
+
+
+def stripes(vertical: bool, period: int = 16, side: int = 256) -> np.ndarray:
+    """Black and white stripes, ``period`` pixels a pair: vertical or horizontal ones."""
+    band = ((np.arange(side) // (period // 2)) % 2 * 255).astype(np.uint8)
+    grey = np.repeat(band[None, :], side, 0) if vertical else np.repeat(band[:, None], side, 1)
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def structure_ratio(photo: np.ndarray, dream: np.ndarray) -> float:
+    """Vertical over horizontal change of the added detail: above 1 for horizontal stripes."""
+    detail = added_detail(photo, dream).mean(axis=2)
+    return float(np.abs(np.diff(detail, axis=0)).mean() / np.abs(np.diff(detail, axis=1)).mean())
+
+
+def guide_effect(model, config: DreamConfig, photos: Sequence[np.ndarray]) -> dict[str, float]:
+    """Mean ``structure_ratio`` over ``photos`` unguided and guided by horizontal and by
+    vertical stripes (``config``'s strength and layer), and ``effect``: horizontal over
+    vertical, 1.0 when the guide does not show at all."""
+    from deepdream import Guide, dream
+
+    ratios = {}
+    for kind in ("unguided", "horizontal", "vertical"):
+        guide = None if kind == "unguided" else Guide.from_image(stripes(kind == "vertical"))
+        chosen = config.replace(guide=guide)
+        ratios[kind] = float(
+            np.mean([structure_ratio(p, dream(p, chosen, model).image) for p in photos])
+        )
+    ratios["effect"] = ratios["horizontal"] / ratios["vertical"]
+    return ratios
 
 
 def load_network(weights: str | None):
@@ -169,10 +205,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sheet", type=Path, help="write the contact sheet here (JPEG/PNG)")
     parser.add_argument("--quick", action="store_true", help="one photo, one step: smoke run")
     parser.add_argument(
+        "--guide", action="store_true", help="also the guide's effect: stripes on two photos"
+    )
+    parser.add_argument(
         "--tile", type=int, default=256, help="tile side, small so a 512 px photo has borders"
     )
     args = parser.parse_args(argv)
     model = load_network(args.weights)
+    if args.guide:
+        photos = [kind_photo(name, 384) for name in ("chelsea", "rocket")]
+        for layer in ("mixed2", "mixed5"):
+            config = PRESETS["classic"].replace(guide_layer=layer)
+            found = guide_effect(model, config, photos)
+            print(
+                f"guide at {layer} (classic, strength {config.guide_strength:g}): structure "
+                f"unguided {found['unguided']:.3f}, horizontal stripes {found['horizontal']:.3f}, "
+                f"vertical {found['vertical']:.3f}; effect {found['effect']:.2f}x"
+            )
     side = 96 if args.quick else args.side
     text, sheet = run(
         model, args.presets.split(","), side, args.quick, 64 if args.quick else args.tile

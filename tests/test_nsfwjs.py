@@ -185,7 +185,7 @@ MODEL_DIR = f"package/{MODEL_FOLDER}"
     "members, links, reason",
     [
         ({f"{MODEL_DIR}/model.json": b"{}", "package/../../evil": b"x"}, {}, "outside"),
-        ({f"{MODEL_DIR}/model.json": b"{}"}, {f"{MODEL_DIR}/group1-shard1of1": "/etc/passwd"}, "link"),
+        ({f"{MODEL_DIR}/model.json": b"{}"}, {f"{MODEL_DIR}/shard": "/etc/passwd"}, "link"),
         ({f"{MODEL_DIR}/model.json": b"x" * (9 * 2**20)}, {}, "larger"),
         ({"package/README.md": b"hello"}, {}, "no TF.js model"),
         ({f"{MODEL_DIR}/model.json": b'{"modelTopology": {}, "weightsManifest": [{"paths": '

@@ -63,7 +63,7 @@ def test_guided_dreams_work_with_tiles_octaves_and_a_partial_guide_strength(
     assert result.image.shape == photo.shape
     assert not np.array_equal(result.image, unguided.image)
     assert result.metadata()["deepdream.guide"] == guide.digest
-    assert result.metadata()["deepdream.guide_layer"] == "mixed5"  # the deepest dreamed
+    assert result.metadata()["deepdream.guide_layer"] == "mixed2"  # GUIDE_LAYERS, the default
 
 
 def _channel_means(model, layer, image):

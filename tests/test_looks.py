@@ -1,0 +1,50 @@
+"""How dreams look on the network users dream with: InceptionV3's ImageNet layers mixed0-mixed5
+(the nsfwjs import), on real photos of different kinds. Random weights never judge a look."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import kind_photo
+
+from bench import looks
+from deepdream import PRESETS, dream_steps
+
+
+def test_the_looks_benchmark_quick_mode_runs(imagenet_inception):
+    text, sheet = looks.run(imagenet_inception, ["gentle", "classic"], 96, quick=True, tile=64)
+    assert "nsfwjs 4.4.0" in text.splitlines()[0]
+    assert len(text.splitlines()) == 2 + 2 + 1  # heading, header, rule, one row a preset
+    assert sheet.width > sheet.height  # photo, then a dream per preset
+
+
+@pytest.mark.parametrize("preset", ["gentle", "classic"])
+def test_the_objective_rises_and_patterns_show_without_burning_out(imagenet_inception, preset):
+    photo = kind_photo("chelsea", 192)
+    config = PRESETS[preset].replace(max_side=192)
+    updates = list(dream_steps(photo, config, imagenet_inception))
+    first_octave = [u.loss for u in updates[:-1] if u.octave == 1]
+    assert first_octave[-1] > first_octave[0]  # the ascent ascends on real features
+    image = updates[-1].result.image
+    assert image.shape == photo.shape
+    from deepdream.motion_quality import added_detail, detail_strength
+
+    assert detail_strength(added_detail(photo, image)) > 1.0  # a visible pattern
+    assert looks.clipped_share(photo, image) < 3.0  # colours not burnt out (percent)
+
+
+@pytest.mark.slow
+def test_a_guide_shows_on_a_photo_at_the_defaults(imagenet_inception):
+    photos = [kind_photo("rocket", 256)]
+    found = looks.guide_effect(imagenet_inception, PRESETS["classic"].replace(max_side=256), photos)
+    # Horizontal stripes give the added detail more vertical change than vertical ones do.
+    assert found["horizontal"] > found["unguided"] > found["vertical"], found
+    assert found["effect"] > 1.15, found
+
+
+def test_the_default_guide_layer_is_within_the_imported_layers(imagenet_inception):
+    from deepdream import Guide
+
+    config = PRESETS["classic"].replace(guide=Guide.from_image(looks.stripes(True)))
+    assert config.matched_layer in imagenet_inception.layers
+    assert np.isfinite(next(dream_steps(kind_photo("coffee", 96), config, imagenet_inception)).loss)
