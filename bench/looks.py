@@ -13,6 +13,10 @@ For every (preset, photo) it reports, in the same run:
 With ``--guide`` it also measures how much a guide shows: the added detail's vertical-to-
 horizontal structure with a horizontal-stripes guide over that with a vertical-stripes one
 (1.0: the guide does not show), matched at mixed2 (the default) and at mixed5.
+With ``--controls``: how far a chosen channel (mixed4:97) rises over its layer's others, and
+the share of the added energy in the finest band with std and with Laplacian normalisation.
+With ``--motion``: ``bench/motion.py``'s quality table (flicker, drift, strength, the new strip
+at a pan's edge) on this network instead of the offline VGG16.
 It also writes a contact sheet (rows: photos; columns: the photo, then each preset) for looking
 at them side by side.
 
@@ -168,6 +172,49 @@ def guide_effect(model, config: DreamConfig, photos: Sequence[np.ndarray]) -> di
     return ratios
 
 
+def channel_selectivity(model, layer: str, channel: int, photo: np.ndarray) -> dict[str, float]:
+    """How a chosen channel rises over its layer's others when only it is dreamed: its rise in
+    mean activation, the median other channel's and the 95th percentile's."""
+    from deepdream import dream
+
+    config = DreamConfig(
+        model=model.name, layers=(), channels=((layer, channel, 1.0),), steps_per_octave=10,
+        octaves=1, max_side=max(photo.shape[:2]), step_size=0.03,
+    )  # fmt: skip
+    rise = channel_means(model, layer, dream(photo, config, model).image)
+    rise -= channel_means(model, layer, photo)
+    others = np.delete(rise, channel)
+    return {
+        "chosen": float(rise[channel]),
+        "median_other": float(np.median(others)),
+        "p95_other": float(np.percentile(others, 95)),
+    }
+
+
+def channel_means(model, layer: str, image: np.ndarray) -> np.ndarray:
+    """Each channel's mean activation at ``layer`` for ``image``."""
+    from deepdream import to_model_range
+
+    batch = model.preprocess(to_model_range(image)[None])
+    return np.asarray(model.extractor([layer])(batch)).mean(axis=(0, 1, 2))
+
+
+def finest_band_share(model, config: DreamConfig, photo: np.ndarray) -> dict[str, float]:
+    """Share of the added detail's energy in its finest band (below a 1.5 px blur), with std
+    and with Laplacian normalisation: lapnorm should put much less there."""
+    import cv2
+
+    from deepdream import dream
+
+    shares = {}
+    for normalize in ("std", "laplacian"):
+        image = dream(photo, config.replace(normalize=normalize), model).image
+        added = image.astype(np.float32) - photo.astype(np.float32)
+        finest = np.mean((added - cv2.GaussianBlur(added, (0, 0), 1.5)) ** 2)
+        shares[normalize] = float(finest / np.mean(added**2))
+    return shares
+
+
 def load_network(weights: str | None):
     """The imported nsfwjs InceptionV3 (or the file named), refusing any other weights: these
     figures are about the network users dream with."""
@@ -208,10 +255,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--guide", action="store_true", help="also the guide's effect: stripes on two photos"
     )
     parser.add_argument(
+        "--controls", action="store_true", help="also channel selectivity and lapnorm"
+    )
+    parser.add_argument(
+        "--motion", action="store_true", help="also bench/motion.py's quality table, this network"
+    )
+    parser.add_argument(
         "--tile", type=int, default=256, help="tile side, small so a 512 px photo has borders"
     )
     args = parser.parse_args(argv)
     model = load_network(args.weights)
+    if args.motion:
+        from bench import motion
+
+        plan = motion.QUICK if args.quick else motion.FULL
+        rows = motion.measure_quality(model, motion.dream_config(model.name, plan), plan)
+        print(motion.quality_table(plan, rows).replace("the VGG16 pan", "the pan"))
+    if args.controls:
+        photo = kind_photo("chelsea", 160)
+        found = channel_selectivity(model, "mixed4", 97, photo)
+        print(
+            f"channel mixed4:97 alone (10 steps, 160 px): it rose {found['chosen']:.2f}, the "
+            f"median other channel {found['median_other']:.2f}, the 95th percentile "
+            f"{found['p95_other']:.2f}"
+        )
+        config = DreamConfig(layers=(("mixed4", 1.0),), steps_per_octave=10, octaves=2)
+        shares = finest_band_share(model, config.replace(max_side=160), photo)
+        print(
+            f"finest-band share of the added energy (mixed4, 2 octaves, 160 px): std "
+            f"{shares['std']:.2f}, laplacian {shares['laplacian']:.2f}"
+        )
     if args.guide:
         photos = [kind_photo(name, 384) for name in ("chelsea", "rocket")]
         for layer in ("mixed2", "mixed5"):

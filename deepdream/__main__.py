@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         "[default 0.8]",
     )
     parser.add_argument(
-        "--guide-layer", help="layer the guide is matched at [default: mixed2 on InceptionV3, block3_conv3 on VGG16: "
-        "where a guide's strokes and textures show]"
+        "--guide-layer",
+        help="layer the guide is matched at [default: mixed2 on InceptionV3, block3_conv3 on VGG16: "
+        "where a guide's strokes and textures show]",
     )
     parser.add_argument(
         "--normalize",

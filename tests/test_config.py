@@ -142,7 +142,10 @@ def test_channels_do_not_travel_to_another_model_but_the_guide_layer_does():
     assert moved.guide == guide and moved.guide_layer == "block4_conv2"
     assert moved.matched_layer == "block4_conv2"
     assert DreamConfig(guide=guide).matched_layer == "mixed2"  # GUIDE_LAYERS: where it shows
-    assert DreamConfig(model="vgg16_offline", layers={"block4_conv3": 1}, guide=guide).matched_layer == "block3_conv3"
+    assert (
+        DreamConfig(model="vgg16_offline", layers={"block4_conv3": 1}, guide=guide).matched_layer
+        == "block3_conv3"
+    )
     assert DreamConfig().matched_layer is None
 
 

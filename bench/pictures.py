@@ -1,0 +1,155 @@
+"""The README's pictures, made again with the network users dream with: InceptionV3's ImageNet
+layers mixed0-mixed5 (8-bit, imported from nsfwjs 4.4.0; ``python -m deepdream
+--import-weights``). Each picture's caption in the README names that network.
+
+Writes (all under ``assets/``):
+- ``DeepDreamInput.png`` / ``DeepDreamOutput.png``: the test photo and its classic dream (the
+  PNG carries the dream's record);
+- ``looks/presets.jpg``: gentle and classic on four photos of different kinds (scikit-image's:
+  a face, a cat, a rocket at dusk, a cup), the photo first in each row;
+- ``control/guided.jpg``: a photo, its classic dream, the same guided by horizontal stripes and
+  by a field of dots (each guide in the corner);
+- ``control/channels.jpg``: the first eight channels of mixed3, mixed4 and mixed5 that respond
+  to a grey canvas, dreamed from it (the page's Explore channels sketches);
+- ``motion/pan.jpg``: frames 1, 12 and 24 of a pan over the test photo, input above, dream
+  below (the video mode: carried detail, blend 0.9).
+
+Run from the repository root (about 3 minutes on 2 cores):
+    python bench/pictures.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import numpy as np  # noqa: E402
+from PIL import Image, ImageDraw  # noqa: E402
+
+from bench.looks import PHOTOS, contact_sheet, kind_photo, load_network, stripes  # noqa: E402
+from deepdream import PRESETS, Guide, dream  # noqa: E402
+
+ASSETS = REPO_ROOT / "assets"
+
+
+def row(images: list[np.ndarray]) -> Image.Image:
+    """Images side by side, all scaled to the first one's height."""
+    height = images[0].shape[0]
+    scaled = [
+        Image.fromarray(i).resize((round(i.shape[1] * height / i.shape[0]), height)) for i in images
+    ]
+    sheet = Image.new("RGB", (sum(i.width for i in scaled), height), "white")
+    x = 0
+    for image in scaled:
+        sheet.paste(image, (x, 0))
+        x += image.width
+    return sheet
+
+
+def with_corner(image: np.ndarray, guide: np.ndarray) -> np.ndarray:
+    """``image`` with ``guide`` shown small in its top-left corner, framed."""
+    picture = Image.fromarray(image)
+    side = picture.height // 4
+    picture.paste(Image.fromarray(guide).resize((side, side)), (4, 4))
+    ImageDraw.Draw(picture).rectangle((3, 3, side + 4, side + 4), outline="white")
+    return np.asarray(picture)
+
+
+def dots(side: int = 256, period: int = 24) -> np.ndarray:
+    """A field of black dots on white."""
+    y, x = np.mgrid[:side, :side]
+    near = ((y % period - period / 2) ** 2 + (x % period - period / 2) ** 2) < (period / 4) ** 2
+    return np.repeat(np.where(near, 0, 255).astype(np.uint8)[:, :, None], 3, axis=2)
+
+
+def example(model) -> None:
+    photo = kind_photo("astronaut", 512)  # the test photo's 512 px original (scikit-image)
+    result = dream(photo, PRESETS["classic"], model)
+    Image.fromarray(photo).save(ASSETS / "DeepDreamInput.png")
+    (ASSETS / "DeepDreamOutput.png").write_bytes(result.to_png())
+
+
+def presets(model) -> None:
+    from deepdream import dream as run
+
+    photos = {name: kind_photo(name, 512) for name in PHOTOS}
+    dreams = {
+        (p, n): run(photos[n], PRESETS[p], model).image
+        for p in ("gentle", "classic")
+        for n in photos
+    }
+    (ASSETS / "looks").mkdir(exist_ok=True)
+    contact_sheet(photos, dreams, ["gentle", "classic"]).save(
+        ASSETS / "looks" / "presets.jpg", quality=88
+    )
+
+
+def guided(model) -> None:
+    photo = kind_photo("rocket", 320)
+    classic = PRESETS["classic"]
+    pictures = [photo, dream(photo, classic, model).image]
+    for guide in (stripes(vertical=False), dots()):
+        image = dream(photo, classic.replace(guide=Guide.from_image(guide)), model).image
+        pictures.append(with_corner(image, guide))
+    row(pictures).save(ASSETS / "control" / "guided.jpg", quality=88)
+
+
+def channels(model) -> None:
+    rows = [row(responding_sketches(model, layer, 8)) for layer in ("mixed3", "mixed4", "mixed5")]
+    sheet = Image.new("RGB", (rows[0].width, sum(r.height for r in rows)))
+    for index, picture in enumerate(rows):
+        sheet.paste(picture, (0, index * picture.height))
+    sheet.save(ASSETS / "control" / "channels.jpg", quality=88)
+
+
+def responding_sketches(model, layer: str, count: int) -> list[np.ndarray]:
+    """Sketches of the first ``count`` channels of ``layer`` that respond to a grey canvas (a
+    channel silent on grey leaves a flat grey square, which shows nothing)."""
+    from deepdream.explore import channel_sketch
+
+    sketches, channel = [], 0
+    while len(sketches) < count:
+        sketch = channel_sketch(model, layer, channel)
+        if sketch.std() > 8.0:  # the noise canvas alone has about 4.6
+            sketches.append(sketch)
+        channel += 1
+    return sketches
+
+
+def pan(model) -> None:
+    from bench.motion import pan_frame, photo_for
+    from deepdream.motion import MotionConfig, dream_video_frames
+
+    size = (320, 480)  # bench/motion.py's pan
+    canvas = photo_for(*size)
+    frames = [np.ascontiguousarray(pan_frame(canvas, size, i)) for i in range(24)]
+    outputs = [
+        u.image for u in dream_video_frames(frames, PRESETS["classic"], MotionConfig(), model)
+    ]
+    chosen = (0, 11, 23)
+    top = row([frames[i] for i in chosen])
+    bottom = row([outputs[i] for i in chosen])
+    sheet = Image.new("RGB", (top.width, top.height * 2))
+    sheet.paste(top, (0, 0))
+    sheet.paste(bottom, (0, top.height))
+    (ASSETS / "motion").mkdir(exist_ok=True)
+    sheet.save(ASSETS / "motion" / "pan.jpg", quality=88)
+
+
+def main() -> int:
+    model = load_network(os.environ.get("DEEPDREAM_WEIGHTS"))
+    print(f"with {model.description}")
+    for make in (example, presets, guided, channels, pan):
+        make(model)
+        print(f"made {make.__name__}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
