@@ -206,14 +206,20 @@ def stop_server(process: subprocess.Popen) -> None:
 
 @contextmanager
 def running_server(
-    workdir: Path, deadline: Deadline, weights: Path | None = None, slots: int = DREAM_SLOTS
+    workdir: Path,
+    deadline: Deadline,
+    weights: Path | None = None,
+    slots: int = DREAM_SLOTS,
+    keras_home: Path | None = None,
 ) -> Iterator[Server]:
     """A server on a free loopback port, stopped by its PID on exit. Without ``weights`` it
-    dreams with the offline VGG16; with them, with InceptionV3 and that weights file."""
+    dreams with the offline VGG16; with them, with InceptionV3 and that weights file. With
+    ``keras_home`` it reads Keras's cache there (e.g. one holding the nsfwjs import)."""
     port = free_loopback_port()
     log_path = workdir / "streamlit.log"
-    keras_home = workdir / "keras-home"
-    keras_home.mkdir()
+    if keras_home is None:
+        keras_home = workdir / "keras-home"
+        keras_home.mkdir()
     env = {name: value for name, value in os.environ.items() if name != "DEEPDREAM_WEIGHTS"}
     env.update(
         # No weights named, no download, an empty Keras cache: the offline VGG16 model, the

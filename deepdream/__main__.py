@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--guide-layer",
-        help="layer the guide is matched at [default: mixed2 on InceptionV3, block3_conv3 on VGG16: "
+        help="layer the guide is matched at [default: mixed2 on InceptionV3, block3_conv3 on "
+        "VGG16: "
         "where a guide's strokes and textures show]",
     )
     parser.add_argument(

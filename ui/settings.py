@@ -163,6 +163,14 @@ def preset_ui() -> str:
     return st.session_state.preset
 
 
+def _network_title(model: str) -> str:
+    """The picker's name for ``model``, saying which layers the served weights really have."""
+    offered = offered_layers(model)
+    if offered != MODEL_LAYERS[model]:
+        return f"InceptionV3 (ImageNet layers {offered[0]}-{offered[-1]}, from nsfwjs)"
+    return MODEL_TITLES[model]
+
+
 def network_ui() -> str:
     """Which network dreams; returns its model key."""
     st.sidebar.radio(
@@ -170,7 +178,7 @@ def network_ui() -> str:
         [INCEPTION_V3, VGG16_OFFLINE],
         key="model",
         on_change=_on_model_change,
-        format_func=MODEL_TITLES.get,
+        format_func=_network_title,
         help="Which trained network dreams. InceptionV3 is the classic DeepDream network; "
         "the VGG16 offline model needs no download and paints edgier, dotted patterns.",
     )
