@@ -113,6 +113,8 @@ def test_weights_precision_and_keep_colors_do_what_they_say(
 
     def dream_with(*options: str) -> tuple[dict, np.ndarray]:
         target = tmp_path / f"out{len(list(tmp_path.iterdir()))}.png"
+        # A strong step: the colour change keep-colours must undo has to be clearly there.
+        options = ("--step-size", "0.03", *options)
         code = main([str(source), str(target), *SMALL, "--layers", "mixed3:1", *options])
         assert code == 0
         data = target.read_bytes()

@@ -42,8 +42,11 @@ def test_a_striped_guide_steers_the_orientation_of_what_the_dream_adds(offline_v
         return horizontal_share(dream(canvas, config, offline_vgg).image.astype(float) - canvas)
 
     unguided = share(plain)
-    across = share(plain.replace(guide=Guide.from_image(stripes(True)), guide_strength=1.0))
-    down = share(plain.replace(guide=Guide.from_image(stripes(False)), guide_strength=1.0))
+    # Matched at the layer dreamed (the default, block3_conv3, is measured on photos in
+    # tests/test_looks.py).
+    at = {"guide_strength": 1.0, "guide_layer": "block3_conv1"}
+    across = share(plain.replace(guide=Guide.from_image(stripes(True)), **at))
+    down = share(plain.replace(guide=Guide.from_image(stripes(False)), **at))
     # Measured 1.46 (horizontal guide), 1.21 (none), 0.57 (vertical guide).
     assert across > 1.1 * unguided
     assert down < 0.75 * unguided
@@ -156,6 +159,6 @@ def test_metadata_records_guide_hash_channels_normalisation_and_start(random_inc
     assert text["deepdream.guide"] == Guide(guide_pixels).digest
     assert text["deepdream.guide"].startswith("sha256:")
     assert text["deepdream.guide_strength"] == "0.3"
-    assert text["deepdream.guide_layer"] == "mixed4"
+    assert text["deepdream.guide_layer"] == "mixed2"  # GUIDE_LAYERS, the default
     # The guide is recorded by a hash of its pixels only: never its bytes.
     assert all(len(value) < 200 for value in text.values())
