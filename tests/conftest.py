@@ -43,8 +43,9 @@ def offline_vgg():
 
 
 @pytest.fixture
-def offline_download(monkeypatch):
-    """Make Keras's weight download fail the way it does without a network."""
+def offline_download(monkeypatch, tmp_path):
+    """Make Keras's weight download fail the way it does without a network, with an empty
+    Keras cache (so neither Keras's file nor an nsfwjs import that CI put there is found)."""
     from keras.src.utils import file_utils
 
     def refuse(*args, **kwargs):
@@ -52,6 +53,7 @@ def offline_download(monkeypatch):
 
     monkeypatch.setattr(file_utils, "get_file", refuse)
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
     return refuse
 
 
