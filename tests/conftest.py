@@ -138,15 +138,7 @@ def imagenet_inception(nsfwjs_weights_file):
     return load_model("inception_v3", nsfwjs_weights_file, precision="float32")
 
 
-#: Real photos of different kinds, all public domain or CC0, shipped by scikit-image.
-PHOTO_KINDS = ("astronaut", "chelsea", "rocket", "coffee")
-
-
-def kind_photo(name: str, side: int = 256) -> np.ndarray:
-    """scikit-image's photo ``name`` (see ``PHOTO_KINDS``) as RGB uint8, long side ``side``."""
-    import skimage.data
-    from PIL import Image
-
-    picture = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
-    picture.thumbnail((side, side), Image.Resampling.LANCZOS)
-    return np.asarray(picture)
+# Real photos of different kinds (scikit-image's, public domain or CC0), the same the looks
+# benchmark judges presets on.
+from bench.looks import PHOTOS as PHOTO_KINDS  # noqa: E402, F401
+from bench.looks import kind_photo  # noqa: E402, F401
