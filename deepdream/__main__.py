@@ -39,9 +39,8 @@ from . import (
     parse_layers,
 )
 from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
-from .model import layers_not_offered
 from .motion_cli import VIDEO_OUTPUTS, add_motion_arguments, run_motion, wants_motion
-from .terminal import EXIT_BAD_INPUT, fail, model_or_exit
+from .terminal import EXIT_BAD_INPUT, config_for, fail, model_or_exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -275,10 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = model_or_exit(args)
     if isinstance(model, int):  # the exit code, after saying why
         return model
+    config = config_for(config, model)  # the fallback model: same look, its own layers
+    if isinstance(config, int):  # a layer these weights lack: said before the progress bar
+        return config
     try:
-        config = config.with_model(model.name)  # the fallback model: same look, its own layers
-        if missing := model.unoffered(config.dreamed_layers):  # before the progress bar
-            return fail(layers_not_offered(model, missing), EXIT_BAD_INPUT)
         result = dream_with_progress(photo, config, model, args.quiet)
     except ValueError as error:  # e.g. a channel the layer does not have
         return fail(error, EXIT_BAD_INPUT)

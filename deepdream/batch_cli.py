@@ -26,7 +26,14 @@ from .batch import (
     run_batch,
 )
 from .config import DreamConfig
-from .terminal import EXIT_BAD_INPUT, EXIT_MODEL, EXIT_SOME_FAILED, fail, model_or_exit
+from .terminal import (
+    EXIT_BAD_INPUT,
+    EXIT_MODEL,
+    EXIT_SOME_FAILED,
+    config_for,
+    fail,
+    model_or_exit,
+)
 
 FOLDER_ONLY = ("ray", "workers", "threads", "recursive", "overwrite")
 
@@ -91,7 +98,10 @@ def _run_here(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan) -
     model = model_or_exit(args)
     if isinstance(model, int):  # the exit code, after saying why
         return model
-    outcomes = dream_in_process(plan.jobs, config.with_model(model.name), model)
+    config = config_for(config, model)
+    if isinstance(config, int):
+        return config
+    outcomes = dream_in_process(plan.jobs, config, model)
     return _report(plan, run_batch(plan, outcomes), args.quiet, model.description)
 
 

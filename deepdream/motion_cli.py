@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 
 from .config import DreamConfig
-from .terminal import EXIT_BAD_INPUT, EXIT_INTERRUPTED, fail, model_or_exit
+from .terminal import EXIT_BAD_INPUT, EXIT_INTERRUPTED, config_for, fail, model_or_exit
 
 VIDEO_INPUTS = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif"}
 VIDEO_OUTPUTS = {".mp4", ".m4v", ".gif"}
@@ -127,7 +127,9 @@ def run_motion(args: argparse.Namespace, make_config: Callable[[], DreamConfig])
         return model
     from .motion import dream_video, zoom_video
 
-    config = config.with_model(model.name)
+    config = config_for(config, model)
+    if isinstance(config, int):
+        return config
 
     if is_video:
         if info.variable_frame_rate and not args.quiet:

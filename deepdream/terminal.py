@@ -8,6 +8,10 @@ Contract:
 - ``model_or_exit(args)`` starts TensorFlow (quiet unless ``args.verbose``) and loads the model
   the options name, falling back to the offline model only when nothing was named (the notice
   goes to stderr). Returns the ``FeatureModel``, or ``EXIT_MODEL`` after saying why.
+- ``config_for(config, model)`` moves the settings to the model that was loaded (layers
+  translated by depth) and checks that its weights have every layer they read (nsfwjs's
+  InceptionV3 has mixed0-mixed5 only): the config, or ``EXIT_BAD_INPUT`` after saying why,
+  before any file is read for dreaming or written.
 Only the command line uses this module; it is the one place here that prints.
 """
 
@@ -41,3 +45,17 @@ def model_or_exit(args: argparse.Namespace):
     if notice:
         print(f"note: {notice}", file=sys.stderr)
     return model
+
+
+def config_for(config, model):
+    """``config`` for ``model``, or ``EXIT_BAD_INPUT`` after a one-line message; see the
+    module docstring."""
+    from .model import layers_not_offered
+
+    try:
+        moved = config.with_model(model.name)
+    except ValueError as error:  # channels of one network cannot move to the other
+        return fail(error, EXIT_BAD_INPUT)
+    if missing := model.unoffered(moved.dreamed_layers):
+        return fail(layers_not_offered(model, missing), EXIT_BAD_INPUT)
+    return moved

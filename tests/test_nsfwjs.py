@@ -304,20 +304,25 @@ def test_a_damaged_import_falls_back_to_vgg16_and_says_so(monkeypatch, tmp_path)
 
 
 @pytest.mark.slow
-def test_cli_refuses_the_deep_preset_before_dreaming(nsfwjs_weights_file, tmp_path, photo_bytes):
-    source = tmp_path / "photo.jpg"
-    source.write_bytes(photo_bytes)
-    env = {**__import__("os").environ, "DEEPDREAM_OFFLINE": "1"}
-    env["KERAS_HOME"] = str(nsfwjs_weights_file.parent.parent)
-    env.pop("DEEPDREAM_WEIGHTS", None)
-    command = [sys.executable, "-m", "deepdream", str(source), str(tmp_path / "out.png")]
-    done = subprocess.run(
-        [*command, "--preset", "deep", "--quiet"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert done.returncode == 2, done.stderr
-    assert "mixed0-mixed5" in done.stderr and "Traceback" not in done.stderr
-    assert not (tmp_path / "out.png").exists()
+@pytest.mark.parametrize("mode", ["photo", "folder", "zoom"])
+def test_cli_refuses_the_deep_preset_before_dreaming(
+    nsfwjs_weights_file, tmp_path, photo_bytes, monkeypatch, capsys, mode
+):
+    from deepdream.__main__ import main
+
+    monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
+    monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(nsfwjs_weights_file.parent.parent))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "photo.jpg").write_bytes(photo_bytes)
+    source, target, extra = {
+        "photo": (tmp_path / "in" / "photo.jpg", tmp_path / "out.png", []),
+        "folder": (tmp_path / "in", tmp_path / "out", []),
+        "zoom": (tmp_path / "in" / "photo.jpg", tmp_path / "out.mp4", ["--zoom-frames", "2"]),
+    }[mode]
+    code = main([str(source), str(target), "--preset", "deep", "--quiet", *extra])
+    said = capsys.readouterr().err
+    assert code == 2, said
+    assert "mixed0-mixed5" in said and "Traceback" not in said
+    assert said.strip().splitlines()[-1].startswith("error: ")
+    assert not target.exists()  # nothing written, no folder made
