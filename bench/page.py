@@ -8,10 +8,10 @@ the same machine, the astronaut photo as a JPEG (640x427 in the full run) and th
 default settings (the classic preset):
 
 1. **First dream of a fresh server**, clicked as soon as the page allows (the photo uploaded
-   the moment the page shows its uploader): the server's start-up warm-up (``ui/models.py``)
-   may still be running; the dream then queues behind it. Seconds from the click to the
-   result on the page ("Download the dream (PNG)"), and the seconds the page's own caption
-   gives (the engine's time inside the server).
+   the moment the page shows its uploader): the server's start-up warm-up
+   (``deepdream_studio/models.py``) may still be running; the dream then queues behind it.
+   Seconds from the click to the result on the page ("Download the dream (PNG)"), and the
+   seconds the page's own caption gives (the engine's time inside the server).
 2. **Later dreams**: Generate clicked again with the same settings (``--later`` times).
    While each runs, the CPU seconds of the server's process tree and of the browser's
    (chromedriver, Chromium and its helpers) say where the page's cost lies.
@@ -190,7 +190,8 @@ def engine_seconds(jpeg: bytes, weights: Path, runs: int) -> tuple[list[float], 
     from deepdream import DEFAULT_PRESET, PRESETS, decode_image, dream, load_model
 
     model = load_model("inception_v3", weights)
-    # The page's defaults (ui/settings.py): the preset, longest side 1024, seed 0, 512 tiles.
+    # The page's defaults (deepdream_studio/settings.py): the preset, longest side 1024, seed 0,
+    # 512 tiles.
     config = PRESETS[DEFAULT_PRESET].replace(max_side=1024, seed=0, tile_size=512)
     photo = decode_image(jpeg)
     dream(photo, config, model)  # traces the step and prepares the kernels

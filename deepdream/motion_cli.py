@@ -73,6 +73,44 @@ def wants_motion(args: argparse.Namespace) -> bool:
     return target in VIDEO_OUTPUTS or args.zoom_frames is not None
 
 
+#: Which kind of moving dream each motion option applies to.
+VIDEO_ONLY = ("blend", "scene_cut")
+ZOOM_ONLY = ("zoom_frames", "zoom", "rotate", "fps")
+MOTION_OPTIONS = (*VIDEO_ONLY, "carried_steps", *ZOOM_ONLY)
+
+
+def _given(args: argparse.Namespace, names: tuple[str, ...]) -> list[str]:
+    return [
+        f"--{name.replace('_', '-')}" for name in names if getattr(args, name, None) is not None
+    ]
+
+
+def _applies(used: list[str]) -> str:
+    return f"{', '.join(used)} {'applies' if len(used) == 1 else 'apply'}"
+
+
+def motion_options_without_motion(args: argparse.Namespace) -> str | None:
+    """The sentence for motion options given to a photo or a folder, else None."""
+    kinds = [
+        (_given(args, VIDEO_ONLY), "to videos (a video input)"),
+        (_given(args, ("carried_steps",)), "to videos and zooms"),
+        (_given(args, ZOOM_ONLY), "to zooms (a photo to a .mp4/.gif output)"),
+    ]
+    said = [f"{_applies(used)} {where}" for used, where in kinds if used]
+    if not said:
+        return None
+    return f"{'; '.join(said)}: leave {'it' if len(said) == 1 else 'them'} out for a still dream."
+
+
+def options_of_the_other_motion(args: argparse.Namespace, is_video: bool) -> str | None:
+    """The sentence for zoom options given to a video, or video options to a zoom."""
+    if is_video and (used := _given(args, ZOOM_ONLY[1:])):
+        return f"{_applies(used)} to zooms from a photo; a video keeps its own motion."
+    if not is_video and (used := _given(args, VIDEO_ONLY)):
+        return f"{_applies(used)} to a video input, not to a zoom from a photo."
+    return None
+
+
 def motion_config_from_args(args: argparse.Namespace):
     """The ``MotionConfig`` the options ask for (defaults for those not given).
 
@@ -114,6 +152,8 @@ def run_motion(args: argparse.Namespace, make_config: Callable[[], DreamConfig])
         if not args.input.exists():
             raise ValueError(f"There is no file {args.input}; check the name.")
         is_video = source_suffix in VIDEO_INPUTS and args.zoom_frames is None
+        if misplaced := options_of_the_other_motion(args, is_video):
+            raise ValueError(misplaced)
         if is_video:
             info = probe_video(args.input)
             photo = None

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from deepdream.video import probe_video
 
 APP = str(Path(__file__).parent.parent / "app.py")
-PAGE = "ui/pages/animate.py"
+PAGE = "deepdream_studio/pages/animate.py"
 
 
 def _kept(at: AppTest):
@@ -78,19 +78,19 @@ def test_a_zoom_makes_an_mp4_and_a_gif(page, photo_bytes):
 def test_stop_keeps_the_frames_done_as_a_playable_video(page, photo, monkeypatch):
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-    import ui.animate
+    import deepdream_studio.animate
 
     _upload_video(page, "pan.mp4", _clip_bytes(photo, count=8))
-    real_show = ui.animate.show_motion_progress
+    real_show = deepdream_studio.animate.show_motion_progress
 
     def show_then_stop(widgets, update):
         if update.done == 3:
             raise StopException()
         real_show(widgets, update)
 
-    monkeypatch.setattr(ui.animate, "show_motion_progress", show_then_stop)
+    monkeypatch.setattr(deepdream_studio.animate, "show_motion_progress", show_then_stop)
     page.button(key="generate_video").click().run()
-    monkeypatch.setattr(ui.animate, "show_motion_progress", real_show)
+    monkeypatch.setattr(deepdream_studio.animate, "show_motion_progress", real_show)
     page.run()
     record = _kept(page)
     assert record["stopped"] and not page.exception

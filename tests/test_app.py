@@ -186,7 +186,7 @@ def test_stop_keeps_a_photo_sized_partial_dream(app, photo_bytes, photo, monkeyp
     """Stop, as Streamlit does it: the run is interrupted at its next st.* call."""
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-    import ui.run
+    import deepdream_studio.run
 
     _upload(app, "astronaut.jpg", photo_bytes)
     app.slider(key="steps").set_value(6)
@@ -194,7 +194,7 @@ def test_stop_keeps_a_photo_sized_partial_dream(app, photo_bytes, photo, monkeyp
     app.select_slider(key="max_side").set_value(256)
     app.run()
     drawn = []
-    real_show = ui.run.show_progress
+    real_show = deepdream_studio.run.show_progress
 
     def show_then_stop(widgets, update, losses):
         drawn.append(update.done)
@@ -202,10 +202,10 @@ def test_stop_keeps_a_photo_sized_partial_dream(app, photo_bytes, photo, monkeyp
             raise StopException()
         real_show(widgets, update, losses)
 
-    monkeypatch.setattr(ui.run, "show_progress", show_then_stop)
+    monkeypatch.setattr(deepdream_studio.run, "show_progress", show_then_stop)
     app.button(key="generate").click().run()
     assert drawn[-1] == 7
-    monkeypatch.setattr(ui.run, "show_progress", real_show)
+    monkeypatch.setattr(deepdream_studio.run, "show_progress", real_show)
     app.run()  # the page drawn afresh after Stop
     record = kept_result(app)
     assert record["stopped"] and not app.exception
@@ -259,7 +259,7 @@ def test_a_broken_weights_file_is_an_error_never_a_silent_fallback(
 
 def test_the_server_warms_the_default_dream_up_in_the_background(app):
     from deepdream import cached_steps
-    from ui.models import start_warm_up
+    from deepdream_studio.models import start_warm_up
 
     thread = start_warm_up()  # the one the page started: once per server process
     assert thread is start_warm_up()
@@ -277,7 +277,7 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
 ):
     import deepdream
     from deepdream import resolve_precision, shared_slots
-    from ui.models import warm_up_in_slot
+    from deepdream_studio.models import warm_up_in_slot
 
     slots = shared_slots()
     seen = []
@@ -307,7 +307,7 @@ class _Recorder:
 def test_the_live_chart_is_a_light_vega_lite_spec_of_every_loss_so_far():
     from types import SimpleNamespace
 
-    from ui.run import show_progress
+    from deepdream_studio.run import show_progress
 
     widgets = {name: _Recorder() for name in ("progress", "chart", "preview")}
     losses = [0.5, 0.75, 1.25]
@@ -353,7 +353,7 @@ def test_streamlit_still_closes_matplotlib_figures_after_a_run():
     import matplotlib.pyplot as plt
     from streamlit.runtime.scriptrunner import script_runner
 
-    from ui.process import keep_keras_state
+    from deepdream_studio.process import keep_keras_state
 
     assert keep_keras_state()
     plt.figure()
@@ -363,9 +363,16 @@ def test_streamlit_still_closes_matplotlib_figures_after_a_run():
 
 def test_start_up_objects_are_frozen_out_of_the_collectors_sight():
     import gc
+    import threading
 
-    from ui.process import freeze_start_up_objects
+    from deepdream_studio.models import WARM_UP_THREAD
+    from deepdream_studio.process import freeze_start_up_objects
 
+    # An earlier test's server warm-up freezes too when it ends: let it end first, or the two
+    # freezes race and the counts differ.
+    for thread in threading.enumerate():
+        if thread.name == WARM_UP_THREAD:
+            thread.join(timeout=300)
     try:
         frozen = freeze_start_up_objects()
         assert frozen == gc.get_freeze_count() > 10_000  # TensorFlow and friends, at least

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from deepdream.__main__ import main
 from deepdream.image import decode_image, png_text
@@ -52,7 +53,7 @@ def test_bad_settings_exit_2(tmp_path, photo_bytes, capsys):
     source = tmp_path / "in.jpg"
     source.write_bytes(photo_bytes)
     assert main([str(source), str(tmp_path / "o.png"), "--steps", "0"]) == 2
-    assert "steps_per_octave" in capsys.readouterr().err
+    assert "--steps must be between 1 and 500" in capsys.readouterr().err  # the option typed
     assert main([str(source), str(tmp_path / "o.png"), "--layers", "mixed3:much"]) == 2
     assert main([str(tmp_path / "missing.jpg"), str(tmp_path / "o.png")]) == 2
 
@@ -208,5 +209,57 @@ def test_bad_guides_and_channels_get_plain_errors(tmp_path, photo_bytes, capsys)
     err = capsys.readouterr().err
     assert "damaged or incomplete" in err and "no guide image" in err
     assert "LAYER:CHANNEL" in err and "channel 9999 does not exist" in err
-    assert "guide_strength" in err and "Traceback" not in err
+    assert "--guide-strength must be" in err and "Traceback" not in err
     assert not target.exists()
+
+
+def test_help_is_short_at_the_top_and_shows_the_presets_real_defaults(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown.splitlines()[0].startswith("usage: ") and len(shown.splitlines()[0]) < 160
+    flat = " ".join(shown.split())
+    assert "default: None" not in flat
+    assert "[gentle 8, classic 10, deep 15]" in flat  # --steps, from the presets themselves
+    assert "Exit codes: 0 done; 1 some files" in flat
+
+
+def test_version_is_the_packages(capsys):
+    import deepdream
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip().endswith(deepdream.__version__)
+    assert deepdream.__version__ == "0.2.0" or deepdream.__version__[0].isdigit()
+
+
+@pytest.mark.parametrize(
+    "options, said",
+    [
+        (["--steps", "0"], "--steps must be between 1 and 500"),
+        (["--step-size", "2"], "--step-size must be above 0 and at most 1"),
+        (["--blend", "0.5"], "--blend applies to videos"),
+        (["--fps", "12", "--rotate", "1"], "--rotate, --fps apply to zooms"),
+    ],
+)
+def test_errors_name_the_option_typed_and_other_modes_options_are_refused(
+    tmp_path, photo_bytes, capsys, options, said
+):
+    source = tmp_path / "in.jpg"
+    source.write_bytes(photo_bytes)
+    assert main([str(source), str(tmp_path / "out.png"), *options]) == 2
+    assert said in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_folder_refuses_video_options_and_a_zoom_refuses_blend(tmp_path, photo_bytes, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jpg").write_bytes(photo_bytes)
+    assert main([str(tmp_path / "in"), str(tmp_path / "out"), "--scene-cut", "0.3"]) == 2
+    assert "--scene-cut applies to videos" in capsys.readouterr().err
+    zoom = [str(tmp_path / "in" / "a.jpg"), str(tmp_path / "z.mp4"), "--zoom-frames", "2"]
+    assert main([*zoom, "--blend", "0.5"]) == 2
+    assert "--blend applies to a video input" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "z.mp4").exists()

@@ -385,16 +385,17 @@ record = at.session_state["handover"].result
 report["finished"] = [record["stopped"], list(decode_image(record["png"]).shape)]
 report["captions"] = [c.value for c in at.main.caption]
 
-import ui.run  # Stop, as Streamlit does it: the run is interrupted at its next st.* call
-real_show = ui.run.show_progress
+# Stop, as Streamlit does it: the run is interrupted at its next st.* call
+import deepdream_studio.run
+real_show = deepdream_studio.run.show_progress
 def show_then_stop(widgets, update, losses):
     if update.done == 6:  # just after the first preview (every 5 steps)
         raise StopException()
     real_show(widgets, update, losses)
-ui.run.show_progress = show_then_stop
+deepdream_studio.run.show_progress = show_then_stop
 small(at, 60, 3, 512)  # minutes of work on these cores, unless it is cancelled
 at.button(key="generate").click().run()
-ui.run.show_progress = real_show
+deepdream_studio.run.show_progress = real_show
 at.run()
 record = at.session_state["handover"].result
 meta = png_text(record["png"])

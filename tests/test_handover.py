@@ -1,7 +1,7 @@
 import threading
 import time
 
-from ui.handover import ResultHandover
+from deepdream_studio.handover import ResultHandover
 
 
 def test_the_current_run_keeps_its_result_and_a_late_older_run_cannot_overwrite_it():

@@ -66,17 +66,28 @@ def test_uploads_are_never_written_to_disk(without_inception_weights, photo_byte
 
 
 def test_the_page_never_renders_html_from_users():
-    sources = {path: path.read_text() for path in [ROOT / "app.py", *(ROOT / "ui").glob("*.py")]}
+    parts = (ROOT / "deepdream_studio").glob("*.py")
+    sources = {path: path.read_text() for path in [ROOT / "app.py", *parts]}
     assert len(sources) > 5  # the entry and the page's parts were all read
     for path, source in sources.items():
         assert "unsafe_allow_html" not in source, path
         # The only st.html call shows a constant style rule, never anything from a user.
         for start in [i for i in range(len(source)) if source.startswith("st.html(", i)]:
             assert source[start:].startswith("st.html(FIT_IMAGES_CSS)"), path
-    from ui.result import FIT_IMAGES_CSS
+    from deepdream_studio.result import FIT_IMAGES_CSS
 
     assert FIT_IMAGES_CSS.startswith("<style>") and FIT_IMAGES_CSS.endswith("</style>")
     assert "<script" not in FIT_IMAGES_CSS and "{" not in FIT_IMAGES_CSS.replace("{max-width", "")
+
+
+def test_the_installed_command_serves_with_the_checkouts_settings():
+    from deepdream_studio.serve import SETTINGS, production_flags
+
+    checkout = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert tomllib.loads(SETTINGS.read_text()) == checkout  # one set of settings, two places
+    flags = production_flags()
+    assert flags[flags.index("--server.enableXsrfProtection") + 1] == "true"
+    assert flags[flags.index("--server.maxUploadSize") + 1] == "50"
 
 
 def test_streamlit_keeps_xsrf_protection_and_sane_limits():

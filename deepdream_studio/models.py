@@ -10,7 +10,7 @@ Contract:
   default preset's step in a background thread, so the first visitor's first dream does not
   pay for tracing: see ``deepdream.warm_up``. The warm-up holds a dream slot like a dream, so
   a dream asked for meanwhile queues behind it (first come, first served) instead of sharing
-  the cores with it. Afterwards it freezes the start-up objects (``ui/process.py``).
+  the cores with it. Afterwards it freezes the start-up objects (``deepdream_studio/process.py``).
   ``warming_up()`` says whether it is still running, so the waiting page can say why.
   Failures there are logged, never shown: the dream itself will say what is wrong.
 - ``model_notice_ui()`` says plainly, at the top of every page, when InceptionV3's weights

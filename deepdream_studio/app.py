@@ -1,0 +1,48 @@
+"""DeepDream Studio's page: the entry both ways of serving it run.
+
+``streamlit run app.py`` in a checkout and the installed ``deepdream-studio`` command (which
+runs this file as the Streamlit script, see ``serve.py``) land in ``main()``: page
+configuration, TensorFlow started quietly (GPU memory growth on) and kept warm between runs
+(``process.py``), the default dream warmed up in the background, the navigation between
+pages, and the notice when a stand-in serves for Keras's InceptionV3. The page scripts that
+``st.navigation`` runs are ``pages/*.py`` beside this file (file pages, so tests can switch
+to them), named by absolute path so either entry finds them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from deepdream_studio.backend import cluster_address
+from deepdream_studio.models import model_notice_ui
+
+PAGES = Path(__file__).resolve().parent / "pages"
+
+
+def main() -> None:
+    st.set_page_config(page_title="DeepDream Studio", page_icon="🌀", layout="wide")
+    if cluster_address() is None:  # on a cluster, this process never loads TensorFlow
+        from deepdream import start_tensorflow
+
+        start_tensorflow()  # once per server; its start-up chatter stays out of the server log
+        from deepdream_studio.process import keep_keras_state
+
+        keep_keras_state()  # Streamlit would reset Keras (and TensorFlow's kernels) every run
+        from deepdream_studio.models import start_warm_up
+
+        start_warm_up()  # the first dream should not pay for tracing the step
+    page = st.navigation(
+        [
+            st.Page(PAGES / "photo.py", title="Photo", icon="🖼️", url_path="photo", default=True),
+            st.Page(PAGES / "animate.py", title="Animate", icon="🎞️", url_path="animate"),
+        ]
+    )
+    st.title("DeepDream Studio")
+    model_notice_ui()
+    page.run()
+
+
+if __name__ == "__main__":  # run as the Streamlit script by deepdream-studio
+    main()
