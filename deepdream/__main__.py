@@ -40,6 +40,7 @@ from . import (
     parse_layers,
 )
 from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
+from .image import DEFAULT_QUALITY, OUTPUT_FORMATS
 from .motion_cli import (
     VIDEO_OUTPUTS,
     add_motion_arguments,
@@ -77,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
         "with --from-noise",
     )
     parser.add_argument(
-        "output", type=Path, help="where to write the dream (PNG), or a folder for the dreams"
+        "output",
+        type=Path,
+        help="where to write the dream (.png, .jpg or .webp; .mp4/.gif for moving dreams), or "
+        "a folder for the dreams",
     )
     parser.add_argument(
         "--preset",
@@ -191,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="compute precision: auto picks bfloat16 where the hardware has it (a GPU, or a "
         "CPU with AVX512_BF16/AMX), which is 1.3-2x faster and looks the same [auto]",
     )
+    parser.add_argument(
+        "--quality",
+        type=int,
+        help=f"JPEG/WebP quality, 1-100 [{DEFAULT_QUALITY}]; the output's suffix picks the "
+        "format: .png (lossless), .jpg/.jpeg or .webp, the settings kept inside each",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--verbose", action="store_true", help="also show TensorFlow's start-up messages"
@@ -198,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_motion_arguments(parser)
     add_batch_arguments(parser)
     return parser
+
+
+QUALITY_FOR_PHOTOS = "--quality applies to a single dream written as .jpg or .webp."
 
 
 def program_name() -> str:
@@ -312,7 +325,9 @@ def starting_image(args: argparse.Namespace, config: DreamConfig):
     """The photo the arguments name, or the noise canvas of ``--from-noise``."""
     if args.from_noise:
         if args.output.suffix.lower() in VIDEO_OUTPUTS or args.zoom_frames is not None:
-            raise ValueError("--from-noise makes a still picture; give a .png output.")
+            raise ValueError(
+                "--from-noise makes a still picture; give a .png, .jpg or .webp output."
+            )
         if args.input is not None and str(args.input) != "-":
             raise ValueError(
                 "With --from-noise no input file is read: give only the output, "
@@ -336,12 +351,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_import(argv)
     args = build_parser().parse_args(argv)
     if args.input is not None and not args.from_noise and wants_motion(args):
+        if args.quality is not None:
+            return fail(QUALITY_FOR_PHOTOS, EXIT_BAD_INPUT)
         return run_motion(args, lambda: config_from_args(args))  # video in or out: motion_cli
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
         if args.input is not None and args.input.is_dir() and not args.from_noise:
             if misplaced := motion_options_without_motion(args):
                 return fail(misplaced, EXIT_BAD_INPUT)
+            if args.quality is not None:
+                return fail(QUALITY_FOR_PHOTOS + " A folder's dreams are PNGs.", EXIT_BAD_INPUT)
             return run_batch_command(args, config)
         if misplaced := folder_options_without_folder(args) or motion_options_without_motion(args):
             return fail(misplaced, EXIT_BAD_INPUT)
@@ -350,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"There is no file {args.input}; check the name.", EXIT_BAD_INPUT)
     except (ValueError, OSError) as error:
         return fail(error, EXIT_BAD_INPUT)
-    problem = output_problem(args.output)
+    problem = output_problem(args.output, args.quality)
     if problem:  # said before minutes of dreaming, not after
         return fail(problem, EXIT_BAD_INPUT)
 
@@ -365,7 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:  # e.g. a channel the layer does not have
         return fail(error, EXIT_BAD_INPUT)
     try:
-        args.output.write_bytes(result.to_png())
+        quality = DEFAULT_QUALITY if args.quality is None else args.quality
+        write_atomically(args.output, result.encode(args.output.suffix, quality))
     except OSError as error:
         return fail(error, EXIT_BAD_INPUT)
     if not args.quiet:
@@ -392,10 +412,35 @@ def dream_with_progress(photo, config: DreamConfig, model, quiet: bool):
     return update.result
 
 
-def output_problem(path: Path) -> str | None:
-    """Why a PNG cannot be written at ``path`` (a plain sentence), or None when it can."""
+def write_atomically(path: Path, data: bytes) -> None:
+    """``data`` into ``path`` whole or not at all: a temporary name beside it, then a rename."""
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def output_problem(path: Path, quality: int | None = None) -> str | None:
+    """Why the dream cannot be written at ``path`` (a plain sentence), or None when it can."""
     if path.is_dir():
         return f"The output {path} is a folder; give a file name such as {path / 'dream.png'}."
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        return (
+            f"A dream is written as PNG, JPEG or WebP (the output's suffix decides: "
+            f"{', '.join(OUTPUT_FORMATS)}; videos: .mp4, .gif); {path.name} is none of these."
+        )
+    if quality is not None and OUTPUT_FORMATS[suffix] == "PNG":
+        return "--quality applies to .jpg and .webp outputs; a PNG is always lossless."
+    if quality is not None and not 1 <= quality <= 100:
+        return f"--quality must be between 1 and 100; got {quality}."
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         return f"The folder {folder} does not exist; create it or choose another output."

@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import DreamConfig
+from .image import PHOTO_SUFFIXES
 
-#: Files listed as images (lower-case suffixes); anything Pillow reads well.
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
-#: Hook for the motion work: suffixes listed as videos (target ``<stem>.mp4``) once a video
-#: dreamer exists. Empty today, so videos are left out of batches rather than failed.
-#: Videos are dreamed into MP4s with the motion engine (its default carry); an animated GIF
-#: counts as an image, as on the photo page (its first frame).
+#: Files listed as images (lower-case suffixes): the photos every part of the project reads.
+IMAGE_SUFFIXES = frozenset(PHOTO_SUFFIXES)
+#: Suffixes listed as videos (target ``<stem>.mp4``): dreamed into MP4s with the motion
+#: engine (its default carry). An animated GIF counts as an image, as on the photo page (its
+#: first frame).
 VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"})
 PARTIAL_SUFFIX = ".partial"
 

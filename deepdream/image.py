@@ -10,7 +10,18 @@ Contract:
 - ``fit_within`` / ``resize`` scale arrays with Pillow's Lanczos filter.
 - ``to_model_range`` / ``from_model_range`` map ``uint8`` [0, 255] to float32 [-1, 1] and
   back; [-1, 1] is the one range the dream works in, whatever the model.
-- ``encode_png(image, text)`` writes PNG bytes with the given text chunks (settings, model).
+- Colour: a photo with an embedded ICC profile (a Display-P3 phone photo, Adobe RGB, a CMYK
+  print file) is converted to sRGB on decode (Pillow's ImageCms, perceptual intent); one
+  without is taken as sRGB. HEIC/HEIF (pillow-heif) and AVIF decode like any other photo, with
+  the same limits and errors. Nothing of the photo's EXIF is kept: its orientation is applied
+  to the pixels, and the rest (camera, time, GPS) never reaches a result.
+- ``PHOTO_SUFFIXES`` are the photo files everything reads (page, CLI, batch, guide);
+  ``OUTPUT_FORMATS`` maps the suffixes a dream can be written as to Pillow's format names.
+- ``encode_png(image, text)`` writes PNG bytes with the given text chunks (settings, model);
+  ``encode_image(image, text, suffix, quality)`` writes PNG, JPEG or WebP by the suffix, the
+  same record kept in the file (PNG text chunks; for JPEG and WebP an XMP packet holding it as
+  JSON); every output carries an sRGB ICC profile. ``read_record(data)`` reads it back from
+  any of the three.
 - ``keep_colors(dream, photo)`` takes brightness from the dream and colour from the photo.
 - ``noise_canvas(height, width, seed)`` is the start of a dream from noise: mid-grey with
   low-amplitude uniform noise, the same for the same seed.
@@ -22,13 +33,35 @@ Nothing here reads or writes files or knows about models.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Mapping
+from xml.sax.saxutils import escape
 
 import numpy as np
-from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, PngImagePlugin, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+register_heif_opener()  # HEIC/HEIF photos (iPhones) open like any other format
 
 #: Largest image (in pixels) we agree to decode: about a 50-megapixel photo.
 MAX_PIXELS = 50_000_000
+
+#: Photo files read everywhere a photo is taken (the page, the CLI, folders, guides).
+PHOTO_SUFFIXES = (
+    ".png", ".jpg", ".jpeg", ".webp", ".heic", ".heif", ".avif", ".bmp", ".gif", ".tif", ".tiff",
+)  # fmt: skip
+#: What a dream can be written as, by the output's suffix.
+OUTPUT_FORMATS: Mapping[str, str] = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+}
+#: JPEG and WebP quality when none is asked for.
+DEFAULT_QUALITY = 92
+
+_SRGB = ImageCms.createProfile("sRGB")
+SRGB_ICC = ImageCms.ImageCmsProfile(_SRGB).tobytes()
 
 
 class ImageDecodeError(ValueError):
@@ -58,13 +91,13 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             img.seek(0)  # first frame of an animation
             img.load()
             upright = ImageOps.exif_transpose(img)
-            return _to_rgb_array(upright)
+            return _to_rgb_array(to_srgb(upright))
     except ImageDecodeError:
         raise
     except UnidentifiedImageError:
         raise ImageDecodeError(
-            "This file is not an image we can read. Please upload a PNG, JPEG, WebP, BMP, "
-            "GIF or TIFF photo."
+            "This file is not an image we can read. Please upload a PNG, JPEG, WebP, HEIC, "
+            "AVIF, BMP, GIF or TIFF photo."
         ) from None
     except Image.DecompressionBombError:
         raise ImageDecodeError(
@@ -75,6 +108,26 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
             "This image file is damaged or incomplete and could not be read "
             f"({type(error).__name__}). Please save it again or choose another file."
         ) from None
+
+
+def to_srgb(img: Image.Image) -> Image.Image:
+    """``img`` converted to sRGB from its embedded ICC profile; as it is without one (or with
+    one that cannot be read, or one that is sRGB already)."""
+    icc = img.info.get("icc_profile")
+    if not icc or img.mode not in ("RGB", "RGBA", "CMYK", "L", "LA", "P", "PA"):
+        return img
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if ImageCms.getProfileDescription(source).strip().lower().startswith("srgb"):
+            return img
+        if img.mode in ("P", "PA", "LA"):
+            img = img.convert("RGBA")
+        output = "RGBA" if img.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(
+            img, source, _SRGB, renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode=output
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return img  # a broken profile: the pixels as they are, like a photo without one
 
 
 def _to_rgb_array(img: Image.Image) -> np.ndarray:
@@ -187,8 +240,87 @@ def encode_png(image: np.ndarray, text: Mapping[str, str] | None = None) -> byte
     for key, value in (text or {}).items():
         info.add_text(str(key), str(value))
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", pnginfo=info, optimize=False)
+    Image.fromarray(image).save(
+        buffer, format="PNG", pnginfo=info, optimize=False, icc_profile=SRGB_ICC
+    )
     return buffer.getvalue()
+
+
+#: Our XMP namespace: the dream's record, as one JSON object.
+XMP_NAMESPACE = "urn:deepdream-studio:record:1"
+
+
+def _xmp_packet(text: Mapping[str, str]) -> bytes:
+    record = escape(json.dumps(dict(text), ensure_ascii=False, sort_keys=True))
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        f'xmlns:deepdream="{XMP_NAMESPACE}">'
+        "<xmp:CreatorTool>DeepDream Studio</xmp:CreatorTool>"
+        f"<deepdream:record>{record}</deepdream:record>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+
+
+def encode_image(
+    image: np.ndarray,
+    text: Mapping[str, str] | None = None,
+    suffix: str = ".png",
+    quality: int = DEFAULT_QUALITY,
+) -> bytes:
+    """The dream as PNG, JPEG or WebP bytes by ``suffix`` (see the module docstring).
+
+    Raises:
+        ValueError: a suffix that is not one of ``OUTPUT_FORMATS``, or a quality outside 1-100.
+    """
+    kind = OUTPUT_FORMATS.get(suffix.lower())
+    if kind is None:
+        raise ValueError(
+            f"A dream is written as {', '.join(OUTPUT_FORMATS)}; {suffix or 'no suffix'} is "
+            "not one of them."
+        )
+    if kind == "PNG":
+        return encode_png(image, text)
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise ValueError(f"The quality must be a whole number from 1 to 100, not {quality!r}.")
+    exif = Image.Exif()
+    exif[0x0131] = "DeepDream Studio"  # Software: the only EXIF field written
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(
+        buffer,
+        format=kind,
+        quality=quality,
+        icc_profile=SRGB_ICC,
+        exif=exif.tobytes(),
+        xmp=_xmp_packet(text or {}),
+    )
+    return buffer.getvalue()
+
+
+def read_record(data: bytes) -> dict[str, str]:
+    """The record ``encode_image`` kept in PNG, JPEG or WebP bytes ({} when there is none)."""
+    import xml.etree.ElementTree as ElementTree
+
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        if img.format == "PNG":
+            return dict(getattr(img, "text", {}))
+        packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+    if not packet:
+        return {}
+    try:
+        root = ElementTree.fromstring(packet)
+    except ElementTree.ParseError:
+        return {}
+    found = root.find(f".//{{{XMP_NAMESPACE}}}record")
+    if found is None or not found.text:
+        return {}
+    try:
+        record = json.loads(found.text)
+    except json.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in record.items()} if isinstance(record, dict) else {}
 
 
 def png_text(data: bytes) -> dict[str, str]:

@@ -78,6 +78,11 @@ class DreamResult:
         """PNG bytes of the dream with ``metadata()`` in its text chunks."""
         return pixels.encode_png(self.image, self.metadata())
 
+    def encode(self, suffix: str = ".png", quality: int = pixels.DEFAULT_QUALITY) -> bytes:
+        """The dream as PNG, JPEG or WebP bytes by ``suffix``, ``metadata()`` kept inside
+        (``image.encode_image``)."""
+        return pixels.encode_image(self.image, self.metadata(), suffix, quality)
+
 
 @dataclass(frozen=True)
 class DreamUpdate:

@@ -4,9 +4,11 @@ Contract:
 - ``dream_record(photo, png, description, ...)`` is what the page keeps of a dream (its PNG
   bytes with metadata, a screen-sized copy of the original, captions, download name).
 - ``result_ui(record)`` shows the original on the left and the dream on the right, with the
-  download button. The dream is given to ``st.image`` as our PNG bytes at its exact pixel
-  width, so Streamlit serves those very bytes: right-click "Save image as" saves the same PNG,
-  metadata included, as the download button.
+  download button and its format (PNG, JPEG or WebP, each keeping the dream's record inside;
+  the JPEG and WebP are encoded once from the PNG and kept with the record). The dream is
+  given to ``st.image`` as our PNG bytes at its exact pixel width, so Streamlit serves those
+  very bytes: right-click "Save image as" saves the same PNG, metadata included, as the
+  download button.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from deepdream import fit_within
+from deepdream import decode_image, fit_within
+from deepdream.image import DEFAULT_QUALITY, encode_image, read_record
 
 VIEW_SIDE = 1400  # longest side of the copies shown on screen (the saved dream is full size)
 
@@ -76,12 +79,42 @@ def result_ui(record: dict[str, Any] | None) -> None:
             "ran); this is how far it got."
         )
     st.caption(f"Made with {record['model']}. {record['where']}".strip())
+    kind = st.radio(
+        "Download as",
+        list(DOWNLOAD_FORMATS),
+        key="download_format",
+        horizontal=True,
+        help='PNG is lossless (what right-click "Save image as" gives); JPEG and WebP are '
+        f"much smaller (quality {DEFAULT_QUALITY}). Each keeps the dream's settings inside.",
+    )
+    suffix, mime = DOWNLOAD_FORMATS[kind]
     st.download_button(
-        "Download the dream (PNG)",
-        data=record["png"],
-        file_name=record["file_name"],
-        mime="image/png",
+        f"Download the dream ({kind})",
+        data=download_bytes(record, suffix),
+        file_name=record["file_name"].removesuffix(".png") + suffix,
+        mime=mime,
         key="download",
         on_click="ignore",
         type="primary",
     )
+
+
+#: The download's formats: suffix and MIME type.
+DOWNLOAD_FORMATS = {
+    "PNG": (".png", "image/png"),
+    "JPEG": (".jpg", "image/jpeg"),
+    "WebP": (".webp", "image/webp"),
+}
+
+
+def download_bytes(record: dict[str, Any], suffix: str) -> bytes:
+    """The dream as ``suffix``'s format, its record kept inside: the PNG itself, or encoded
+    once from it and kept with the record (a rerun must not re-encode a large dream)."""
+    if suffix == ".png":
+        return record["png"]
+    encoded = record.setdefault("encoded", {})
+    if suffix not in encoded:
+        encoded[suffix] = encode_image(
+            decode_image(record["png"]), read_record(record["png"]), suffix, DEFAULT_QUALITY
+        )
+    return encoded[suffix]

@@ -20,8 +20,9 @@ import numpy as np
 import streamlit as st
 
 from deepdream import ImageDecodeError, decode_image
+from deepdream.image import PHOTO_SUFFIXES
 
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
+UPLOAD_TYPES = [suffix.removeprefix(".") for suffix in PHOTO_SUFFIXES]
 
 
 def upload_ui(
