@@ -48,7 +48,7 @@ from .motion_cli import (
     run_motion,
     wants_motion,
 )
-from .terminal import EXIT_BAD_INPUT, config_for, fail, model_or_exit
+from .terminal import EXIT_BAD_INPUT, config_for, fail, in_option_words, model_or_exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -225,30 +225,6 @@ def preset_values(field_name: str) -> str:
     if len(set(values.values())) == 1:
         return next(iter(values.values()))
     return ", ".join(f"{name} {value}" for name, value in values.items())
-
-
-#: The option that sets each setting, for messages that name what the user typed.
-OPTION_OF_FIELD = {
-    "steps_per_octave": "--steps",
-    "step_size": "--step-size",
-    "octaves": "--octaves",
-    "octave_scale": "--octave-scale",
-    "max_side": "--max-side",
-    "tile_size": "--tile-size",
-    "seed": "--seed",
-    "guide_strength": "--guide-strength",
-    "normalize": "--normalize",
-}
-
-
-def in_option_words(error: ValueError) -> ValueError:
-    """``error`` with the setting it names written as the option the user typed
-    (``steps_per_octave must be ...`` -> ``--steps must be ...``)."""
-    text = str(error)
-    for field_name, option in OPTION_OF_FIELD.items():
-        if text.startswith(f"{field_name} "):
-            return ValueError(option + text[len(field_name) :])
-    return error
 
 
 def config_from_args(args: argparse.Namespace) -> DreamConfig:

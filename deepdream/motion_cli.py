@@ -19,7 +19,14 @@ import sys
 from collections.abc import Callable
 
 from .config import DreamConfig
-from .terminal import EXIT_BAD_INPUT, EXIT_INTERRUPTED, config_for, fail, model_or_exit
+from .terminal import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    config_for,
+    fail,
+    in_option_words,
+    model_or_exit,
+)
 
 VIDEO_INPUTS = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif"}
 VIDEO_OUTPUTS = {".mp4", ".m4v", ".gif"}
@@ -132,7 +139,10 @@ def motion_config_from_args(args: argparse.Namespace):
         value = getattr(args, option)
         if value is not None:
             changes[field_name] = value
-    return MotionConfig(**changes)
+    try:
+        return MotionConfig(**changes)
+    except ValueError as error:
+        raise in_option_words(error) from None
 
 
 def run_motion(args: argparse.Namespace, make_config: Callable[[], DreamConfig]) -> int:

@@ -5,6 +5,8 @@ Contract:
 - ``EXIT_SOME_FAILED`` (1), ``EXIT_BAD_INPUT`` (2), ``EXIT_MODEL`` (3), ``EXIT_INTERRUPTED``
   (130): the codes every mode returns.
 - ``fail(error, code)`` prints ``error: <one line>`` on stderr and returns ``code``.
+- ``in_option_words(error)`` rewrites a settings error to name the option the user typed
+  (``steps_per_octave must be ...`` -> ``--steps must be ...``).
 - ``model_or_exit(args)`` starts TensorFlow (quiet unless ``args.verbose``) and loads the model
   the options name, falling back to the offline model only when nothing was named (the notice
   goes to stderr). Returns the ``FeatureModel``, or ``EXIT_MODEL`` after saying why.
@@ -24,6 +26,37 @@ EXIT_SOME_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_MODEL = 3
 EXIT_INTERRUPTED = 130
+
+
+#: The option that sets each setting, for messages that name what the user typed.
+OPTION_OF_FIELD = {
+    "steps_per_octave": "--steps",
+    "step_size": "--step-size",
+    "octaves": "--octaves",
+    "octave_scale": "--octave-scale",
+    "max_side": "--max-side",
+    "tile_size": "--tile-size",
+    "seed": "--seed",
+    "guide_strength": "--guide-strength",
+    "normalize": "--normalize",
+    "blend": "--blend",
+    "carried_steps": "--carried-steps",
+    "scene_cut": "--scene-cut",
+    "zoom_frames": "--zoom-frames",
+    "zoom": "--zoom",
+    "rotate": "--rotate",
+    "fps": "--fps",
+}
+
+
+def in_option_words(error: ValueError) -> ValueError:
+    """``error`` with the setting it names written as the option the user typed
+    (``steps_per_octave must be ...`` -> ``--steps must be ...``)."""
+    text = str(error)
+    for field_name, option in OPTION_OF_FIELD.items():
+        if text.startswith(f"{field_name} "):
+            return ValueError(option + text[len(field_name) :])
+    return error
 
 
 def fail(error: BaseException | str, code: int) -> int:

@@ -263,3 +263,10 @@ def test_a_folder_refuses_video_options_and_a_zoom_refuses_blend(tmp_path, photo
     assert main([*zoom, "--blend", "0.5"]) == 2
     assert "--blend applies to a video input" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() and not (tmp_path / "z.mp4").exists()
+
+
+def test_motion_errors_name_the_option_typed(tmp_path, photo_bytes, capsys):
+    source = tmp_path / "in.jpg"
+    source.write_bytes(photo_bytes)
+    assert main([str(source), str(tmp_path / "z.mp4"), "--zoom-frames", "0"]) == 2
+    assert "--zoom-frames must be between 1 and" in capsys.readouterr().err
