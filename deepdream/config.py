@@ -120,9 +120,11 @@ class DreamConfig:
     Attributes:
         model: ``"inception_v3"`` or ``"vgg16_offline"``.
         layers: layer name -> weight in the objective (a mapping or pairs; stored as pairs).
+            A negative weight pushes that layer's activations down while the others rise.
         channels: single channels to amplify, as ``(layer, channel, weight)`` triples; their
-            mean activations are added to the objective. ``layers`` may be empty when channels
-            are given (then only the channels are dreamed).
+            mean activations are added to the objective. A negative weight (e.g. -1) pushes
+            that channel down instead: "fewer dogs" when it is a dog-face detector. ``layers``
+            may be empty when channels are given (then only the channels are dreamed).
         guide: a ``Guide`` image, or None. With a guide, the objective rewards each position of
             the dream's features at ``guide_layer`` for matching its best-matching feature
             vector of the guide ("dream like this picture").
@@ -186,8 +188,11 @@ class DreamConfig:
                     f"Layer {name!r} is not a layer of {self.model}; "
                     f"choose from: {', '.join(known)}."
                 )
-            if not 0 < weight < float("inf"):  # also refuses NaN
-                raise ValueError(f"The weight of layer {name!r} must be a positive number.")
+            if not _usable_weight(weight):
+                raise ValueError(
+                    f"The weight of layer {name!r} must be a number other than 0 (a negative "
+                    "one pushes that layer down while the others dream)."
+                )
         self._validate_channels(known)
         if self.guide is not None and not isinstance(self.guide, Guide):
             raise ValueError("The guide must be a Guide image (Guide.from_image(pixels)).")
@@ -230,8 +235,11 @@ class DreamConfig:
                     f"Layer {layer} has {count} channels (0 to {count - 1}); "
                     f"channel {channel} does not exist."
                 )
-            if not 0 < weight < float("inf"):
-                raise ValueError(f"The weight of channel {layer}:{channel} must be positive.")
+            if not _usable_weight(weight):
+                raise ValueError(
+                    f"The weight of channel {layer}:{channel} must be a number other than 0 (a "
+                    "negative one, e.g. -1, pushes that feature down: fewer dogs)."
+                )
             if (layer, channel) in seen:
                 raise ValueError(f"Channel {layer}:{channel} may be chosen only once.")
             seen.add((layer, channel))
@@ -318,6 +326,11 @@ class DreamConfig:
         if self.guide is None:
             return {}
         return {"guide_strength": f"{self.guide_strength:g}", "guide_layer": self.matched_layer}
+
+
+def _usable_weight(weight: float) -> bool:
+    """Finite and not 0: negative weights push a layer or a channel down ("fewer dogs")."""
+    return weight != 0 and abs(weight) < float("inf")  # NaN fails the second test
 
 
 def _as_channel_weights(channels: object) -> ChannelWeights:

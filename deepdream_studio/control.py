@@ -69,9 +69,10 @@ def guide_ui() -> tuple[Guide | None, float]:
     return guide, float(strength)
 
 
-def add_channel(layer: str, channel: int) -> None:
-    """Queue ``layer:channel`` (weight 1) for the channel picker."""
-    st.session_state.setdefault("pending_channels", []).append((layer, int(channel)))
+def add_channel(layer: str, channel: int, weight: float = 1.0) -> None:
+    """Queue ``layer:channel`` with ``weight`` (1: amplify it; -1: push it down) for the
+    channel picker."""
+    st.session_state.setdefault("pending_channels", []).append((layer, int(channel), weight))
 
 
 def _apply_pending_channels() -> None:
@@ -79,9 +80,13 @@ def _apply_pending_channels() -> None:
     if not pending:
         return
     text = st.session_state.channels_text.strip().strip(",")
-    present = {":".join(item.strip().split(":")[:2]) for item in text.split(",") if item.strip()}
-    added = [f"{layer}:{c}" for layer, c in dict.fromkeys(pending) if f"{layer}:{c}" not in present]
-    st.session_state.channels_text = ", ".join([t for t in [text, *added] if t])
+    # One entry per layer:channel, in the order given; a click replaces that channel's weight.
+    items = {}
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        items[":".join(item.split(":")[:2])] = item
+    for layer, channel, weight in pending:
+        items[f"{layer}:{channel}"] = f"{layer}:{channel}" + ("" if weight == 1 else f":{weight:g}")
+    st.session_state.channels_text = ", ".join(items.values())
 
 
 def channels_ui(model: str):
@@ -92,7 +97,10 @@ def channels_ui(model: str):
         key="channels_text",
         placeholder="mixed4:97, mixed4:12:0.5" if model == "inception_v3" else "block4_conv2:7",
         help="Single feature detectors to amplify, as LAYER:CHANNEL or LAYER:CHANNEL:WEIGHT, "
-        "separated by commas. Find them with Explore channels below.",
+        "separated by commas. A negative weight pushes that feature down instead, e.g. fewer "
+        "dog faces: mixed4:97:-0.1 with Only these channels unticked lowers it while the "
+        "layers dream (-1 silences it but holds the layers back too). Find them with "
+        "Explore channels below.",
     )
     if not text.strip():
         return (), False

@@ -29,6 +29,9 @@ from .control import add_channel
 from .run import plain_errors
 
 PAGE = 16  # channels per page of the grid
+#: The weight the "-" button gives a channel: enough to push it below the photo's while the
+#: chosen layers still rise (bench figures in tests/test_looks.py).
+PUSH_DOWN = -0.1
 COLUMNS = 4
 SKETCHES: LruCache = LruCache(2048)  # PNG bytes, about 30 KB each
 DEFAULT_LAYER = {"inception_v3": "mixed4", "vgg16_offline": "block4_conv2"}
@@ -129,8 +132,14 @@ def _sketch_cell(spot, png: bytes, layer: str, channel: int) -> None:
     add = spot.button(
         "+", key=f"explore_add_{layer}_{channel}", help=f"Add channel {layer}:{channel}"
     )
-    if add:
-        add_channel(layer, channel)
+    less = spot.button(
+        "−",
+        key=f"explore_less_{layer}_{channel}",
+        help=f"Push channel {layer}:{channel} down (weight -0.1): less of what it sees, while "
+        "the layers keep dreaming (-1 silences it, and holds the layers back too)",
+    )
+    if add or less:
+        add_channel(layer, channel, 1.0 if add else PUSH_DOWN)
         st.rerun(scope="app")  # the channel field lives outside this fragment
 
 

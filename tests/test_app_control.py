@@ -88,6 +88,12 @@ def test_the_explorer_draws_a_grid_and_adds_a_channel(app):
     app.button(key="explore_add_block3_conv1_3").click().run()
     app.button(key="explore_add_block3_conv1_5").click().run()
     assert app.text_input(key="channels_text").value == "block3_conv1:3, block3_conv1:5"
+    # "-" pushes a channel down instead (fewer dogs); on a channel already there, it replaces it.
+    app.button(key="explore_less_block3_conv1_5").click().run()
+    app.button(key="explore_less_block3_conv1_7").click().run()
+    assert app.text_input(key="channels_text").value == (
+        "block3_conv1:3, block3_conv1:5:-0.1, block3_conv1:7:-0.1"
+    )
     # Kept for the server: another page run shows them without drawing again.
     again = AppTest.from_file(APP, default_timeout=60)
     again.run()

@@ -48,3 +48,34 @@ def test_the_default_guide_layer_is_within_the_imported_layers(imagenet_inceptio
     config = PRESETS["classic"].replace(guide=Guide.from_image(looks.stripes(True)))
     assert config.matched_layer in imagenet_inception.layers
     assert np.isfinite(next(dream_steps(kind_photo("coffee", 96), config, imagenet_inception)).loss)
+
+
+def test_fewer_dogs_a_channel_pushed_down_falls_while_the_layers_rise(imagenet_inception):
+    """Layers mixed3 and mixed5 dreamed, channel mixed4:97 at -0.1 (the explorer's "-"): that
+    channel's mean activation ends below the photo's, while both dreamed layers' means rise.
+    (Measured on this cat: 0.87 -> 0.21, mixed3 0.49 -> 0.71, mixed5 0.20 -> 0.23; at -1 the
+    channel falls to 0.02 but mixed5, which it feeds, falls too: a channel's weight counts in
+    full, a layer's is spread over its 768 channels.)"""
+    from deepdream import DreamConfig, dream
+
+    photo = kind_photo("chelsea", 192)
+    config = DreamConfig(
+        layers=(("mixed3", 1.0), ("mixed5", 1.0)),
+        channels=(("mixed4", 97, -0.1),),
+        steps_per_octave=10,
+        octaves=2,
+        max_side=192,
+    )
+    image = dream(photo, config, imagenet_inception).image
+    before = {
+        n: looks.channel_means(imagenet_inception, n, photo) for n in ("mixed3", "mixed4", "mixed5")
+    }
+    after = {
+        n: looks.channel_means(imagenet_inception, n, image) for n in ("mixed3", "mixed4", "mixed5")
+    }
+    assert after["mixed4"][97] < before["mixed4"][97], (before["mixed4"][97], after["mixed4"][97])
+    assert after["mixed3"].mean() > before["mixed3"].mean()
+    assert after["mixed5"].mean() > before["mixed5"].mean()
+    plain = dream(photo, config.replace(channels=()), imagenet_inception).image
+    # Without the push down, the same dream raises that channel.
+    assert looks.channel_means(imagenet_inception, "mixed4", plain)[97] > after["mixed4"][97]
