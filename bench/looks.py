@@ -108,24 +108,35 @@ def measure(model, configs: Mapping[str, DreamConfig], photos: Mapping[str, np.n
     return rows, dreams
 
 
+def row(images: Sequence[np.ndarray], height: int | None = None) -> Image.Image:
+    """Images side by side, each scaled to ``height`` (the first one's when not given)."""
+    height = height or images[0].shape[0]
+    scaled = [
+        Image.fromarray(i).resize((round(i.shape[1] * height / i.shape[0]), height)) for i in images
+    ]
+    sheet = Image.new("RGB", (sum(i.width for i in scaled), height), "white")
+    x = 0
+    for image in scaled:
+        sheet.paste(image, (x, 0))
+        x += image.width
+    return sheet
+
+
+def stack(rows: Sequence[Image.Image]) -> Image.Image:
+    """Rows one under the other, left-aligned on white."""
+    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    y = 0
+    for picture in rows:
+        sheet.paste(picture, (0, y))
+        y += picture.height
+    return sheet
+
+
 def contact_sheet(photos: Mapping[str, np.ndarray], dreams: Mapping, presets: Sequence[str]):
     """One row a photo: the photo, then its dream for each preset (cells 256 px high)."""
-    cell = 256
-    rows = []
-    for name, photo in photos.items():
-        images = [photo, *(dreams[(p, name)] for p in presets)]
-        scaled = [
-            Image.fromarray(i).resize((round(i.shape[1] * cell / i.shape[0]), cell)) for i in images
-        ]
-        rows.append(scaled)
-    width = max(sum(i.width for i in row) for row in rows)
-    sheet = Image.new("RGB", (width, cell * len(rows)), "white")
-    for y, row in enumerate(rows):
-        x = 0
-        for image in row:
-            sheet.paste(image, (x, y * cell))
-            x += image.width
-    return sheet
+    return stack(
+        [row([photo, *(dreams[(p, name)] for p in presets)], 256) for name, photo in photos.items()]
+    )
 
 
 def table(rows) -> str:

@@ -32,24 +32,18 @@ if str(REPO_ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from bench.looks import PHOTOS, contact_sheet, kind_photo, load_network, stripes  # noqa: E402
+from bench.looks import (  # noqa: E402
+    PHOTOS,
+    contact_sheet,
+    kind_photo,
+    load_network,
+    row,
+    stack,
+    stripes,
+)
 from deepdream import PRESETS, Guide, dream  # noqa: E402
 
 ASSETS = REPO_ROOT / "assets"
-
-
-def row(images: list[np.ndarray]) -> Image.Image:
-    """Images side by side, all scaled to the first one's height."""
-    height = images[0].shape[0]
-    scaled = [
-        Image.fromarray(i).resize((round(i.shape[1] * height / i.shape[0]), height)) for i in images
-    ]
-    sheet = Image.new("RGB", (sum(i.width for i in scaled), height), "white")
-    x = 0
-    for image in scaled:
-        sheet.paste(image, (x, 0))
-        x += image.width
-    return sheet
 
 
 def with_corner(image: np.ndarray, guide: np.ndarray) -> np.ndarray:
@@ -102,10 +96,7 @@ def guided(model) -> None:
 
 def channels(model) -> None:
     rows = [row(responding_sketches(model, layer, 8)) for layer in ("mixed3", "mixed4", "mixed5")]
-    sheet = Image.new("RGB", (rows[0].width, sum(r.height for r in rows)))
-    for index, picture in enumerate(rows):
-        sheet.paste(picture, (0, index * picture.height))
-    sheet.save(ASSETS / "control" / "channels.jpg", quality=88)
+    stack(rows).save(ASSETS / "control" / "channels.jpg", quality=88)
 
 
 def responding_sketches(model, layer: str, count: int) -> list[np.ndarray]:
@@ -133,11 +124,7 @@ def pan(model) -> None:
         u.image for u in dream_video_frames(frames, PRESETS["classic"], MotionConfig(), model)
     ]
     chosen = (0, 11, 23)
-    top = row([frames[i] for i in chosen])
-    bottom = row([outputs[i] for i in chosen])
-    sheet = Image.new("RGB", (top.width, top.height * 2))
-    sheet.paste(top, (0, 0))
-    sheet.paste(bottom, (0, top.height))
+    sheet = stack([row([frames[i] for i in chosen]), row([outputs[i] for i in chosen])])
     (ASSETS / "motion").mkdir(exist_ok=True)
     sheet.save(ASSETS / "motion" / "pan.jpg", quality=88)
 

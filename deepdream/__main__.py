@@ -39,6 +39,7 @@ from . import (
     parse_channels,
     parse_layers,
 )
+from .batch import write_atomically
 from .batch_cli import add_batch_arguments, folder_options_without_folder, run_batch_command
 from .image import DEFAULT_QUALITY, OUTPUT_FORMATS
 from .motion_cli import (
@@ -386,21 +387,6 @@ def dream_with_progress(photo, config: DreamConfig, model, quiet: bool):
             bar.set_postfix_str(f"octave {update.octave}/{update.octaves} loss {update.loss:.3f}")
             bar.update(update.done - bar.n)
     return update.result
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """``data`` into ``path`` whole or not at all: a temporary name beside it, then a rename."""
-    import tempfile
-
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def output_problem(path: Path, quality: int | None = None) -> str | None:

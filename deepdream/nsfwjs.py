@@ -27,16 +27,17 @@ Needs TensorFlow only inside ``import_weights`` (to build the model whose layout
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .batch import write_atomically
 from .tfjs import TfjsError, read_tfjs_model
 from .weights import keras_cache_file
 
@@ -191,23 +192,7 @@ def read_provenance(path: str | os.PathLike) -> dict | None:
     return record if isinstance(record, dict) and record.get("package") == PACKAGE else None
 
 
-def _write_atomically(target: Path, write) -> None:
-    """``write(temporary_path)``, then the temporary file renamed onto ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide the cache from other users
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _write_keras_h5(
-    path: Path, model, values: Mapping[str, list[np.ndarray]], record: dict
-) -> None:
+def _keras_h5_bytes(model, values: Mapping[str, list[np.ndarray]], record: dict) -> bytes:
     """A weights file in the layout Keras's own ImageNet downloads use (weighted layers in
     ``model.layers`` order), which ``InceptionV3(weights=path)`` reads by position."""
     import h5py
@@ -221,7 +206,8 @@ def _write_keras_h5(
         for name in ("conv2d", "batch_normalization")
         for index, layer in enumerate(_creation_order(model.layers, name))
     }
-    with h5py.File(path, "w") as store:
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as store:
         store.attrs["layer_names"] = [fresh[layer.name].encode() for layer in weighted]
         store.attrs["backend"] = b"tensorflow"
         store.attrs["keras_version"] = keras.__version__.encode()
@@ -233,6 +219,7 @@ def _write_keras_h5(
             group.attrs["weight_names"] = [n.encode() for n in weight_names]
             for weight_name, array in zip(weight_names, values[layer.name]):
                 group.create_dataset(weight_name, data=array)
+    return buffer.getvalue()
 
 
 def import_weights(
@@ -279,9 +266,10 @@ def import_weights(
         "keras_version_of_source": decoded.topology.get("keras_version"),
     }
     target = imported_weights_file(keras_home)
-    _write_atomically(target, lambda tmp: _write_keras_h5(tmp, model, values, record))
+    # Whole or not at all (a temporary name, then a rename), as a folder's dreams are written.
+    write_atomically(target, _keras_h5_bytes(model, values, record))
     side = provenance_file(target)
-    _write_atomically(side, lambda tmp: tmp.write_text(json.dumps(record, indent=2) + "\n"))
+    write_atomically(side, (json.dumps(record, indent=2) + "\n").encode())
     return ImportReport(
         weights_file=target,
         provenance_file=side,

@@ -36,7 +36,7 @@ from . import image as pixels
 from .cache import LruCache
 from .config import MODEL_TITLES, DreamConfig
 from .gradients import random_shift, step_for_config
-from .model import FeatureModel, layers_not_offered, load_model
+from .model import FeatureModel, load_model
 from .objectives import guide_features, no_guide
 from .octaves import octave_shapes, working_shape
 from .runtime import start_tensorflow
@@ -152,7 +152,8 @@ def dream_steps(
 
     Raises:
         ValueError: bad image array, a model that is not the one ``config`` is for, or a
-            layer the model's weights do not really have (``FeatureModel.layers``).
+            layer the model's weights do not really have (``FeatureModel.layers``; the step's
+            extractor refuses it).
         WeightsUnavailableError: ``model`` omitted and its weights cannot be had.
     """
     _check_image(image)
@@ -163,8 +164,6 @@ def dream_steps(
             f"These settings are for {MODEL_TITLES[config.model]}, but the model is "
             f"{MODEL_TITLES[model.name]}; use config.with_model({model.name!r})."
         )
-    if missing := model.unoffered(config.dreamed_layers):  # e.g. mixed7 of nsfwjs's layers
-        raise ValueError(layers_not_offered(model, missing))
     start = time.perf_counter()
     step = step_for_config(model, config)
     weights = step.weights_for(config)  # raises for a channel the layer does not have

@@ -178,9 +178,6 @@ class _Source:
     def read(self, name: str) -> bytes | None:  # None: no such file
         raise NotImplementedError
 
-    def close(self) -> None:
-        pass
-
 
 class _FolderSource(_Source):
     def __init__(self, root: Path, model_folder: str, limits: ReadLimits) -> None:
@@ -347,7 +344,6 @@ def read_tfjs_model(
                 raise TfjsError(f"the tensor {entry['name']!r} appears twice in the manifest")
             tensors[entry["name"]] = _decode_tensor(entry, view[offset : offset + size])
             offset += size
-    source.close()
     return TfjsModel(topology=topology, tensors=tensors, weight_bytes=read)
 
 

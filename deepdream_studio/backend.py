@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import MODEL_LAYERS, DreamConfig, encode_png
+from deepdream import INCEPTION_V3, MODEL_LAYERS, DreamConfig, encode_png
 from deepdream.image import add_detail, detail_of, keep_colors
 
 ADDRESS_ENV = "DEEPDREAM_RAY_ADDRESS"
@@ -147,6 +147,8 @@ def served_inception() -> tuple[str | None, str | None]:
 
 def offered_layers(name: str) -> tuple[str, ...]:
     """The layers of network ``name`` that the served weights really have (see above)."""
+    if name != INCEPTION_V3:  # only InceptionV3 has a partly trained source: no model to load
+        return MODEL_LAYERS[name]
     address = cluster_address()
     if address is None:
         from .models import load_dream_model
