@@ -82,6 +82,30 @@ def seam_score(photo: np.ndarray, dream: np.ndarray) -> float:
     )
 
 
+def kept_change(photo: np.ndarray, dream: np.ndarray, strength: np.ndarray) -> int:
+    """The most any pixel moved (grey levels) where the mask's ``strength`` is 0."""
+    kept = strength == 0
+    change = np.abs(dream.astype(np.int16) - photo.astype(np.int16)).max(axis=2)
+    return int(change[kept].max()) if kept.any() else 0
+
+
+def edge_steps(photo: np.ndarray, dream: np.ndarray, strength: np.ndarray) -> dict[str, float]:
+    """The added detail's neighbour-to-neighbour step (99th percentile, grey levels) across a
+    mask's soft edge (strength 0.05-0.95) and inside its dreamed part (strength 1): a seam
+    would make the edge's step the larger."""
+    detail = added_detail(photo, dream).mean(axis=2)
+    steps = np.maximum(
+        np.abs(np.diff(detail, axis=1))[:-1, :], np.abs(np.diff(detail, axis=0))[:, :-1]
+    )
+    where = strength[:-1, :-1]
+    edge = (where > 0.05) & (where < 0.95)
+    inside = where >= 0.999
+    return {
+        "edge": float(np.percentile(steps[edge], 99)),
+        "inside": float(np.percentile(steps[inside], 99)),
+    }
+
+
 def measure(model, configs: Mapping[str, DreamConfig], photos: Mapping[str, np.ndarray]):
     """Rows of (preset, photo, seconds, strength, clipped %, seam) and the dreams by key."""
     from deepdream import dream

@@ -40,6 +40,7 @@ from .image import (
     png_text,
     to_model_range,
 )
+from .mask import MASK_MAX_SIDE, Mask
 from .octaves import octave_shapes, tile_spans, working_shape
 from .precision import AUTO, PRECISIONS, resolve_precision
 from .slots import DreamSlots, default_limit, shared_slots
@@ -72,6 +73,7 @@ __all__ = [
     "AUTO",
     "DEFAULT_PRESET",
     "GUIDE_MAX_SIDE",
+    "MASK_MAX_SIDE",
     "NORMALIZATIONS",
     "STARTS",
     "INCEPTION_V3",
@@ -90,6 +92,7 @@ __all__ = [
     "FeatureModel",
     "GradientAscentStep",
     "Guide",
+    "Mask",
     "ImageDecodeError",
     "LruCache",
     "MotionConfig",

@@ -87,10 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
-        default=DEFAULT_PRESET,
         help="starting settings: gentle (light texture), classic (eyes and arches), "
         "deep (creatures; Keras's full ImageNet weights only). Options below override parts "
         f"of it [{DEFAULT_PRESET}]",
+    )
+    parser.add_argument(
+        "--settings-from",
+        type=Path,
+        metavar="DREAM",
+        help="start from every setting of an earlier dream (a PNG, JPEG or WebP this tool or "
+        "the page saved): network, layers, seed and all; options given override them. The "
+        "same photo then dreams to the very same pixels (same weights and precision)",
     )
     parser.add_argument(
         "--layers",
@@ -123,6 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="layer the guide is matched at [default: mixed2 on InceptionV3, block3_conv3 on "
         "VGG16: "
         "where a guide's strokes and textures show]",
+    )
+    parser.add_argument(
+        "--mask",
+        type=Path,
+        help="dream only where this picture is white (black keeps the photo, grey dreams in "
+        "part); any size, fitted to the photo; one mask for every frame of a video",
+    )
+    parser.add_argument(
+        "--mask-feather",
+        type=float,
+        metavar="PX",
+        help="soften the mask's edges by this many pixels (of the mask's size) [0]",
+    )
+    parser.add_argument(
+        "--invert-mask", action="store_true", help="dream where the mask is black instead"
     )
     parser.add_argument(
         "--normalize",
@@ -179,7 +201,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         choices=sorted(MODEL_LAYERS),
-        default="inception_v3",
         help="network to dream with; falls back to the nsfwjs import, then to vgg16_offline, "
         "when Keras's InceptionV3 weights cannot be had [inception_v3]",
     )
@@ -229,20 +250,35 @@ def preset_values(field_name: str) -> str:
 
 
 def config_from_args(args: argparse.Namespace) -> DreamConfig:
-    """``config_from_options`` with its errors in the words of the options."""
+    """``config_from_options`` with its errors in the words of the options; what a recipe
+    could not restore is said as a note."""
     try:
-        return config_from_options(args)
+        config = config_from_options(args)
     except ValueError as error:
         raise in_option_words(error) from None
+    for problem in args.recipe.problems if args.recipe else ():
+        print(f"note: {problem}", file=sys.stderr)
+    return config
 
 
 def config_from_options(args: argparse.Namespace) -> DreamConfig:
-    """The preset named in ``args`` for the model in ``args``, with the given options applied.
+    """The preset named in ``args`` (or the recipe of ``--settings-from``) for the model in
+    ``args``, with the given options applied. Sets ``args.model`` to the network chosen (the
+    recipe's when ``--model`` is not given) and ``args.recipe`` to the recipe or None.
 
     Raises:
         ValueError: when an option's value is invalid (the message says which and why).
     """
-    config = PRESETS[args.preset].with_model(args.model)
+    args.recipe = None
+    if args.settings_from is not None:
+        if args.preset is not None:
+            raise ValueError("--preset and --settings-from both choose the settings; give one.")
+        args.recipe = read_recipe_file(args.settings_from)
+        config = args.recipe.config
+    else:
+        config = PRESETS[args.preset or DEFAULT_PRESET]
+    args.model = args.model or config.model
+    config = config.with_model(args.model)
     changes: dict[str, object] = {}
     if args.layers:
         changes["layers"] = parse_layers(args.layers)
@@ -269,9 +305,40 @@ def config_from_options(args: argparse.Namespace) -> DreamConfig:
     for option in ("guide_strength", "guide_layer", "normalize"):
         if getattr(args, option) is not None:
             changes[option] = getattr(args, option)
+    if args.mask is not None:
+        changes["mask"] = read_mask(args.mask, args.mask_feather or 0, args.invert_mask)
+    elif args.mask_feather is not None or args.invert_mask:
+        raise ValueError("--mask-feather and --invert-mask shape a mask: give it with --mask.")
     if args.from_noise:
         changes["start"] = "noise"
+    elif args.input is not None and str(args.input) != "-":
+        changes["start"] = "photo"  # a noise dream's recipe, given a photo to dream on
     return config.replace(**changes)
+
+
+def read_recipe_file(path: Path):
+    """The recipe in the dream file ``path`` (``recipe.read_recipe``), plain errors."""
+    from .recipe import RecipeError, read_recipe
+
+    if not path.is_file():
+        raise ValueError(f"There is no dream file {path} for --settings-from; check the name.")
+    try:
+        return read_recipe(path.read_bytes())
+    except RecipeError as error:
+        raise ValueError(f"--settings-from {path.name}: {error}") from None
+
+
+def read_mask(path: Path, feather: float, invert: bool):
+    """The ``Mask`` in the picture ``path``, with the same plain errors as a photo."""
+    from .image import decode_mask
+    from .mask import Mask
+
+    if not path.is_file():
+        raise ValueError(f"There is no mask image {path}; check the name.")
+    try:
+        return Mask.from_image(decode_mask(path.read_bytes()), feather, invert)
+    except ValueError as error:
+        raise ValueError(f"The mask {path.name}: {error}") from None
 
 
 def read_guide(path: Path):
@@ -282,6 +349,14 @@ def read_guide(path: Path):
         return decode_image(path.read_bytes())
     except ValueError as error:
         raise ValueError(f"The guide image {path.name}: {error}") from None
+
+
+def picture_size(path: Path) -> tuple[int, int]:
+    """(height, width) of the picture at ``path``, read from its header."""
+    from PIL import Image
+
+    with Image.open(path) as picture:
+        return picture.height, picture.width
 
 
 def noise_size(text: str) -> tuple[int, int]:
@@ -311,7 +386,11 @@ def starting_image(args: argparse.Namespace, config: DreamConfig):
                 "e.g. python -m deepdream --from-noise 512x512 dream.png"
             )
         return noise_canvas(*noise_size(args.from_noise), config.seed)
-    if args.input is None or str(args.input) == "-":
+    no_input = args.input is None or str(args.input) == "-"
+    if no_input and args.recipe is not None and config.start == "noise":
+        # A noise dream's recipe: its canvas is the noise of the dream's own size and seed.
+        return noise_canvas(*picture_size(args.settings_from), config.seed)
+    if no_input:
         raise ValueError(
             "Give the photo to dream on and where to write the dream, e.g. "
             "python -m deepdream photo.jpg dream.png (or --from-noise WxH dream.png)."
@@ -356,6 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = config_for(config, model)  # the fallback model: same look, its own layers
     if isinstance(config, int):  # a layer these weights lack: said before the progress bar
         return config
+    if args.recipe is not None:  # the recorded weights or precision are not these
+        for difference in args.recipe.differences(model.weights, model.precision):
+            print(f"note: {difference}", file=sys.stderr)
     try:
         result = dream_with_progress(photo, config, model, args.quiet)
     except ValueError as error:  # e.g. a channel the layer does not have

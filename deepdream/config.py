@@ -3,9 +3,10 @@
 Contract:
 - ``DreamConfig`` holds every hyperparameter: which model, which layers (with a weight each),
   which single channels (layer, channel, weight), an optional guide image with its strength and
-  layer, the gradient normalisation (``std`` or ``laplacian``), whether the dream starts from a
-  photo or from noise, steps per octave, step size, octaves, octave scale, tile size, max
-  working side, seed, keep-colours, and how often a preview is produced.
+  layer, an optional mask (where the dream goes), the gradient normalisation (``std`` or
+  ``laplacian``), whether the dream starts from a photo or from noise, steps per octave, step
+  size, octaves, octave scale, tile size, max working side, seed, keep-colours, and how often
+  a preview is produced.
 - Construction validates everything and raises ``ValueError`` with a sentence a
   non-programmer can act on. A config that exists is a config that can run.
 - Presets are plain instances (``PRESETS``); ``DreamConfig.with_model`` moves a config to the
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .guide import Guide
+from .mask import Mask
 
 INCEPTION_V3 = "inception_v3"
 VGG16_OFFLINE = "vgg16_offline"
@@ -132,6 +134,8 @@ class DreamConfig:
             objective of the layers and channels).
         guide_layer: the layer the guide is matched at; ``""`` means the network's default
             (``GUIDE_LAYERS``: mixed2 / block3_conv3).
+        mask: a ``Mask`` (where the dream goes: white dreams, black keeps the photo, grey in
+            part), or None to dream everywhere. Fitted to each photo's size.
         normalize: ``"std"`` or ``"laplacian"`` (see ``NORMALIZATIONS``).
         start: ``"photo"``, or ``"noise"`` when the input is a noise canvas (``noise_canvas``);
             recorded in the result's metadata.
@@ -153,6 +157,7 @@ class DreamConfig:
     guide: Guide | None = None
     guide_strength: float = 0.8
     guide_layer: str = ""
+    mask: Mask | None = None
     normalize: str = "std"
     start: str = "photo"
     steps_per_octave: int = 10
@@ -202,6 +207,8 @@ class DreamConfig:
                 f"The guide layer {self.guide_layer!r} is not a layer of {self.model}; "
                 f"choose from: {', '.join(known)}."
             )
+        if self.mask is not None and not isinstance(self.mask, Mask):
+            raise ValueError("The mask must be a Mask (Mask.from_image(pixels)).")
         if self.normalize not in NORMALIZATIONS:
             raise ValueError(
                 f"normalize must be one of {', '.join(NORMALIZATIONS)}; got {self.normalize!r}."
@@ -319,6 +326,7 @@ class DreamConfig:
             "normalize": self.normalize,
             "start": self.start,
             "guide": self.guide.digest if self.guide is not None else "none",
+            "mask": self.mask.digest if self.mask is not None else "none",
             **self._guide_description(),
         }
 

@@ -74,6 +74,22 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     Raises:
         ImageDecodeError: empty, truncated, not an image, or larger than ``max_pixels``.
     """
+    return _decode(data, max_pixels, lambda upright: _to_rgb_array(to_srgb(upright)))
+
+
+def decode_mask(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode a mask picture to an upright grey-and-alpha ``uint8`` array (height, width, 4):
+    RGBA, so a transparent part counts as black (``Mask.from_image`` reads it).
+
+    Raises:
+        ImageDecodeError: as ``decode_image``.
+    """
+    return _decode(data, max_pixels, lambda upright: np.asarray(upright.convert("RGBA")))
+
+
+def _decode(data: bytes, max_pixels: int, finish) -> np.ndarray:
+    """``finish(upright image)`` of the first frame of ``data``, every failure a plain
+    ``ImageDecodeError``."""
     if not data:
         raise ImageDecodeError("The file is empty. Please choose a photo (PNG, JPEG, WebP...).")
     try:
@@ -90,8 +106,7 @@ def decode_image(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
                 raise ImageDecodeError("The image has no pixels. Please choose another file.")
             img.seek(0)  # first frame of an animation
             img.load()
-            upright = ImageOps.exif_transpose(img)
-            return _to_rgb_array(to_srgb(upright))
+            return finish(ImageOps.exif_transpose(img))
     except ImageDecodeError:
         raise
     except UnidentifiedImageError:

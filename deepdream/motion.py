@@ -22,6 +22,9 @@ Contract:
 - ``zoom_frames(photo, config, motion, model)`` yields ``motion.zoom_frames`` updates: the
   dreamed photo, then each frame the previous one zoomed in by ``motion.zoom`` about the
   centre (turned by ``motion.rotate`` degrees), dreamed again with ``carried_steps``.
+- A ``config.mask`` is one mask for the whole clip, fitted to the frames' size: every frame
+  is laid onto its input through it, so carried detail never drifts past the mask's edge.
+  (A zoom enlarges earlier frames, so their dreamed part grows outward as it dives.)
 - ``dream_video(source, target, ...)`` and ``zoom_video(photo, target, ...)`` do the above
   from a video file (or bytes) into an MP4 or GIF target, frame by frame.
 - Cancelling is stopping iteration (``close()`` on the generator, or ``break``): the
@@ -269,6 +272,9 @@ def dream_video_frames(
             if motion.hold_strength:
                 output = _lay(frame, reference.hold(added))
                 added = _added(output, frame)
+            if config.mask is not None:  # carried detail may have moved past the mask's edge
+                output = config.mask.lay(frame, output)
+                added = _added(output, frame)
         yield MotionUpdate(
             index=index,
             total=total,
@@ -317,6 +323,8 @@ def zoom_frames(
             if motion.hold_strength:
                 added = _added(output, zoomed)
                 output = _lay(zoomed, added - added.mean(axis=(0, 1)))
+            if config.mask is not None:  # each frame dreams only where the mask says
+                output = config.mask.lay(zoomed, output)
         yield MotionUpdate(
             index=index,
             total=motion.zoom_frames,

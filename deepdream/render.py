@@ -14,6 +14,9 @@ Contract:
 - Octaves run from small to full working size; the detail the dream added is carried from
   octave to octave (and finally onto the full-resolution photo) as a difference image, so the
   photo's own sharpness is never lost to repeated resizing.
+- With ``config.mask``, every step's change is scaled by the mask at its octave's size and
+  the finished dream is laid onto the photo through it at full size (``Mask.lay``): where
+  the mask is 0 the photo's pixels are returned unchanged.
 - Same input + same config (seed included) + same model => the same output.
 - ``dream(image, config, model=None)`` runs ``dream_steps`` to the end and returns the result.
 - ``warm_up(model, config, shape)`` runs ``config`` for one step an octave on a noise canvas of
@@ -186,12 +189,16 @@ def dream_steps(
         else:
             dreaming = base
         guide = _octave_guide(config, model, shape, shapes[-1])
+        where = _octave_mask(config, shape)
         for index in range(1, config.steps_per_octave + 1):
             shift = random_shift(rng, shape, config.tile_size)
             # The image stays a tensor between steps: no host copy unless a preview is due.
-            dreaming, loss = step(
+            stepped, loss = step(
                 dreaming, shift, tile_size, weights, guide, guide_strength, step_size
             )
+            # With a mask, each step moves a pixel only as far as the mask lets it, so the
+            # dream neither lands nor grows where the mask keeps the photo.
+            dreaming = stepped if where is None else dreaming + where * (stepped - dreaming)
             done += 1
             work += pixels_per_step[octave - 1] / total_work
             due = done % config.preview_every == 0 or index == config.steps_per_octave
@@ -240,6 +247,13 @@ def _octave_guide(
     return guide_features(model, config.matched_layer, config.guide, scale)
 
 
+def _octave_mask(config: DreamConfig, shape: tuple[int, int]) -> tf.Tensor | None:
+    """The mask at this octave's size, shaped to scale an image's change; None without."""
+    if config.mask is None:
+        return None
+    return tf.constant(config.mask.strength(*shape)[..., None])
+
+
 def _finish(
     image: np.ndarray,
     detail: tf.Tensor,
@@ -249,10 +263,13 @@ def _finish(
     elapsed: float,
     steps_done: int | None = None,
 ) -> DreamResult:
-    """The dreamed ``detail`` laid onto the photo, colours kept if asked, with its record."""
+    """The dreamed ``detail`` laid onto the photo, colours kept if asked, only where the
+    mask says (if there is one), with its record."""
     final = pixels.add_detail(image, np.asarray(detail))
     if config.keep_colors:
         final = pixels.keep_colors(final, image)
+    if config.mask is not None:
+        final = config.mask.lay(image, final)
     return DreamResult(
         image=final,
         config=config,
