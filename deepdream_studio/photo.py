@@ -1,8 +1,9 @@
 """The photo page, top to bottom as the user goes: settings in the sidebar, upload a photo (or
 choose to start from noise, a feature visualisation of the chosen layers or channels),
-Generate DeepDream Image, watch it dream (Stop keeps it), then original and dream side by side
-with the download. The model runs only when the button is pressed; the result lives in the
-session, so changing a setting afterwards does not lose it."""
+optionally paint where the dream goes (a mask, ``paint.py``), Generate DeepDream Image, watch
+it dream (Stop keeps it), then original and dream side by side with the download. The model
+runs only when the button is pressed; the result lives in the session, so changing a setting
+afterwards does not lose it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import streamlit as st
 
 from deepdream import fit_within, noise_canvas
 
+from .paint import PAINT, MaskProblem, mask_ui
 from .result import VIEW_SIDE, result_ui
 from .run import run_dream, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
@@ -51,13 +53,30 @@ def photo_page() -> None:
     handover = session_handover()
     seed = config.seed if config is not None else 0
     start, photo, stem = start_ui(handover.clear, seed)
-    if start == "photo" and photo is not None and handover.result is None:
+    painting = st.session_state.get("mask_on") and st.session_state.get("mask_source") == PAINT
+    if start == "photo" and photo is not None and handover.result is None and not painting:
         height, width = photo.shape[:2]
         view = fit_within(photo, VIEW_SIDE)
         st.image(view, caption=f"Your photo · {width}×{height}", width=min(width, 640))
+    mask, mask_problem = None, None
+    if photo is not None:
+        try:
+            mask = mask_ui(photo, picture_id(start, photo))
+        except MaskProblem as problem:
+            mask_problem = str(problem)
     clicked = st.button(BUTTON_LABEL, key="generate", type="primary", disabled=photo is None)
     if settings_error:
         st.error(settings_error)
+    elif clicked and mask_problem:
+        st.warning(mask_problem)
     elif clicked and photo is not None and config is not None:
-        run_dream(photo, config.replace(start=start), stem)
+        run_dream(photo, config.replace(start=start, mask=mask), stem)
     result_ui(handover.result)
+
+
+def picture_id(start: str, picture) -> str:
+    """Names the picture a mask is painted on: a new photo or canvas gets a fresh canvas."""
+    if start == "photo" and "upload_photo" in st.session_state:
+        return str(st.session_state["upload_photo"]["file_id"])
+    height, width = picture.shape[:2]
+    return f"{start}-{width}x{height}"

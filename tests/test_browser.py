@@ -307,3 +307,69 @@ def test_a_guided_dream_in_chromium(server, browser, tmp_path):
         assert img.size == Image.open(photo).size
     assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
     _screenshot(browser, "browser-guided.png", tmp_path)
+
+
+def _shadow_canvas(driver):
+    """The painting canvas's top layer (Fabric.js), inside the component's shadow root."""
+    return driver.execute_script(
+        "for (const host of document.querySelectorAll('[data-testid=stMain] *')) {"
+        "  const canvas = host.shadowRoot && host.shadowRoot.querySelector('canvas.upper-canvas');"
+        "  if (canvas && canvas.width > 0) return canvas;"
+        "} return null;"
+    )
+
+
+def _dream_png(driver, wait) -> bytes:
+    """The shown dream's PNG, fetched as "Save image as" would."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait.until(
+        ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
+    )
+    main_images = "[data-testid=stMain] [data-testid=stImage] img"
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, main_images)) >= 2)
+    source = driver.find_elements(By.CSS_SELECTOR, main_images)[-1].get_attribute("src")
+    with urllib.request.urlopen(source, timeout=10) as reply:
+        return reply.read()
+
+
+def test_a_painted_mask_limits_the_dream_in_chromium(server, browser, tmp_path):
+    """A stroke drawn with pointer actions on the canvas: the dream lands there only."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    photo = ROOT / "tests" / "data" / "astronaut.jpg"
+    browser.get(server)
+    wait = WebDriverWait(browser, 120)
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT)))
+    upload.send_keys(str(photo))
+    opener = "//summary[contains(., 'Dream only where you paint')]"
+    wait.until(ec.element_to_be_clickable((By.XPATH, opener))).click()
+    toggle = "//label[contains(., 'Dream only where I paint')]"
+    wait.until(ec.element_to_be_clickable((By.XPATH, toggle))).click()
+    canvas = wait.until(_shadow_canvas)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+    # A stroke across the top left quarter of the 512-pixel canvas (the 256-pixel photo x2).
+    width, height = canvas.size["width"], canvas.size["height"]
+    strokes = ActionChains(browser).move_to_element_with_offset(
+        canvas, -width // 2 + 40, -height // 2 + 60
+    )
+    strokes.click_and_hold().move_by_offset(80, 0).move_by_offset(80, 0).release().perform()
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "The dream covers"))
+    _screenshot(browser, "browser-mask-painted.png", tmp_path)
+    button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
+    wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
+    data = _dream_png(browser, wait)
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        assert img.text["deepdream.mask"].startswith("sha256:")
+        dreamed = np.asarray(img.convert("RGB"), dtype=np.int16)
+    original = np.asarray(Image.open(photo).convert("RGB"), dtype=np.int16)
+    change = np.abs(dreamed - original).max(axis=2)
+    # The stroke ran along canvas rows ~60 (photo rows ~30), columns 40-200 (photo 20-100).
+    assert change[20:40, 30:90].mean() > 5  # dreamed under the stroke
+    assert change[128:, :].max() <= 1 and change[:, 160:].max() <= 1  # untouched elsewhere
+    _screenshot(browser, "browser-mask-dream.png", tmp_path)
