@@ -79,7 +79,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--window-size=1400,1000",
 ]  # fmt: skip
-GENERATE_XPATH = "//button[normalize-space()='Generate DeepDream Image']"
+GENERATE_XPATH = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
 
 SAMPLE_INTERVAL_S = 0.2
 POLL_INTERVAL_S = 0.3

@@ -95,6 +95,7 @@ __all__ = [
     "Mask",
     "ImageDecodeError",
     "LruCache",
+    "ModelFacts",
     "MotionConfig",
     "MotionUpdate",
     "VideoDecodeError",
@@ -141,13 +142,15 @@ __all__ = [
     "zoom_video",
 ]
 
-# name -> module that defines it; each of these modules imports TensorFlow, or PyAV/OpenCV.
+# name -> module that defines it; most of these modules import TensorFlow, or PyAV/OpenCV
+# (``result`` does not, but is loaded on use like the engine it serves).
 _LAZY = {
-    "DreamResult": "render",
-    "DreamUpdate": "render",
+    "DreamResult": "result",
+    "DreamUpdate": "result",
+    "ModelFacts": "result",
     "dream": "render",
     "dream_steps": "render",
-    "partial_result": "render",
+    "partial_result": "result",
     "warm_up": "render",
     "FeatureModel": "model",
     "load_model": "model",

@@ -43,6 +43,7 @@ from ray.exceptions import RayActorError, RayTaskError
 
 from .batch import BatchJob, FileFailure, ModelChoice
 from .config import DreamConfig
+from .result import ModelFacts
 
 ADDRESS_ENV = "DEEPDREAM_RAY_ADDRESS"
 NAMESPACE = "deepdream"
@@ -163,6 +164,7 @@ class DreamWorker:
         return {
             "model": self.model.name,
             "description": self.model.description,
+            "facts": ModelFacts.of(self.model).as_dict(),  # what a stopped dream's record says
             "layers": list(self.model.layers),
             "notice": self.notice,
             "pid": os.getpid(),

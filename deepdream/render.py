@@ -31,7 +31,6 @@ from __future__ import annotations
 import collections
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,94 +40,10 @@ from .config import MODEL_TITLES, DreamConfig
 from .gradients import random_shift, step_for_config
 from .model import FeatureModel, load_model
 from .objectives import guide_features, no_guide
-from .octaves import octave_shapes, working_shape
+from .result import DreamResult, DreamUpdate, finish_dream, octave_plan
 from .runtime import start_tensorflow
 
 tf = start_tensorflow()
-
-
-@dataclass(frozen=True)
-class DreamResult:
-    """A finished dream and how it was made."""
-
-    image: np.ndarray
-    config: DreamConfig
-    model: str
-    weights: str
-    model_description: str
-    precision: str
-    elapsed: float
-    shapes: tuple[tuple[int, int], ...]
-    steps_done: int | None = None  # set when the dream was stopped before the end
-
-    def metadata(self) -> dict[str, str]:
-        """Settings and model, as stored in the PNG (never file names or paths of uploads)."""
-        stopped = {}
-        if self.steps_done is not None:
-            total = len(self.shapes) * self.config.steps_per_octave
-            stopped = {"deepdream.stopped_after_step": f"{self.steps_done} of {total}"}
-        return {
-            "Software": "DeepDream Studio",
-            **stopped,
-            "deepdream.weights": self.weights,
-            "deepdream.precision": self.precision,
-            "deepdream.model_description": self.model_description,
-            "deepdream.octave_sizes": " ".join(f"{w}x{h}" for h, w in self.shapes),
-            **{f"deepdream.{key}": value for key, value in self.config.describe().items()},
-        }
-
-    def to_png(self) -> bytes:
-        """PNG bytes of the dream with ``metadata()`` in its text chunks."""
-        return pixels.encode_png(self.image, self.metadata())
-
-    def encode(self, suffix: str = ".png", quality: int = pixels.DEFAULT_QUALITY) -> bytes:
-        """The dream as PNG, JPEG or WebP bytes by ``suffix``, ``metadata()`` kept inside
-        (``image.encode_image``)."""
-        return pixels.encode_image(self.image, self.metadata(), suffix, quality)
-
-
-@dataclass(frozen=True)
-class DreamUpdate:
-    """Progress of a running dream.
-
-    Attributes:
-        octave, octaves: current octave (1-based) and how many there are.
-        step, steps: step within this octave (1-based) and steps per octave.
-        done, total: steps done overall and in all.
-        work: share of the computation done, 0..1. Steps are weighted by their octave's
-            pixel count, since a full-size step costs about ``octave_scale**2`` times one an
-            octave below.
-        loss: the objective at this step (it should rise).
-        elapsed: seconds since the dream started.
-        preview: the current dream (uint8 RGB) at the current octave's size on every
-            ``preview_every``-th step and at the end of each octave; the photo-sized final
-            image on the last update; else None.
-        result: set on the final update only.
-    """
-
-    octave: int
-    octaves: int
-    step: int
-    steps: int
-    done: int
-    total: int
-    work: float
-    loss: float
-    elapsed: float
-    preview: np.ndarray | None = None
-    result: DreamResult | None = None
-
-    @property
-    def fraction(self) -> float:
-        """Share of the work done, 0..1 (the same as ``work``)."""
-        return self.work
-
-    @property
-    def eta(self) -> float | None:
-        """Rough seconds left, from the pace so far; None before any work is done."""
-        if self.work <= 0:
-            return None
-        return self.elapsed * (1.0 - self.work) / self.work
 
 
 _default_models: LruCache = LruCache(2)
@@ -175,7 +90,7 @@ def dream_steps(
     guide_strength = tf.constant(config.guide_strength if config.guide else 0.0, tf.float32)
     rng = np.random.default_rng(config.seed)
 
-    shapes = _octave_plan(image, config, model)
+    shapes = octave_plan(image, config, model.min_side)
     total = len(shapes) * config.steps_per_octave
     pixels_per_step = [height * width for height, width in shapes]
     total_work = float(sum(pixels_per_step) * config.steps_per_octave)
@@ -216,7 +131,9 @@ def dream_steps(
             )
         detail = dreaming - base
 
-    result = _finish(image, detail, config, model, shapes, time.perf_counter() - start)
+    result = finish_dream(
+        image, np.asarray(detail), config, model, shapes, time.perf_counter() - start
+    )
     yield DreamUpdate(
         octave=len(shapes),
         octaves=len(shapes),
@@ -252,65 +169,6 @@ def _octave_mask(config: DreamConfig, shape: tuple[int, int]) -> tf.Tensor | Non
     if config.mask is None:
         return None
     return tf.constant(config.mask.strength(*shape)[..., None])
-
-
-def _finish(
-    image: np.ndarray,
-    detail: tf.Tensor,
-    config: DreamConfig,
-    model: FeatureModel,
-    shapes: list[tuple[int, int]],
-    elapsed: float,
-    steps_done: int | None = None,
-) -> DreamResult:
-    """The dreamed ``detail`` laid onto the photo, colours kept if asked, only where the
-    mask says (if there is one), with its record."""
-    final = pixels.add_detail(image, np.asarray(detail))
-    if config.keep_colors:
-        final = pixels.keep_colors(final, image)
-    if config.mask is not None:
-        final = config.mask.lay(image, final)
-    return DreamResult(
-        image=final,
-        config=config,
-        model=model.name,
-        weights=model.weights,
-        model_description=model.description,
-        precision=model.precision,
-        elapsed=elapsed,
-        shapes=tuple(shapes),
-        steps_done=steps_done,
-    )
-
-
-def partial_result(
-    image: np.ndarray, update: DreamUpdate, config: DreamConfig, model: FeatureModel
-) -> DreamResult:
-    """A stopped dream, finished like a complete one from its last preview.
-
-    The preview's difference from the photo (at the preview's size) is laid onto the
-    full-resolution photo, exactly as a finished dream is, so the photo stays sharp and
-    keep-colours and metadata apply. ``steps_done`` records how far it got.
-
-    Raises:
-        ValueError: the update carries no preview.
-    """
-    if update.preview is None:
-        raise ValueError("This update has no preview to finish from.")
-    detail = pixels.detail_of(update.preview, image)
-    shapes = _octave_plan(image, config, model)
-    return _finish(image, detail, config, model, shapes, update.elapsed, update.done)
-
-
-def _octave_plan(
-    image: np.ndarray, config: DreamConfig, model: FeatureModel
-) -> list[tuple[int, int]]:
-    return octave_shapes(
-        working_shape(image.shape[:2], config.max_side),
-        config.octaves,
-        config.octave_scale,
-        model.min_side,
-    )
 
 
 def dream(image: np.ndarray, config: DreamConfig, model: FeatureModel | None = None) -> DreamResult:

@@ -20,8 +20,15 @@ import streamlit as st
 from deepdream import DreamConfig, fit_within, shared_slots
 
 from .backend import cluster_address
+from .gallery import session_gallery
 from .models import model_for, warming_up
-from .run import queue_message, session_handover, wait_for_stopped_dream
+from .run import (
+    announce_ready,
+    queue_message,
+    ready_toast_ui,
+    session_handover,
+    wait_for_stopped_dream,
+)
 from .settings import settings_ui
 from .upload import safe_stem, upload_ui
 
@@ -203,6 +210,7 @@ def run_motion(
     model, notice, config = prepared
     live, widgets = _progress_widgets()
     handover = session_handover(KEY)  # plain Python: usable while Streamlit stops this run
+    gallery = session_gallery()  # the same
     run = handover.begin()
     target = io.BytesIO()
     if mode == "video":
@@ -239,10 +247,12 @@ def run_motion(
             if outcome != "failed" and last is not None:
                 record = motion_record(mode, source, target.getvalue(), last, motion, model)
                 record.update(stem=stem, notice=notice, stopped=outcome == "stopped")
-                handover.keep(run, record)
+                if handover.keep(run, record):
+                    gallery.add(mode, record, config, motion)
         finally:
             run.settle()
     if outcome == "finished":
+        announce_ready("Your video is ready." if mode == "video" else "Your zoom is ready.")
         st.rerun()
 
 
@@ -299,6 +309,18 @@ def motion_result_ui(record: dict[str, Any] | None) -> None:
         )
 
 
+def restore_motion(kind: str, motion: Any) -> None:
+    """Put a reopened video's or zoom's motion settings back into this page's widgets (a
+    button callback: before they are drawn)."""
+    state = st.session_state
+    state.animate_mode = kind
+    state.blend = motion.blend
+    state.zoom_frames = min(motion.zoom_frames, MAX_ZOOM_FRAMES)
+    state.zoom = motion.zoom
+    state.rotate = motion.rotate
+    state.fps = int(motion.fps)
+
+
 def animate_page() -> None:
     """Draw the Animate page."""
     st.write(
@@ -315,6 +337,7 @@ def animate_page() -> None:
         )
         return
     wait_for_stopped_dream(KEY)
+    ready_toast_ui()
     handover = session_handover(KEY)
     mode = st.radio(
         "What to animate",
@@ -338,7 +361,14 @@ def animate_page() -> None:
                 st.image(source, caption="Your photo", width="content")
     motion = motion_ui(mode)
     ready = source is not None
-    clicked = st.button(BUTTON_LABEL, key="generate_video", type="primary", disabled=not ready)
+    clicked = st.button(
+        BUTTON_LABEL,
+        key="generate_video",
+        type="primary",
+        disabled=not ready,
+        shortcut="Ctrl+Enter",
+        help="Also Ctrl+Enter (Cmd+Enter on a Mac).",
+    )
     if settings_error:
         st.error(settings_error)
     elif clicked and ready and config is not None:

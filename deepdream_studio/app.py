@@ -33,12 +33,16 @@ def main() -> None:
         from deepdream_studio.models import start_warm_up
 
         start_warm_up()  # the first dream should not pay for tracing the step
-    page = st.navigation(
-        [
-            st.Page(PAGES / "photo.py", title="Photo", icon="🖼️", url_path="photo", default=True),
-            st.Page(PAGES / "animate.py", title="Animate", icon="🎞️", url_path="animate"),
-        ]
-    )
+    pages = {
+        "photo": st.Page(
+            PAGES / "photo.py", title="Photo", icon="🖼️", url_path="photo", default=True
+        ),
+        "animate": st.Page(PAGES / "animate.py", title="Animate", icon="🎞️", url_path="animate"),
+    }
+    page = st.navigation(list(pages.values()))
+    wanted = st.session_state.pop("open_page", None)  # a dream opened from the gallery
+    if wanted and pages[wanted].title != page.title:
+        st.switch_page(pages[wanted])
     st.title("DeepDream Studio")
     model_notice_ui()
     page.run()

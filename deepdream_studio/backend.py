@@ -32,8 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import INCEPTION_V3, MODEL_LAYERS, DreamConfig, encode_png
-from deepdream.image import add_detail, detail_of, keep_colors
+from deepdream import INCEPTION_V3, MODEL_LAYERS, DreamConfig
 
 ADDRESS_ENV = "DEEPDREAM_RAY_ADDRESS"
 
@@ -103,17 +102,12 @@ class ClusterRunner:
 
     def stopped(self, photo: np.ndarray, last: Any) -> tuple[bytes, str]:
         # The worker's dream is cancelled: lay its last preview onto the full photo here, the
-        # way the engine finishes any dream, with the same record in the PNG.
-        image = add_detail(photo, detail_of(last.preview, photo))
-        if self.config.keep_colors:
-            image = keep_colors(image, photo)
-        metadata = {
-            "Software": "DeepDream Studio",
-            "deepdream.stopped_after_step": f"{last.done} of {last.total}",
-            "deepdream.model_description": self.description,
-            **{f"deepdream.{key}": value for key, value in self.config.describe().items()},
-        }
-        return encode_png(image, metadata), f"{self.description} (on the cluster)"
+        # way the engine finishes any dream (result.py, no TensorFlow), with the same record.
+        from deepdream.result import ModelFacts, partial_result
+
+        facts = ModelFacts.from_dict(self.pool.info["facts"])
+        result = partial_result(photo, last, self.config, facts)
+        return result.to_png(), f"{self.description} (on the cluster)"
 
     def close(self) -> None:
         if self._remote is not None:

@@ -85,8 +85,13 @@ def _apply_pending_channels() -> None:
     for item in (i.strip() for i in text.split(",") if i.strip()):
         items[":".join(item.split(":")[:2])] = item
     for layer, channel, weight in pending:
-        items[f"{layer}:{channel}"] = f"{layer}:{channel}" + ("" if weight == 1 else f":{weight:g}")
+        items[f"{layer}:{channel}"] = channel_item(layer, channel, weight)
     st.session_state.channels_text = ", ".join(items.values())
+
+
+def channel_item(layer: str, channel: int, weight: float) -> str:
+    """One channel as the field writes it: ``LAYER:CHANNEL``, with ``:WEIGHT`` unless 1."""
+    return f"{layer}:{channel}" + ("" if weight == 1 else f":{weight:g}")
 
 
 def channels_ui(model: str):

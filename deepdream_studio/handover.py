@@ -70,6 +70,11 @@ class ResultHandover:
         with self._lock:
             return self._result
 
+    def show(self, result: Any) -> None:
+        """Show ``result`` (a dream reopened from the gallery) as the kept one."""
+        with self._lock:
+            self._result = result
+
     def clear(self) -> None:
         """Forget the kept result (a new photo makes it meaningless)."""
         with self._lock:

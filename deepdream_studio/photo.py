@@ -13,7 +13,7 @@ from deepdream import fit_within, noise_canvas
 
 from .paint import PAINT, MaskProblem, mask_ui
 from .result import VIEW_SIDE, result_ui
-from .run import run_dream, session_handover, wait_for_stopped_dream
+from .run import ready_toast_ui, run_dream, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
 from .upload import upload_ui
 
@@ -50,6 +50,7 @@ def photo_page() -> None:
     )
     config, settings_error = settings_ui()
     wait_for_stopped_dream()
+    ready_toast_ui()
     handover = session_handover()
     seed = config.seed if config is not None else 0
     start, photo, stem = start_ui(handover.clear, seed)
@@ -64,7 +65,14 @@ def photo_page() -> None:
             mask = mask_ui(photo, picture_id(start, photo))
         except MaskProblem as problem:
             mask_problem = str(problem)
-    clicked = st.button(BUTTON_LABEL, key="generate", type="primary", disabled=photo is None)
+    clicked = st.button(
+        BUTTON_LABEL,
+        key="generate",
+        type="primary",
+        disabled=photo is None,
+        shortcut="Ctrl+Enter",
+        help="Also Ctrl+Enter (Cmd+Enter on a Mac).",
+    )
     if settings_error:
         st.error(settings_error)
     elif clicked and mask_problem:

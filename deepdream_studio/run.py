@@ -23,6 +23,7 @@ import streamlit as st
 from deepdream import DreamConfig, WeightsUnavailableError, fit_within
 
 from .backend import cluster_address, runner_for
+from .gallery import session_gallery
 from .handover import DreamRun, ResultHandover
 from .models import warming_up
 from .result import dream_record
@@ -135,6 +136,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
         return
     live, widgets = _progress_widgets()
     handover = session_handover()  # plain Python: still usable while Streamlit stops this run
+    gallery = session_gallery()  # the same
     run: DreamRun = handover.begin()
     losses: list[float] = []
     outcome = "stopped"  # until the dream finishes or fails
@@ -148,7 +150,8 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
         png, description = png_and_description
         record = dream_record(photo, png, description, stem, runner.notice, summary, stopped)
         record["where"] = runner.where
-        handover.keep(run, record)
+        if handover.keep(run, record):
+            gallery.add("photo", record, runner.config)
 
     try:
         with runner.slot(wait=waiting):
@@ -191,7 +194,20 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
         finally:
             run.settle()
     if outcome == "finished":
+        announce_ready("Your dream is ready.")
         st.rerun()  # draw the page afresh: the result side by side, no progress widgets
+
+
+def announce_ready(text: str) -> None:
+    """A toast on the next run (after the rerun that shows the result): the user may be
+    looking at the sidebar or the gallery while the dream finishes."""
+    st.session_state.ready_toast = text
+
+
+def ready_toast_ui() -> None:
+    """Show the toast ``announce_ready`` left, once."""
+    if text := st.session_state.pop("ready_toast", None):
+        st.toast(text, icon="🌀")
 
 
 def wait_for_stopped_dream(key: str = "handover") -> None:

@@ -25,8 +25,9 @@ from deepdream import (
 )
 
 from .backend import offered_layers, served_inception
-from .control import CONTROL_KEYS, channels_ui, guide_ui, init_control, normalize_ui
+from .control import CONTROL_KEYS, channel_item, channels_ui, guide_ui, init_control, normalize_ui
 from .explore import explorer_ui
+from .recipes import link_ui, restore_ui
 
 MAX_SIDES = [256, 384, 512, 768, 1024, 1536, 2048]
 TILE_SIZES = [256, 384, 512, 768, 1024]
@@ -95,6 +96,80 @@ def _within(layers, offered: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
         target = name if name in offered else offered[-1]
         merged[target] = merged.get(target, 0.0) + weight
     return tuple(merged.items())
+
+
+def restore_settings(config: DreamConfig, precision: str | None = None) -> list[str]:
+    """Write every setting of ``config`` (and the recorded ``precision``) into the widgets;
+    returns a plain sentence for each thing that could not be restored as it was."""
+    state = st.session_state
+    problems: list[str] = []
+    served, _ = served_inception()
+    if config.model == INCEPTION_V3 and served == VGG16_OFFLINE:
+        problems.append(
+            "This dream was made with InceptionV3, which this server does not have: its "
+            "layers are translated by depth to the offline VGG16 (a similar look, other pixels)."
+        )
+        if config.channels:
+            problems.append("Its channels belong to InceptionV3 and were left out.")
+            config = config.replace(channels=(), layers=config.layers or (("mixed3", 1.0),))
+        config = config.with_model(VGG16_OFFLINE)
+    state.model = config.model
+    offered = offered_layers(config.model)
+    layers = config.layers
+    if unoffered := [name for name, _ in layers if name not in offered]:
+        problems.append(
+            f"This server's network has no {', '.join(unoffered)} (its layers are "
+            f"{offered[0]}-{offered[-1]}): the nearest layer it has dreams instead."
+        )
+        layers = _within(layers, offered)
+    state.layers = [name for name, _ in layers]
+    for name, weight in layers:
+        state[f"weight_{name}"] = _fitted(
+            problems, f"The weight of {name}", weight, WEIGHT_MIN, WEIGHT_MAX, 0.1
+        )
+    state.channels_text = ", ".join(channel_item(*item) for item in config.channels)
+    state.channels_only = not config.layers
+    state.steps = int(_fitted(problems, "Steps per octave", config.steps_per_octave, 1, 60, 1))
+    state.step_size = _fitted(problems, "The step size", config.step_size, 0.001, 0.1, 0.001)
+    state.octaves = int(_fitted(problems, "Octaves", config.octaves, 1, 6, 1))
+    state.octave_scale = _fitted(problems, "The octave scale", config.octave_scale, 1.1, 2.0, 0.05)
+    state.max_side = _chosen(problems, "The max working side", config.max_side, MAX_SIDES)
+    state.tile_size = _chosen(problems, "The tile size", config.tile_size, TILE_SIZES)
+    state.seed = config.seed
+    state.keep_colors = config.keep_colors
+    state.normalize = config.normalize
+    state.guide_strength = _fitted(
+        problems, "The guide strength", config.guide_strength, 0, 1, 0.05
+    )
+    state.start = config.start
+    if precision in ("float32", "bfloat16"):
+        state.precision = precision  # the same precision, or the pixels differ
+    return problems
+
+
+def _fitted(problems: list[str], what: str, value: float, low: float, high: float, step: float):
+    """``value`` as the slider can hold it (within its range, on its steps); a sentence in
+    ``problems`` when that changes it."""
+    fitted = round(min(max(value, low), high) / step) * step
+    fitted = round(fitted, 6)
+    if abs(fitted - value) > 1e-9:
+        problems.append(
+            f"{what} was {value:g}; this page's slider holds {fitted:g} (the command line's "
+            "--settings-from takes any value)."
+        )
+    return fitted
+
+
+def _chosen(problems: list[str], what: str, value: int, choices: list[int]) -> int:
+    """``value`` if it is one of ``choices``, else the nearest, said in ``problems``."""
+    if value in choices:
+        return value
+    nearest = min(choices, key=lambda choice: abs(choice - value))
+    problems.append(
+        f"{what} was {value}; this page offers {nearest} as the nearest (the command line's "
+        "--settings-from takes any value)."
+    )
+    return nearest
 
 
 SETTING_KEYS = (
@@ -314,6 +389,7 @@ def advanced_ui() -> int:
 def settings_ui() -> tuple[DreamConfig | None, str | None]:
     """The sidebar's dream settings; see the module docstring."""
     _init_settings()
+    restore_ui(restore_settings)  # before any setting is drawn: it may change them all
     st.sidebar.header("Settings")
     preset_ui()
     model = network_ui()
@@ -354,4 +430,5 @@ def settings_ui() -> tuple[DreamConfig | None, str | None]:
         )
     except ValueError as error:
         return None, str(error)
+    link_ui(config)
     return config, None

@@ -30,9 +30,16 @@ CHROMIUM = os.environ.get("DEEPDREAM_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("DEEPDREAM_CHROMEDRIVER", "/usr/bin/chromedriver")
 #: Set by .ci/run: there, a missing browser fails these tests instead of skipping them.
 REQUIRE_ENV = "DEEPDREAM_REQUIRE_BROWSER"
-# The page has two uploaders: the photo (main area) and the guide image (sidebar).
+# The photo's uploader is the main area's first; the sidebar has the recipe's and the guide's.
 PHOTO_INPUT = "[data-testid=stMain] input[type=file]"
-GUIDE_INPUT = "[data-testid=stSidebar] input[type=file]"
+GUIDE_INPUT = ".st-key-guide_upload input[type=file]"
+RECIPE_INPUT = ".st-key-recipe_upload input[type=file]"
+# The src of the shown dream: the picture captioned "DeepDream ·" (not a gallery thumbnail).
+DREAM_SRC_JS = (
+    "for (const box of document.querySelectorAll('[data-testid=stMain] [data-testid=stImage]'))"
+    "  if (box.innerText.includes('DeepDream ·')) return box.querySelector('img').src;"
+    "return null;"
+)
 
 
 def need_browser() -> None:
@@ -153,15 +160,13 @@ def test_upload_generate_and_save_the_dream_in_chromium(server, browser, tmp_pat
     # The notice about missing InceptionV3 weights is visible before anything else happens.
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "offline VGG16 model"))
     upload.send_keys(str(photo))
-    button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
+    button_xpath = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
     button = wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath)))
     button.click()
     wait.until(
         ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
     )
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=stImage] img")) >= 2)
-    images = browser.find_elements(By.CSS_SELECTOR, "[data-testid=stImage] img")
-    dream_src = images[-1].get_attribute("src")
+    dream_src = wait.until(lambda d: d.execute_script(DREAM_SRC_JS))
     assert dream_src.startswith(server)
 
     # What "Save image as" saves: the bytes behind the <img>.
@@ -218,7 +223,7 @@ def test_stop_keeps_the_partial_dream(server, browser, tmp_path):
     wait = WebDriverWait(browser, 120)
     upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT)))
     upload.send_keys(str(big))
-    button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
+    button_xpath = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
     wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
     # The first live preview arrives after 5 of the 30 steps; stop right then.
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Dreaming..."))
@@ -246,7 +251,7 @@ def test_the_dreamed_video_plays_in_chromium(server, browser, tmp_path, photo):
     wait = WebDriverWait(browser, 240)
     upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT)))
     upload.send_keys(str(clip))
-    button_xpath = "//button[normalize-space()='Generate DeepDream Video']"
+    button_xpath = "//button[starts-with(normalize-space(), 'Generate DeepDream Video')]"
     wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
     wait.until(
         ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
@@ -289,16 +294,12 @@ def test_a_guided_dream_in_chromium(server, browser, tmp_path):
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Guide strength"))
     photo = ROOT / "tests" / "data" / "astronaut.jpg"
     browser.find_element(By.CSS_SELECTOR, PHOTO_INPUT).send_keys(str(photo))
-    button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
+    button_xpath = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
     wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
     wait.until(
         ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
     )
-    main_images = "[data-testid=stMain] [data-testid=stImage] img"
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, main_images)) >= 2)
-    dream_src = browser.find_elements(By.CSS_SELECTOR, main_images)[-1].get_attribute("src")
-    with urllib.request.urlopen(dream_src, timeout=10) as reply:
-        data = reply.read()
+    data = _dream_png(browser, wait)
     with Image.open(io.BytesIO(data)) as img:
         img.load()
         assert (
@@ -320,16 +321,15 @@ def _shadow_canvas(driver):
 
 
 def _dream_png(driver, wait) -> bytes:
-    """The shown dream's PNG, fetched as "Save image as" would."""
+    """The shown dream's PNG (the picture captioned "DeepDream ·", not the gallery's
+    thumbnails), fetched as "Save image as" would."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
 
     wait.until(
         ec.presence_of_element_located((By.XPATH, "//button[contains(., 'Download the dream')]"))
     )
-    main_images = "[data-testid=stMain] [data-testid=stImage] img"
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, main_images)) >= 2)
-    source = driver.find_elements(By.CSS_SELECTOR, main_images)[-1].get_attribute("src")
+    source = wait.until(lambda d: d.execute_script(DREAM_SRC_JS))
     with urllib.request.urlopen(source, timeout=10) as reply:
         return reply.read()
 
@@ -360,7 +360,7 @@ def test_a_painted_mask_limits_the_dream_in_chromium(server, browser, tmp_path):
     strokes.click_and_hold().move_by_offset(80, 0).move_by_offset(80, 0).release().perform()
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "The dream covers"))
     _screenshot(browser, "browser-mask-painted.png", tmp_path)
-    button_xpath = "//button[normalize-space()='Generate DeepDream Image']"
+    button_xpath = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
     wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
     data = _dream_png(browser, wait)
     with Image.open(io.BytesIO(data)) as img:
@@ -373,3 +373,91 @@ def test_a_painted_mask_limits_the_dream_in_chromium(server, browser, tmp_path):
     assert change[20:40, 30:90].mean() > 5  # dreamed under the stroke
     assert change[128:, :].max() <= 1 and change[:, 160:].max() <= 1  # untouched elsewhere
     _screenshot(browser, "browser-mask-dream.png", tmp_path)
+
+
+#: Small settings for the browser's dreams, given the way a user shares them: as a link.
+SMALL_LINK = {
+    "model": "vgg16_offline",
+    "layers": "block3_conv3:1,block4_conv2:1",
+    "steps_per_octave": "3",
+    "octaves": "2",
+    "max_side": "256",
+    "seed": "5",
+}
+
+
+def test_a_dropped_dream_redreams_to_the_same_bytes_in_chromium(server, browser, tmp_path):
+    """A dream made from a link's settings; then, in a new session, its PNG dropped on the
+    page and the same photo dreamed again (by the keyboard shortcut): the very same bytes."""
+    from urllib.parse import urlencode
+
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    photo = ROOT / "tests" / "data" / "astronaut.jpg"
+    wait = WebDriverWait(browser, 180)
+    browser.get(f"{server}/?{urlencode(SMALL_LINK)}")
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "restored from the link"))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT))).send_keys(str(photo))
+    button_xpath = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
+    wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
+    first = _dream_png(browser, wait)
+    assert png_text_of(first)["deepdream.seed"] == "5"
+    assert png_text_of(first)["deepdream.steps_per_octave"] == "3"
+    dream_file = tmp_path / "dream.png"
+    dream_file.write_bytes(first)
+
+    browser.get(server)  # a new session: the default settings
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, RECIPE_INPUT)))
+    upload.send_keys(str(dream_file))
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "restored from your dream"))
+    browser.find_element(By.CSS_SELECTOR, PHOTO_INPUT).send_keys(str(photo))
+    wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath)))
+    time.sleep(1)  # let the page settle after the upload's rerun
+    browser.find_element(By.TAG_NAME, "h1").click()  # focus on the page, not in a field
+    ActionChains(browser).key_down(Keys.CONTROL).send_keys(Keys.ENTER).key_up(
+        Keys.CONTROL
+    ).perform()
+    again = _dream_png(browser, wait)
+    assert again == first  # pixels and record, byte for byte
+    assert "Traceback" not in browser.find_element(By.TAG_NAME, "body").text
+
+
+def png_text_of(data: bytes) -> dict[str, str]:
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        return dict(img.text)
+
+
+def test_the_gallery_and_the_before_after_slider_in_chromium(server, browser, tmp_path):
+    """Two dreams: two thumbnails, newest first; the before/after slider moves the split."""
+    from urllib.parse import urlencode
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    photo = ROOT / "tests" / "data" / "astronaut.jpg"
+    wait = WebDriverWait(browser, 180)
+    browser.get(f"{server}/?{urlencode(SMALL_LINK | {'steps_per_octave': '2'})}")
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT))).send_keys(str(photo))
+    button_xpath = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
+    for _ in range(2):
+        wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
+        _dream_png(browser, wait)
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Your dream is ready"))
+    thumbnails = "//*[@data-testid='stImage'][.//*[contains(., 'Photo ·')]]"
+    wait.until(lambda d: len(d.find_elements(By.XPATH, thumbnails)) == 2)
+    assert browser.find_elements(By.XPATH, "//button[contains(., 'Download all (2 dreams')]")
+    browser.find_element(By.XPATH, "//label[contains(., 'Before and after')]").click()
+    slider = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".dd-slider")))
+    before = browser.find_element(By.CSS_SELECTOR, ".dd-before")
+    assert before.value_of_css_property("clip-path") == "inset(0px 50% 0px 0px)"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
+    slider.send_keys(*[Keys.ARROW_RIGHT] * 40)  # 0.5 a step: the photo now covers 70%
+    wait.until(lambda d: before.value_of_css_property("clip-path") == "inset(0px 30% 0px 0px)")
+    _screenshot(browser, "browser-gallery-slider.png", tmp_path)

@@ -401,6 +401,7 @@ record = at.session_state["handover"].result
 meta = png_text(record["png"])
 report["stopped"] = [record["stopped"], list(decode_image(record["png"]).shape)]
 report["stopped_after"] = meta.get("deepdream.stopped_after_step")
+report["stopped_record"] = meta
 small(at, 1, 1, 128)
 started = time.monotonic()
 at.button(key="generate").click().run()  # the worker is free again: the stop cancelled it
@@ -412,7 +413,17 @@ print("REPORT " + json.dumps(report))
 """
 
 
-def test_the_page_dreams_on_the_cluster_stops_it_and_never_loads_tensorflow(ray_head):
+def local_stopped_record(model) -> dict[str, str]:
+    """The record of a dream stopped in this process (what the cluster's must match)."""
+    from deepdream import DreamConfig, DreamUpdate, partial_result
+
+    photo = np.full((64, 64, 3), 120, np.uint8)
+    update = DreamUpdate(1, 1, 1, 2, 1, 2, 0.5, 0.0, 0.1, preview=photo)
+    config = DreamConfig(model=model.name, layers=((model.layers[4], 1.0),), octaves=1)
+    return partial_result(photo, update, config, model).metadata()
+
+
+def test_the_page_dreams_on_the_cluster_stops_it_and_never_loads_tensorflow(ray_head, offline_vgg):
     network, env, _ = ray_head
     done = run_in_network(network, env, PAGE, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -424,6 +435,14 @@ def test_the_page_dreams_on_the_cluster_stops_it_and_never_loads_tensorflow(ray_
     assert any("on the cluster" in caption for caption in report["captions"])
     assert report["stopped"] == [True, [256, 256, 3]]  # laid onto the full-size photo
     assert report["stopped_after"] == "5 of 180"
+    # The same record as a dream stopped in this process: weights, precision, octave sizes.
+    record = report["stopped_record"]
+    assert record.keys() == local_stopped_record(offline_vgg).keys()
+    assert record["deepdream.weights"] == offline_vgg.weights
+    assert record["deepdream.precision"] in ("float32", "bfloat16")
+    assert (
+        record["deepdream.octave_sizes"] == "131x131 183x183 256x256"
+    )  # 3 octaves of the 256 px photo
     stopped, seconds = report["after_stop"]
     assert not stopped and seconds < 120  # not queued behind the cancelled 180-step dream
     assert report["tensorflow"] is False  # the web process stayed light

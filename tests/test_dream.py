@@ -47,7 +47,7 @@ def test_updates_report_progress_and_previews(random_inception, photo):
     assert steps[0].preview is None and steps[1].preview.dtype == np.uint8
     assert all(a.elapsed <= b.elapsed for a, b in zip(updates, updates[1:]))
     assert steps[2].eta is not None and steps[2].eta > 0
-    assert final.result is not None and final.fraction == 1.0
+    assert final.result is not None and final.work == 1.0
     assert all(u.result is None for u in steps)
 
 
@@ -155,7 +155,7 @@ def test_progress_is_weighted_by_octave_size(random_inception, photo):
 
 
 def test_a_stopped_dream_is_finished_like_a_whole_one(random_inception, photo):
-    from deepdream.render import partial_result
+    from deepdream.result import partial_result
 
     config = FAST.replace(step_size=0.2, keep_colors=True)
     last = None
