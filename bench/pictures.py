@@ -12,10 +12,15 @@ Writes (all under ``assets/``):
 - ``control/channels.jpg``: the first eight channels of mixed3, mixed4 and mixed5 that respond
   to a grey canvas, dreamed from it (the page's Explore channels sketches);
 - ``motion/pan.jpg``: frames 1, 12 and 24 of a pan over the test photo, input above, dream
-  below (the video mode: carried detail, blend 0.9).
+  below (the video mode: carried detail, blend 0.9);
+- ``studio/mask.jpg``: a photo, a feathered mask (white = dream), and the classic dream
+  through it;
+- ``studio/fewer.jpg``: a photo, its classic dream, and the same with the four mixed5
+  channels that dream raised most pushed down at -0.1 ("fewer dogs").
 
 Run from the repository root (about 3 minutes on 2 cores):
-    python bench/pictures.py
+    python bench/pictures.py [NAME ...]   (names: example presets guided channels pan masked
+                                           fewer_dogs; all of them without one)
 """
 
 from __future__ import annotations
@@ -35,13 +40,14 @@ from PIL import Image, ImageDraw  # noqa: E402
 from bench.looks import (  # noqa: E402
     PHOTOS,
     contact_sheet,
+    fewer,
     kind_photo,
     load_network,
     row,
     stack,
     stripes,
 )
-from deepdream import PRESETS, Guide, dream  # noqa: E402
+from deepdream import PRESETS, Guide, Mask, dream  # noqa: E402
 
 ASSETS = REPO_ROOT / "assets"
 
@@ -129,10 +135,33 @@ def pan(model) -> None:
     sheet.save(ASSETS / "motion" / "pan.jpg", quality=88)
 
 
+def masked(model) -> None:
+    photo = kind_photo("rocket", 384)
+    height, width = photo.shape[:2]
+    picture = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(picture).ellipse((width * 0.05, height * 0.1, width * 0.6, height * 0.9), 255)
+    mask = Mask.from_image(np.asarray(picture), feather=24)
+    image = dream(photo, PRESETS["classic"].replace(mask=mask), model).image
+    shown = np.repeat(mask.pixels[:, :, None], 3, axis=2)
+    (ASSETS / "studio").mkdir(exist_ok=True)
+    row([photo, shown, image]).save(ASSETS / "studio" / "mask.jpg", quality=88)
+
+
+def fewer_dogs(model) -> None:
+    photo = kind_photo("chelsea", 384)
+    plain, less, chosen, report = fewer(model, PRESETS["classic"], photo, "mixed5", 4, -0.1)
+    print(f"fewer: {', '.join(f'mixed5:{c}:-0.1' for c in chosen)}\n{report}")
+    (ASSETS / "studio").mkdir(exist_ok=True)
+    row([photo, plain, less]).save(ASSETS / "studio" / "fewer.jpg", quality=88)
+
+
 def main() -> int:
     model = load_network(os.environ.get("DEEPDREAM_WEIGHTS"))
     print(f"with {model.description}")
-    for make in (example, presets, guided, channels, pan):
+    only = set(sys.argv[1:])  # e.g. python bench/pictures.py masked fewer_dogs
+    for make in (example, presets, guided, channels, pan, masked, fewer_dogs):
+        if only and make.__name__ not in only:
+            continue
         make(model)
         print(f"made {make.__name__}", flush=True)
     return 0

@@ -79,3 +79,23 @@ def test_fewer_dogs_a_channel_pushed_down_falls_while_the_layers_rise(imagenet_i
     plain = dream(photo, config.replace(channels=()), imagenet_inception).image
     # Without the push down, the same dream raises that channel.
     assert looks.channel_means(imagenet_inception, "mixed4", plain)[97] > after["mixed4"][97]
+
+
+def test_the_fewer_dogs_measurement_pushes_what_the_dream_drew_most(imagenet_inception):
+    """bench/looks.py --fewer, small: the classic dream's most-raised mixed5 channels, pushed
+    down at -0.1, end below the photo's, and the dreamed layers still rise."""
+    from deepdream import PRESETS
+
+    photo = kind_photo("chelsea", 160)
+    config = PRESETS["classic"].replace(steps_per_octave=4, octaves=2)
+    plain, less, chosen, report = looks.fewer(imagenet_inception, config, photo, "mixed5", 2, -0.1)
+    means = {
+        name: looks.channel_means(imagenet_inception, "mixed5", image)
+        for name, image in (("photo", photo), ("plain", plain), ("fewer", less))
+    }
+    for channel in chosen:
+        assert means["fewer"][channel] < means["photo"][channel] < means["plain"][channel]
+    for layer in config.dreamed_layers:
+        photo_mean = looks.channel_means(imagenet_inception, layer, photo).mean()
+        assert looks.channel_means(imagenet_inception, layer, less).mean() > photo_mean
+    assert f"mixed5:{chosen[0]}" in report and "layer mixed3 mean" in report
