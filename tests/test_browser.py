@@ -310,16 +310,6 @@ def test_a_guided_dream_in_chromium(server, browser, tmp_path):
     _screenshot(browser, "browser-guided.png", tmp_path)
 
 
-def _shadow_canvas(driver):
-    """The painting canvas's top layer (Fabric.js), inside the component's shadow root."""
-    return driver.execute_script(
-        "for (const host of document.querySelectorAll('[data-testid=stMain] *')) {"
-        "  const canvas = host.shadowRoot && host.shadowRoot.querySelector('canvas.upper-canvas');"
-        "  if (canvas && canvas.width > 0) return canvas;"
-        "} return null;"
-    )
-
-
 def _dream_png(driver, wait) -> bytes:
     """The shown dream's PNG (the picture captioned "DeepDream ·", not the gallery's
     thumbnails), fetched as "Save image as" would."""
@@ -336,29 +326,19 @@ def _dream_png(driver, wait) -> bytes:
 
 def test_a_painted_mask_limits_the_dream_in_chromium(server, browser, tmp_path):
     """A stroke drawn with pointer actions on the canvas: the dream lands there only."""
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
+
+    from bench.stress import paint_stroke
 
     photo = ROOT / "tests" / "data" / "astronaut.jpg"
     browser.get(server)
     wait = WebDriverWait(browser, 120)
     upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, PHOTO_INPUT)))
     upload.send_keys(str(photo))
-    opener = "//summary[contains(., 'Dream only where you paint')]"
-    wait.until(ec.element_to_be_clickable((By.XPATH, opener))).click()
-    toggle = "//label[contains(., 'Dream only where I paint')]"
-    wait.until(ec.element_to_be_clickable((By.XPATH, toggle))).click()
-    canvas = wait.until(_shadow_canvas)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
     # A stroke across the top left quarter of the 512-pixel canvas (the 256-pixel photo x2).
-    width, height = canvas.size["width"], canvas.size["height"]
-    strokes = ActionChains(browser).move_to_element_with_offset(
-        canvas, -width // 2 + 40, -height // 2 + 60
-    )
-    strokes.click_and_hold().move_by_offset(80, 0).move_by_offset(80, 0).release().perform()
-    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "The dream covers"))
+    paint_stroke(browser, wait, [(40, 60), (120, 60), (200, 60)])
     _screenshot(browser, "browser-mask-painted.png", tmp_path)
     button_xpath = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
     wait.until(ec.element_to_be_clickable((By.XPATH, button_xpath))).click()
