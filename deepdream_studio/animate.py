@@ -1,7 +1,8 @@
 """The Animate page: a video dreamed frame by frame without flicker, or a zoom into a dream.
 
 Top to bottom: the same dream settings in the sidebar as the photo page; choose a video, or a
-photo to zoom into; the motion settings; Generate DeepDream Video; progress with the latest
+photo to zoom into; optionally a mask (one for every frame, painted on the first); the motion
+settings; Generate DeepDream Video; progress with the latest
 frame, frames per second and time left (Stop keeps the frames done so far as a playable
 video); then the original and the dream playing side by side, with MP4 (and, for a zoom, GIF)
 downloads. Limits that protect a public server are said on the page; longer work belongs to
@@ -22,6 +23,7 @@ from deepdream import DreamConfig, fit_within, shared_slots
 from .backend import cluster_address
 from .gallery import session_gallery
 from .models import model_for, warming_up
+from .paint import MaskProblem, mask_ui
 from .run import (
     announce_ready,
     queue_message,
@@ -309,6 +311,25 @@ def motion_result_ui(record: dict[str, Any] | None) -> None:
         )
 
 
+def _mask_picture(mode: str, source: bytes | np.ndarray | None) -> np.ndarray | None:
+    """What a mask is painted on: the zoom's photo, or the video's first frame (decoded once
+    per video)."""
+    if source is None:
+        return None
+    state = st.session_state
+    if mode == "zoom":
+        state.zoom_picture_id = f"{source.shape[1]}x{source.shape[0]}-{hash(source.tobytes())}"
+        return source
+    video_id = state.get("video_file_id")
+    if state.get("video_picture_id") != video_id:
+        from deepdream.video import read_frames
+
+        first = next(iter(read_frames(source)), None)
+        state.video_first_frame = None if first is None else first.image
+        state.video_picture_id = video_id
+    return state.video_first_frame
+
+
 def restore_motion(kind: str, motion: Any) -> None:
     """Put a reopened video's or zoom's motion settings back into this page's widgets (a
     button callback: before they are drawn)."""
@@ -359,6 +380,13 @@ def animate_page() -> None:
             source = fit_within(source, MAX_SIDE)  # the page's limit for every frame
             if handover.result is None:
                 st.image(source, caption="Your photo", width="content")
+    mask, mask_problem = None, None
+    picture = _mask_picture(mode, source)
+    if picture is not None:  # one mask for every frame, painted on the first
+        try:
+            mask = mask_ui(picture, f"{mode}-{st.session_state.get(f'{mode}_picture_id')}")
+        except MaskProblem as problem:
+            mask_problem = str(problem)
     motion = motion_ui(mode)
     ready = source is not None
     clicked = st.button(
@@ -371,8 +399,10 @@ def animate_page() -> None:
     )
     if settings_error:
         st.error(settings_error)
+    elif clicked and mask_problem:
+        st.warning(mask_problem)
     elif clicked and ready and config is not None:
-        run_motion(mode, source, config, motion, stem)
+        run_motion(mode, source, config.replace(mask=mask), motion, stem)
     record = handover.result
     if record and record["mode"] == mode:
         motion_result_ui(record)
