@@ -73,7 +73,7 @@ def test_a_zoom_makes_an_mp4_and_a_gif(page, photo_bytes):
     record = _kept(page)
     assert probe_video(record["mp4"]).frames == 3
     assert record["gif"][:6] in (b"GIF87a", b"GIF89a")
-    assert len(page.get("download_button")) == 2
+    assert {b.key for b in page.get("download_button")} >= {"download_mp4", "download_gif"}
 
 
 def test_stop_keeps_the_frames_done_as_a_playable_video(page, photo, monkeypatch):

@@ -37,6 +37,11 @@ def _upload(at: AppTest, name: str, data: bytes, mime: str = "image/jpeg") -> No
     at.file_uploader(key="upload").set_value((name, data, mime)).run()
 
 
+def side_by_side(at: AppTest) -> list:
+    """The result's two columns, original and dream (the gallery's strip has narrower ones)."""
+    return [column for column in at.main.columns if column.weight == 0.5]
+
+
 def test_page_has_title_button_and_helpful_widgets(app):
     assert app.title[0].value == "DeepDream Studio"
     assert app.button(key="generate").label == "Generate DeepDream Image"
@@ -71,7 +76,7 @@ def test_upload_generate_side_by_side_and_download(app, photo_bytes, photo):
     _small_settings(app)
     app.button(key="generate").click().run()
     assert not app.exception and not app.error
-    columns = app.main.columns
+    columns = side_by_side(app)
     assert len(columns) == 2
     assert len(columns[0].get("image")) == 1 and len(columns[1].get("image")) == 1
     download = app.get("download_button")[0]
@@ -94,7 +99,7 @@ def test_changing_a_setting_keeps_the_result_without_dreaming_again(app, photo_b
     app.slider(key="step_size").set_value(0.05).run()
     app.sidebar.selectbox(key="preset").set_value("deep").run()
     assert kept_result(app) is before  # same object: the model did not run again
-    assert len(app.main.columns) == 2 and app.get("download_button")
+    assert len(side_by_side(app)) == 2 and app.get("download_button")
 
 
 def test_broken_file_shows_a_plain_error_and_the_next_upload_works(app, photo_bytes):
@@ -215,7 +220,7 @@ def test_stop_keeps_a_photo_sized_partial_dream(app, photo_bytes, photo, monkeyp
     # The last preview before step 7 came at the end of the first octave (step 6).
     assert png_text(record["png"])["deepdream.stopped_after_step"] == "6 of 12"
     assert any("stopped early" in info.value for info in app.info)
-    assert len(app.main.columns) == 2 and app.get("download_button")
+    assert len(side_by_side(app)) == 2 and app.get("download_button")
 
 
 def test_with_inception_weights_the_page_uses_inception_and_says_so(

@@ -71,13 +71,28 @@ def test_the_page_never_renders_html_from_users():
     assert len(sources) > 5  # the entry and the page's parts were all read
     for path, source in sources.items():
         assert "unsafe_allow_html" not in source, path
-        # The only st.html call shows a constant style rule, never anything from a user.
+        # st.html shows a constant style rule, or the before/after view: our own markup
+        # and script around two pictures we encoded, never anything from a user.
+        allowed = ("st.html(FIT_IMAGES_CSS)", 'st.html(record["compare_html"], unsafe_allow_')
         for start in [i for i in range(len(source)) if source.startswith("st.html(", i)]:
-            assert source[start:].startswith("st.html(FIT_IMAGES_CSS)"), path
-    from deepdream_studio.result import FIT_IMAGES_CSS
+            assert source[start:].startswith(allowed), path
+    from deepdream_studio.result import COMPARE_HTML, FIT_IMAGES_CSS, compare_html
 
     assert FIT_IMAGES_CSS.startswith("<style>") and FIT_IMAGES_CSS.endswith("</style>")
     assert "<script" not in FIT_IMAGES_CSS and "{" not in FIT_IMAGES_CSS.replace("{max-width", "")
+    import string
+
+    import numpy as np
+
+    fields = {name for _, name, _, _ in string.Formatter().parse(COMPARE_HTML) if name}
+    assert fields == {"width", "dream", "photo"}  # a number and two base64 JPEGs
+    from deepdream.image import encode_png
+
+    hostile = "<script>alert(1)</script>"
+    picture = np.full((20, 30, 3), 99, np.uint8)
+    record = {"png": encode_png(picture, {"x": hostile}), "original_view": picture,
+              "summary": hostile, "file_name": hostile, "model": hostile}  # fmt: skip
+    assert "alert" not in compare_html(record)
 
 
 def test_the_installed_command_serves_with_the_checkouts_settings():
