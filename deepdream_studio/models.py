@@ -44,8 +44,13 @@ def chosen_precision() -> str:
 @st.cache_resource(show_spinner="Loading the dreaming network (first time only)...", max_entries=4)
 def _cached_model(name: str, precision: str, environment: tuple[str, ...]):
     # The environment is part of the key: a server restarted with other weights, or a test
-    # that names another file, must not be served the model built for the old ones.
-    return shared_model(name, precision=precision)
+    # that names another file, must not be served the model built for the old ones. A file
+    # that cannot be used is remembered too: every part of the page asks for the model, and
+    # building the network anew only to fail again took seconds each time.
+    try:
+        return shared_model(name, precision=precision)
+    except WeightsUnavailableError as error:
+        return error
 
 
 def _weights_environment() -> tuple[str, ...]:
@@ -55,7 +60,10 @@ def _weights_environment() -> tuple[str, ...]:
 
 def load_dream_model(name: str):
     """``(model, notice)`` for ``name`` at the chosen precision (built once per process)."""
-    return _cached_model(name, chosen_precision(), _weights_environment())
+    outcome = _cached_model(name, chosen_precision(), _weights_environment())
+    if isinstance(outcome, WeightsUnavailableError):
+        raise outcome
+    return outcome
 
 
 #: The background warm-up's thread name (``warming_up`` looks for it).
