@@ -27,7 +27,7 @@ def test_with_chromium_hidden_the_browser_tests_fail_instead_of_skipping(tmp_pat
     }
     env.pop("CI", None)  # the guarantee must come from .ci/run's own variable
     shown = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-n", "0",
          "tests/test_browser.py"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
