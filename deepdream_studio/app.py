@@ -16,7 +16,7 @@ from pathlib import Path
 import streamlit as st
 
 from deepdream_studio.backend import cluster_address
-from deepdream_studio.models import model_notice_ui
+from deepdream_studio.notice import model_notice_ui
 
 PAGES = Path(__file__).resolve().parent / "pages"
 

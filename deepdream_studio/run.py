@@ -21,11 +21,12 @@ import numpy as np
 import streamlit as st
 
 from deepdream import DreamConfig, WeightsUnavailableError, fit_within
+from deepdream.pace import dream_work, shared_pace
 
 from .backend import cluster_address, runner_for
 from .gallery import session_gallery
 from .handover import DreamRun, ResultHandover
-from .models import warming_up
+from .models import load_dream_model, warming_up
 from .result import dream_record
 
 log = logging.getLogger("deepdream.app")
@@ -168,6 +169,8 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
                 if update.preview is not None:
                     last_preview = update
                 if update.result is not None:
+                    if runner.where == "":  # this process's pace: the next estimate's base
+                        shared_pace().record(update.result)
                     summary = f"{update.total} steps in {update.elapsed:.1f} s"
                     keep(runner.finished(update.result), summary, stopped=False)
                     outcome = "finished"
@@ -208,6 +211,24 @@ def ready_toast_ui() -> None:
     """Show the toast ``announce_ready`` left, once."""
     if text := st.session_state.pop("ready_toast", None):
         st.toast(text, icon="🌀")
+
+
+def time_estimate(shape: tuple[int, int], config: DreamConfig) -> str | None:
+    """The line "About 12 s on this server" for a dream of a ``shape`` photo with ``config``,
+    from this server's measured pace (``deepdream.pace``); None before a dream was measured
+    here, or when the dreams run on a cluster."""
+    if cluster_address():
+        return None
+    try:
+        model, _ = load_dream_model(config.model)
+        moved = config.with_model(model.name)
+    except (WeightsUnavailableError, ValueError):  # said elsewhere on the page
+        return None
+    seconds = shared_pace().estimate(dream_work(shape, moved, model.min_side), model)
+    if seconds is None:
+        return None
+    said = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+    return f"About {said} on this server (from the dreams it has made)."
 
 
 def wait_for_stopped_dream(key: str = "handover") -> None:

@@ -117,13 +117,20 @@ def dream_once(at: AppTest, seed: int) -> dict:
     return kept_result(at)
 
 
-def test_two_dreams_two_thumbnails_a_zip_with_both_and_open(app, photo_bytes):
+def test_two_dreams_two_thumbnails_a_zip_with_both_and_open(app, photo_bytes, monkeypatch):
+    import deepdream.pace
+
+    monkeypatch.setattr(deepdream.pace, "_shared", deepdream.pace.Pace())  # nothing measured
     app.slider(key="steps").set_value(2)
     app.slider(key="octaves").set_value(1)
     app.select_slider(key="max_side").set_value(256)
     app.file_uploader(key="upload").set_value(("astro.jpg", photo_bytes, "image/jpeg")).run()
+    assert not [c for c in app.main.caption if "on this server" in c.value]  # none measured
     first = dream_once(app, 1)
     assert [t.value for t in app.toast] == ["Your dream is ready."]
+    # The time is said before the next dream is spent, from the one just measured.
+    said = [c.value for c in app.main.caption if "on this server" in c.value]
+    assert len(said) == 1 and said[0].startswith("About "), said
     second = dream_once(app, 2)
     gallery = app.session_state["gallery"]
     assert [entry.record for entry in gallery.entries] == [second, first]  # newest first
