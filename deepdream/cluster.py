@@ -32,7 +32,6 @@ import functools
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -430,11 +429,6 @@ class ClusterDreams:
                 self._info = ray.get(self._workers[0].info.remote())
             return self._info
 
-    @property
-    def description(self) -> str:
-        """Which model the workers dream with, for the page to show."""
-        return self.info["description"]
-
     def dream(self, photo: np.ndarray, config: DreamConfig) -> RemoteDream:
         """Queue a dream of ``photo`` (uint8 RGB) with ``config``; see ``RemoteDream``.
 
@@ -548,13 +542,3 @@ def _as_update(message: dict) -> RemoteUpdate:
 def shared_cluster_dreams(address: str, model_name: str = "inception_v3") -> ClusterDreams:
     """The one ``ClusterDreams`` of this web process for ``address`` (workers start lazily)."""
     return ClusterDreams(address, ModelChoice(name=model_name))
-
-
-def wait_for_nodes(count: int, timeout: float = 60.0) -> int:
-    """Wait until the connected cluster has ``count`` alive nodes; returns how many it has."""
-    deadline = time.monotonic() + timeout
-    while True:
-        alive = sum(1 for node in ray.nodes() if node.get("Alive"))
-        if alive >= count or time.monotonic() > deadline:
-            return alive
-        time.sleep(0.5)

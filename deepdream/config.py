@@ -269,11 +269,6 @@ class DreamConfig:
         return self.guide_layer or GUIDE_LAYERS[self.model]
 
     @property
-    def layer_weights(self) -> dict[str, float]:
-        """The layers as a plain ``{name: weight}`` dict."""
-        return dict(self.layers)
-
-    @property
     def total_steps(self) -> int:
         """Upper bound on gradient steps (octaves too small for the model are skipped)."""
         return self.steps_per_octave * self.octaves

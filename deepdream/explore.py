@@ -6,16 +6,11 @@ Contract:
   normalisation (smooth, readable patterns), two octaves, a fixed seed.
 - ``channel_sketch(model, layer, channel, size)`` runs it and returns the uint8 RGB picture.
 - ``channel_canvas(config)`` is the noise canvas a sketch starts from.
-- ``channel_sketches(model, layer, channels, size)`` yields ``(channel, picture)`` one at a
-  time, so a page can show each as soon as it is ready. All channels of a layer share one
-  traced step (the channel is a weight, not part of the graph), so only the first sketch pays
-  for tracing.
 Importing this module does not import TensorFlow (a page on a cluster builds sketch configs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -67,11 +62,3 @@ def channel_sketch(
 def channel_canvas(config: DreamConfig) -> np.ndarray:
     """The square noise canvas a channel sketch of ``config`` starts from."""
     return noise_canvas(config.max_side, config.max_side, config.seed)
-
-
-def channel_sketches(
-    model: FeatureModel, layer: str, channels: Iterable[int], size: int = SKETCH_SIDE
-) -> Iterator[tuple[int, np.ndarray]]:
-    """``(channel, sketch)`` for each channel, in order, each as soon as it is drawn."""
-    for channel in channels:
-        yield channel, channel_sketch(model, layer, channel, size)

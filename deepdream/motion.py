@@ -45,7 +45,7 @@ import cv2
 import numpy as np
 
 from .config import DreamConfig, _check_float, _check_int
-from .motion_quality import detail_strength
+from .motion_quality import added_detail, detail_strength
 from .video import (
     MAX_FRAME_PIXELS,
     Source,
@@ -217,10 +217,6 @@ class _Reference:
         return centred + self.mean
 
 
-def _added(output: np.ndarray, source: np.ndarray) -> np.ndarray:
-    return output.astype(np.float32) - source.astype(np.float32)
-
-
 def _lay(source: np.ndarray, detail: np.ndarray) -> np.ndarray:
     return np.clip(source.astype(np.float32) + detail + 0.5, 0, 255).astype(np.uint8)
 
@@ -256,7 +252,7 @@ def dream_video_frames(
         fresh = previous is None or motion.blend == 0 or 1 - explained > motion.scene_cut
         if fresh:
             output = _dream_image(frame, config, model)
-            added = _added(output, frame)
+            added = added_detail(frame, output)
             reference = _Reference.of(added)
             explained = 0.0
         else:
@@ -266,15 +262,17 @@ def dream_video_frames(
             # frame's few steps: scale what they got up to a fresh dream's step count, so a
             # newly seen strip looks as dreamed as the rest.
             boost = (1.0 - carried) * (fresh_gain - 1.0)
-            added = _added(output, frame) + boost[..., None] * _added(output, start_from)
+            added = added_detail(frame, output) + boost[..., None] * added_detail(
+                start_from, output
+            )
             output = _lay(frame, added)
-            added = _added(output, frame)
+            added = added_detail(frame, output)
             if motion.hold_strength:
                 output = _lay(frame, reference.hold(added))
-                added = _added(output, frame)
+                added = added_detail(frame, output)
             if config.mask is not None:  # carried detail may have moved past the mask's edge
                 output = config.mask.lay(frame, output)
-                added = _added(output, frame)
+                added = added_detail(frame, output)
         yield MotionUpdate(
             index=index,
             total=total,
@@ -321,7 +319,7 @@ def zoom_frames(
             zoomed = zoom_step(output, motion.zoom, motion.rotate)
             output = _dream_image(zoomed, carried_config, model)
             if motion.hold_strength:
-                added = _added(output, zoomed)
+                added = added_detail(zoomed, output)
                 output = _lay(zoomed, added - added.mean(axis=(0, 1)))
             if config.mask is not None:  # each frame dreams only where the mask says
                 output = config.mask.lay(zoomed, output)

@@ -98,10 +98,17 @@ def wait_for_nodes(network, env, count: int) -> None:
         network,
         env,
         f"""
+        import time
         import ray
         from deepdream import cluster
         cluster.connect({ADDRESS!r})
-        print(cluster.wait_for_nodes({count}, timeout=120))
+        deadline = time.monotonic() + 120
+        while True:
+            alive = sum(1 for node in ray.nodes() if node.get("Alive"))
+            if alive >= {count} or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        print(alive)
         """,
     )
     assert done.returncode == 0 and done.stdout.split()[-1] == str(count), done.stderr[-2000:]
@@ -158,7 +165,7 @@ config = PRESETS["gentle"].with_model("vgg16_offline").replace(
 pool = ClusterDreams(
     cluster_address(), ModelChoice("vgg16_offline", precision="float32"), workers=1, threads=1
 )
-report = {"description": pool.description}
+report = {"description": pool.info["description"]}
 updates = list(pool.dream(photo, config))
 final = updates[-1].result
 report["done"] = [u.done for u in updates]

@@ -13,7 +13,7 @@ from deepdream.config import (
 def test_defaults_are_valid_and_hashable():
     config = DreamConfig()
     assert hash(config) == hash(DreamConfig())
-    assert config.layer_weights == {"mixed3": 1.0, "mixed5": 1.0}
+    assert dict(config.layers) == {"mixed3": 1.0, "mixed5": 1.0}
 
 
 def test_config_is_frozen():
