@@ -12,32 +12,25 @@ Contract:
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from .image import fit_within
+from .pixel_value import PixelValue
 
 #: The guide's features are computed at most at this size (longer side, pixels).
 GUIDE_MAX_SIDE = 512
 
 
-class Guide:
+class Guide(PixelValue):
     """The pixels of a guide image at its working size, compared by content."""
 
-    __slots__ = ("pixels", "digest")
+    __slots__ = ()
 
-    def __init__(self, pixels: np.ndarray) -> None:
+    def _check(self, pixels: np.ndarray) -> None:
         if not isinstance(pixels, np.ndarray) or pixels.ndim != 3 or pixels.shape[2] != 3:
             raise ValueError("The guide image must be an RGB array of shape (height, width, 3).")
         if pixels.dtype != np.uint8 or min(pixels.shape[:2]) < 1:
             raise ValueError("The guide image must hold uint8 pixels and not be empty.")
-        pixels = np.ascontiguousarray(pixels)
-        pixels.setflags(write=False)
-        self.pixels = pixels
-        hasher = hashlib.sha256(repr(pixels.shape).encode())
-        hasher.update(pixels.tobytes())
-        self.digest = "sha256:" + hasher.hexdigest()[:16]
 
     @classmethod
     def from_image(cls, image: np.ndarray) -> Guide:
@@ -51,18 +44,6 @@ class Guide:
         """(height, width) of the guide's pixels."""
         return self.pixels.shape[:2]
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Guide) and other.digest == self.digest
-
-    def __hash__(self) -> int:
-        return hash(self.digest)
-
     def __repr__(self) -> str:
         height, width = self.shape
         return f"Guide({width}x{height}, {self.digest})"
-
-    def __getstate__(self) -> dict:
-        return {"pixels": np.array(self.pixels)}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["pixels"])

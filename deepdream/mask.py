@@ -18,10 +18,10 @@ Contract:
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 from PIL import Image, ImageFilter
+
+from .pixel_value import PixelValue
 
 #: Longest side a mask is kept at: sharper than any working size, small enough to ship.
 MASK_MAX_SIDE = 2048
@@ -29,22 +29,16 @@ MASK_MAX_SIDE = 2048
 MAX_FEATHER = 200
 
 
-class Mask:
+class Mask(PixelValue):
     """One grey plane, 255 = dream fully, 0 = keep the photo; compared by content."""
 
-    __slots__ = ("pixels", "digest")
+    __slots__ = ()
 
-    def __init__(self, pixels: np.ndarray) -> None:
+    def _check(self, pixels: np.ndarray) -> None:
         if not isinstance(pixels, np.ndarray) or pixels.ndim != 2 or pixels.dtype != np.uint8:
             raise ValueError("A mask must be a grey uint8 array of shape (height, width).")
         if min(pixels.shape) < 1:
             raise ValueError("The mask is empty.")
-        pixels = np.ascontiguousarray(pixels)
-        pixels.setflags(write=False)
-        self.pixels = pixels
-        hasher = hashlib.sha256(repr(pixels.shape).encode())
-        hasher.update(pixels.tobytes())
-        self.digest = "sha256:" + hasher.hexdigest()[:16]
 
     @classmethod
     def from_image(cls, image: np.ndarray, feather: float = 0, invert: bool = False) -> Mask:
@@ -104,21 +98,9 @@ class Mask:
             result[..., channel] = np.clip(kept + weight * change + 0.5, 0, 255).astype(np.uint8)
         return result
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mask) and other.digest == self.digest
-
-    def __hash__(self) -> int:
-        return hash(self.digest)
-
     def __repr__(self) -> str:
         height, width = self.shape
         return f"Mask({width}x{height}, {self.coverage:.0%} dreamed, {self.digest})"
-
-    def __getstate__(self) -> dict:
-        return {"pixels": np.array(self.pixels)}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(state["pixels"])
 
 
 def _coverage(image: np.ndarray) -> np.ndarray:

@@ -86,6 +86,18 @@ def started_app(steps: int = 2, page: str | None = None):
     return at
 
 
+@pytest.fixture
+def app(without_inception_weights):
+    """The page as a visitor first sees it on a server without InceptionV3's weights (the
+    offline VGG16 dreams). Test files that want it started otherwise define their own."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert not at.exception
+    return at
+
+
 def kept_result(at):
     """The dream record an AppTest session keeps (None before any dream)."""
     # AppTest's session state has no .get().

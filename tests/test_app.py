@@ -18,14 +18,6 @@ from deepdream.image import decode_image, png_text
 APP = str(Path(__file__).parent.parent / "app.py")
 
 
-@pytest.fixture
-def app(without_inception_weights) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=240)
-    at.run()
-    assert not at.exception
-    return at
-
-
 def _small_settings(at: AppTest) -> None:
     at.slider(key="steps").set_value(2)
     at.slider(key="octaves").set_value(1)

@@ -8,7 +8,6 @@ import io
 import zipfile
 
 import numpy as np
-import pytest
 from conftest import APP, kept_result
 from streamlit.testing.v1 import AppTest
 
@@ -34,14 +33,6 @@ RECIPE = (
 def recipe_png(config, **more: str) -> bytes:
     record = {f"deepdream.{key}": value for key, value in config.describe().items()}
     return encode_image(np.zeros((12, 12, 3), np.uint8), record | more, ".png", 90)
-
-
-@pytest.fixture
-def app(without_inception_weights) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    assert not at.exception
-    return at
 
 
 def widget_settings(at: AppTest) -> dict:
