@@ -22,15 +22,10 @@ from deepdream import DreamConfig, fit_within, shared_slots
 
 from .backend import cluster_address
 from .gallery import session_gallery
-from .models import model_for, warming_up
+from .live import LiveJob, live_run, ready_toast_ui
+from .models import model_for
 from .paint import MaskProblem, mask_ui
-from .run import (
-    announce_ready,
-    queue_message,
-    ready_toast_ui,
-    session_handover,
-    wait_for_stopped_dream,
-)
+from .run import session_handover, wait_for_stopped_dream
 from .settings import settings_ui
 from .upload import safe_stem, upload_ui
 
@@ -203,59 +198,54 @@ def run_motion(
     stem: str,
 ) -> None:
     """Dream a video (``source`` its bytes) or a zoom (``source`` the photo) with live
-    progress; the finished or stopped video is kept through this page's hand-over."""
+    progress (``live.live_run``); the finished or stopped video is kept through this page's
+    hand-over and in the session's gallery."""
     from deepdream.motion import dream_video, zoom_video
+    from deepdream.video import VideoDecodeError
 
     prepared = model_for(config)
     if prepared is None:
         return
     model, notice, config = prepared
     live, widgets = _progress_widgets()
-    handover = session_handover(KEY)  # plain Python: usable while Streamlit stops this run
-    gallery = session_gallery()  # the same
-    run = handover.begin()
+    gallery = session_gallery()  # plain Python: usable while Streamlit stops this run
     target = io.BytesIO()
     if mode == "video":
         updates = dream_video(source, target, config, motion, model, format="mp4")
     else:
         updates = zoom_video(source, target, config, motion, model, format="mp4")
-    outcome, last = "stopped", None
+    seen: list[Any] = []
 
-    def waiting(ahead: int) -> None:
-        widgets["status"].info(queue_message(ahead, warming_up()))
+    def draw(update: Any) -> None:
+        seen[:] = [update]
+        show_motion_progress(widgets, update)
 
-    try:
-        with shared_slots().slot(wait=waiting):
-            widgets["status"].empty()
-            for update in updates:
-                last = update
-                show_motion_progress(widgets, update)
-            outcome = "finished"
-        live.empty()
-    except Exception as error:  # never a traceback in the browser; the log keeps it
-        outcome = "failed"
-        log.exception("moving dream failed")
-        from deepdream.video import VideoDecodeError
+    def record(stopped: bool) -> dict[str, Any] | None:
+        if not seen:  # stopped before the first frame: nothing to keep
+            return None
+        kept = motion_record(mode, source, target.getvalue(), seen[0], motion, model)
+        kept.update(stem=stem, notice=notice, stopped=stopped)
+        return kept
 
-        if isinstance(error, VideoDecodeError):
-            st.error(str(error))
-        else:
-            st.error("Something went wrong while dreaming the video. Please try again.")
-    finally:
-        # Stop, a setting changed or the tab closed: only plain Python from here (see
-        # handover.py). Closing the generator finishes the file with the frames done.
-        try:
-            updates.close()
-            if outcome != "failed" and last is not None:
-                record = motion_record(mode, source, target.getvalue(), last, motion, model)
-                record.update(stem=stem, notice=notice, stopped=outcome == "stopped")
-                if handover.keep(run, record):
-                    gallery.add(mode, record, config, motion)
-        finally:
-            run.settle()
-    if outcome == "finished":
-        announce_ready("Your video is ready." if mode == "video" else "Your zoom is ready.")
-        st.rerun()
+    live_run(
+        LiveJob(
+            handover=session_handover(KEY),
+            slot=lambda wait: shared_slots().slot(wait=wait),
+            updates=updates,
+            status=widgets["status"],
+            live=live,
+            draw=draw,
+            record=record,
+            kept=lambda kept: gallery.add(mode, kept, config, motion),
+            failure=lambda error: (
+                str(error)
+                if isinstance(error, VideoDecodeError)
+                else "Something went wrong while dreaming the video. Please try again."
+            ),
+            ready="Your video is ready." if mode == "video" else "Your zoom is ready.",
+            close=updates.close,  # finishes the file with the frames done
+        )
+    )
 
 
 def motion_record(

@@ -11,15 +11,10 @@ import streamlit as st
 
 from deepdream import fit_within, noise_canvas
 
+from .live import ready_toast_ui
 from .paint import PAINT, MaskProblem, mask_ui
 from .result import VIEW_SIDE, result_ui
-from .run import (
-    ready_toast_ui,
-    run_dream,
-    session_handover,
-    time_estimate,
-    wait_for_stopped_dream,
-)
+from .run import run_dream, session_handover, time_estimate, wait_for_stopped_dream
 from .settings import settings_ui
 from .upload import upload_ui
 

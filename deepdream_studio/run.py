@@ -25,8 +25,9 @@ from deepdream.pace import dream_work, shared_pace
 
 from .backend import cluster_address, runner_for
 from .gallery import session_gallery
-from .handover import DreamRun, ResultHandover
-from .models import load_dream_model, warming_up
+from .handover import ResultHandover
+from .live import LiveJob, live_run
+from .models import load_dream_model
 from .result import dream_record
 
 log = logging.getLogger("deepdream.app")
@@ -47,20 +48,6 @@ def session_handover(key: str = "handover") -> ResultHandover:
     if key not in st.session_state:
         st.session_state[key] = ResultHandover()
     return st.session_state[key]
-
-
-def queue_message(ahead: int, warming: bool = False) -> str:
-    """What a waiting page says, ``ahead`` dreams queueing in front of this one; ``warming``:
-    the server's start-up warm-up holds the slot this one waits for."""
-    if ahead <= 0 and warming:
-        return (
-            "The server is getting the dreaming network ready (once, after it starts); your "
-            "dream starts as soon as that is done..."
-        )
-    if ahead <= 0:
-        return "All dream slots are busy: yours is next, waiting for a running dream to end..."
-    dreams = "dream" if ahead == 1 else "dreams"
-    return f"All dream slots are busy: {ahead} {dreams} ahead of yours in the queue..."
 
 
 #: Least seconds between two redraws of the bar and chart: each redraw is a message to the
@@ -127,7 +114,7 @@ def _progress_widgets() -> tuple[Any, dict[str, Any]]:
 
 
 def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
-    """Dream with live progress; see the module docstring."""
+    """Dream with live progress (``live.live_run``); see the module docstring."""
     try:
         runner = runner_for(config)
     except Exception as error:  # weights named but broken, or the cluster unreachable
@@ -136,81 +123,54 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
         st.error(str(error))
         return
     live, widgets = _progress_widgets()
-    handover = session_handover()  # plain Python: still usable while Streamlit stops this run
-    gallery = session_gallery()  # the same
-    run: DreamRun = handover.begin()
+    gallery = session_gallery()  # plain Python: still usable while Streamlit stops this run
     losses: list[float] = []
-    outcome = "stopped"  # until the dream finishes or fails
-    last_preview = None
-    queued = False
+    seen: dict[str, Any] = {}  # the last update with a preview, the finished one
 
-    def waiting(ahead: int) -> None:
-        widgets["status"].info(queue_message(ahead, warming_up()))
+    def draw(update: Any) -> None:
+        losses.append(update.loss)
+        if update.preview is not None:
+            seen["preview"] = update
+        if update.result is not None:
+            seen["finished"] = update
+            if runner.where == "":  # this process's pace: the next estimate's base
+                shared_pace().record(update.result)
+        show_progress(widgets, update, losses)
 
-    def keep(png_and_description: tuple[bytes, str], summary: str, stopped: bool) -> None:
-        png, description = png_and_description
-        record = dream_record(photo, png, description, stem, runner.notice, summary, stopped)
-        record["where"] = runner.where
-        if handover.keep(run, record):
-            gallery.add("photo", record, runner.config)
+    def record(stopped: bool) -> dict[str, Any] | None:
+        if finished := seen.get("finished"):  # finished, even if stopped while drawing it
+            summary = f"{finished.total} steps in {finished.elapsed:.1f} s"
+            png, description = runner.finished(finished.result)
+        elif stopped and (last := seen.get("preview")) is not None:
+            summary = f"stopped after step {last.done} of {last.total}"
+            png, description = runner.stopped(photo, last)
+        else:
+            return None
+        is_stopped = "finished" not in seen
+        kept = dream_record(photo, png, description, stem, runner.notice, summary, is_stopped)
+        kept["where"] = runner.where
+        return kept
 
-    try:
-        with runner.slot(wait=waiting):
-            widgets["status"].empty()
-            for update in runner.updates(photo):
-                if getattr(update, "queue_position", None):  # every cluster worker is busy
-                    waiting(update.queue_position - 1)
-                    queued = True
-                    continue
-                if queued:  # out of the cluster's queue: clear its message once, not per step
-                    widgets["status"].empty()
-                    queued = False
-                losses.append(update.loss)
-                if update.preview is not None:
-                    last_preview = update
-                if update.result is not None:
-                    if runner.where == "":  # this process's pace: the next estimate's base
-                        shared_pace().record(update.result)
-                    summary = f"{update.total} steps in {update.elapsed:.1f} s"
-                    keep(runner.finished(update.result), summary, stopped=False)
-                    outcome = "finished"
-                show_progress(widgets, update, losses)
-        live.empty()
-    except Exception as error:  # never a traceback in the browser; the log keeps the details
-        outcome = "failed"
-        log.exception("dream failed")
-        st.error(
-            str(error)
-            if isinstance(error, plain_errors())
-            else "Something went wrong while dreaming. Please try again, perhaps with a "
-            "smaller max working side."
+    live_run(
+        LiveJob(
+            handover=session_handover(),
+            slot=lambda wait: runner.slot(wait=wait),
+            updates=runner.updates(photo),
+            status=widgets["status"],
+            live=live,
+            draw=draw,
+            record=record,
+            kept=lambda kept: gallery.add("photo", kept, runner.config),
+            failure=lambda error: (
+                str(error)
+                if isinstance(error, plain_errors())
+                else "Something went wrong while dreaming. Please try again, perhaps with a "
+                "smaller max working side."
+            ),
+            ready="Your dream is ready.",
+            close=runner.close,
         )
-    finally:
-        # Stop pressed, a setting changed, or the tab closed: Streamlit interrupts this run by
-        # raising at the next st.* call (st.session_state included), so only plain Python
-        # runs here. Stop the remote work, keep what was made, let the next run go on.
-        try:
-            runner.close()
-            if outcome == "stopped" and last_preview is not None:
-                summary = f"stopped after step {last_preview.done} of {last_preview.total}"
-                keep(runner.stopped(photo, last_preview), summary, stopped=True)
-        finally:
-            run.settle()
-    if outcome == "finished":
-        announce_ready("Your dream is ready.")
-        st.rerun()  # draw the page afresh: the result side by side, no progress widgets
-
-
-def announce_ready(text: str) -> None:
-    """A toast on the next run (after the rerun that shows the result): the user may be
-    looking at the sidebar or the gallery while the dream finishes."""
-    st.session_state.ready_toast = text
-
-
-def ready_toast_ui() -> None:
-    """Show the toast ``announce_ready`` left, once."""
-    if text := st.session_state.pop("ready_toast", None):
-        st.toast(text, icon="🌀")
+    )
 
 
 def time_estimate(shape: tuple[int, int], config: DreamConfig) -> str | None:

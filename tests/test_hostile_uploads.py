@@ -141,18 +141,18 @@ def test_unreadable_files_get_a_plain_message_and_the_page_keeps_working(app, ca
 
 
 def test_a_busy_server_queues_the_dream_and_says_its_place(app, photo_bytes, monkeypatch):
-    import deepdream_studio.run
+    import deepdream_studio.live
 
     _upload(app, "astronaut.jpg", photo_bytes)
     slots = shared_slots()
     places = []
-    real_message = deepdream_studio.run.queue_message
+    real_message = deepdream_studio.live.queue_message
 
     def recording_message(ahead: int, warming: bool = False) -> str:
         places.append((ahead, slots.in_use))
         return real_message(ahead, warming)
 
-    monkeypatch.setattr(deepdream_studio.run, "queue_message", recording_message)
+    monkeypatch.setattr(deepdream_studio.live, "queue_message", recording_message)
     held = contextlib.ExitStack()
     for _ in range(slots.limit):  # every slot taken by "other users"
         held.enter_context(slots.slot())
@@ -167,7 +167,7 @@ def test_a_busy_server_queues_the_dream_and_says_its_place(app, photo_bytes, mon
 
 
 def test_the_queue_message_says_how_many_dreams_are_ahead():
-    from deepdream_studio.run import queue_message
+    from deepdream_studio.live import queue_message
 
     assert "2 dreams ahead of yours" in queue_message(2)
     assert "1 dream ahead of yours" in queue_message(1)
