@@ -49,7 +49,14 @@ from .motion_cli import (
     run_motion,
     wants_motion,
 )
-from .terminal import EXIT_BAD_INPUT, config_for, fail, in_option_words, model_or_exit
+from .terminal import (
+    EXIT_BAD_INPUT,
+    CommandExit,
+    config_for,
+    fail,
+    in_option_words,
+    model_or_exit,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -399,8 +406,16 @@ def starting_image(args: argparse.Namespace, config: DreamConfig):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run the command line; returns the exit code (a ``CommandExit`` from any mode is said
+    here, once)."""
+    try:
+        return run_command(sys.argv[1:] if argv is None else list(argv))
+    except CommandExit as stop:
+        return fail(stop, stop.code)
+
+
+def run_command(argv: list[str]) -> int:
+    """The mode the arguments ask for; returns its exit code."""
     if "--import-weights" in argv or any(a.startswith("--import-weights=") for a in argv):
         from .import_cli import run_import
 
@@ -430,11 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(problem, EXIT_BAD_INPUT)
 
     model = model_or_exit(args)
-    if isinstance(model, int):  # the exit code, after saying why
-        return model
     config = config_for(config, model)  # the fallback model: same look, its own layers
-    if isinstance(config, int):  # a layer these weights lack: said before the progress bar
-        return config
     if args.recipe is not None:  # the recorded weights or precision are not these
         for difference in args.recipe.differences(model.weights, model.precision):
             print(f"note: {difference}", file=sys.stderr)

@@ -96,11 +96,7 @@ def run_batch_command(args: argparse.Namespace, config: DreamConfig) -> int:
 
 def _run_here(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan) -> int:
     model = model_or_exit(args)
-    if isinstance(model, int):  # the exit code, after saying why
-        return model
     config = config_for(config, model)
-    if isinstance(config, int):
-        return config
     outcomes = dream_in_process(plan.jobs, config, model)
     return _report(plan, run_batch(plan, outcomes), args.quiet, model.description)
 

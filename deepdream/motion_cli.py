@@ -173,14 +173,9 @@ def run_motion(args: argparse.Namespace, make_config: Callable[[], DreamConfig])
         return fail(error, EXIT_BAD_INPUT)
 
     model = model_or_exit(args)
-    if isinstance(model, int):  # the exit code, after saying why
-        return model
     from .motion import dream_video, zoom_video
 
     config = config_for(config, model)
-    if isinstance(config, int):
-        return config
-
     if is_video:
         if info.variable_frame_rate and not args.quiet:
             print("note: the frame rate varies; each frame keeps its time.", file=sys.stderr)

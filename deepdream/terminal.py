@@ -5,15 +5,17 @@ Contract:
 - ``EXIT_SOME_FAILED`` (1), ``EXIT_BAD_INPUT`` (2), ``EXIT_MODEL`` (3), ``EXIT_INTERRUPTED``
   (130): the codes every mode returns.
 - ``fail(error, code)`` prints ``error: <one line>`` on stderr and returns ``code``.
+- ``CommandExit(error, code)`` is raised deep in a mode for the same; ``main()`` catches it
+  once, says it with ``fail`` and exits with its code.
 - ``in_option_words(error)`` rewrites a settings error to name the option the user typed
   (``steps_per_octave must be ...`` -> ``--steps must be ...``).
 - ``model_or_exit(args)`` starts TensorFlow (quiet unless ``args.verbose``) and loads the model
   the options name, falling back to the offline model only when nothing was named (the notice
-  goes to stderr). Returns the ``FeatureModel``, or ``EXIT_MODEL`` after saying why.
+  goes to stderr). Returns the ``FeatureModel``; raises ``CommandExit`` (``EXIT_MODEL``).
 - ``config_for(config, model)`` moves the settings to the model that was loaded (layers
   translated by depth) and checks that its weights have every layer they read (nsfwjs's
-  InceptionV3 has mixed0-mixed5 only): the config, or ``EXIT_BAD_INPUT`` after saying why,
-  before any file is read for dreaming or written.
+  InceptionV3 has mixed0-mixed5 only): the config; raises ``CommandExit``
+  (``EXIT_BAD_INPUT``) before any file is read for dreaming or written.
 Only the command line uses this module; it is the one place here that prints.
 """
 
@@ -65,30 +67,37 @@ def fail(error: BaseException | str, code: int) -> int:
     return code
 
 
+class CommandExit(Exception):
+    """Stop the command: ``main()`` says the message in one line and exits with ``code``."""
+
+    def __init__(self, error: BaseException | str, code: int) -> None:
+        super().__init__(str(error))
+        self.code = code
+
+
 def model_or_exit(args: argparse.Namespace):
-    """The model ``args`` asks for (``--model``, ``--weights``, ``--precision``), or
-    ``EXIT_MODEL`` after a one-line message; see the module docstring."""
+    """The model ``args`` asks for (``--model``, ``--weights``, ``--precision``); see the
+    module docstring."""
     from . import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
 
     start_tensorflow(verbose=getattr(args, "verbose", False))
     try:
         model, notice = load_model_with_fallback(args.model, args.weights, args.precision)
     except WeightsUnavailableError as error:
-        return fail(error, EXIT_MODEL)
+        raise CommandExit(error, EXIT_MODEL) from None
     if notice:
         print(f"note: {notice}", file=sys.stderr)
     return model
 
 
 def config_for(config, model):
-    """``config`` for ``model``, or ``EXIT_BAD_INPUT`` after a one-line message; see the
-    module docstring."""
+    """``config`` for ``model``; see the module docstring."""
     from .model import layers_not_offered
 
     try:
         moved = config.with_model(model.name)
     except ValueError as error:  # channels of one network cannot move to the other
-        return fail(error, EXIT_BAD_INPUT)
+        raise CommandExit(error, EXIT_BAD_INPUT) from None
     if missing := model.unoffered(moved.dreamed_layers):
-        return fail(layers_not_offered(model, missing), EXIT_BAD_INPUT)
+        raise CommandExit(layers_not_offered(model, missing), EXIT_BAD_INPUT)
     return moved
