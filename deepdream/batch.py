@@ -33,13 +33,14 @@ from pathlib import Path
 
 from .config import DreamConfig
 from .image import PHOTO_SUFFIXES
+from .image import VIDEO_SUFFIXES as VIDEO_FILE_SUFFIXES
 
 #: Files listed as images (lower-case suffixes): the photos every part of the project reads.
 IMAGE_SUFFIXES = frozenset(PHOTO_SUFFIXES)
 #: Suffixes listed as videos (target ``<stem>.mp4``): dreamed into MP4s with the motion
 #: engine (its default carry). An animated GIF counts as an image, as on the photo page (its
 #: first frame).
-VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v"})
+VIDEO_SUFFIXES: frozenset[str] = frozenset(VIDEO_FILE_SUFFIXES)
 PARTIAL_SUFFIX = ".partial"
 
 

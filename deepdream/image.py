@@ -50,6 +50,9 @@ MAX_PIXELS = 50_000_000
 PHOTO_SUFFIXES = (
     ".png", ".jpg", ".jpeg", ".webp", ".heic", ".heif", ".avif", ".bmp", ".gif", ".tif", ".tiff",
 )  # fmt: skip
+#: Video files read everywhere a video is taken (the Animate page, the CLI, folders): decoded
+#: by PyAV. (An animated GIF is a video on the Animate page and the CLI, a photo in a folder.)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v")
 #: What a dream can be written as, by the output's suffix.
 OUTPUT_FORMATS: Mapping[str, str] = {
     ".png": "PNG",

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 
 from .config import DreamConfig
+from .image import VIDEO_SUFFIXES
 from .terminal import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -28,7 +29,7 @@ from .terminal import (
     model_or_exit,
 )
 
-VIDEO_INPUTS = {".mp4", ".mov", ".webm", ".mkv", ".avi", ".m4v", ".gif"}
+VIDEO_INPUTS = {*VIDEO_SUFFIXES, ".gif"}
 VIDEO_OUTPUTS = {".mp4", ".m4v", ".gif"}
 
 

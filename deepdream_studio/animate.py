@@ -19,6 +19,7 @@ import numpy as np
 import streamlit as st
 
 from deepdream import DreamConfig, fit_within, shared_slots
+from deepdream.image import VIDEO_SUFFIXES
 
 from .backend import cluster_address
 from .gallery import session_gallery
@@ -33,7 +34,7 @@ log = logging.getLogger("deepdream.app")
 
 KEY = "animate_handover"  # this page's result, apart from the photo page's
 BUTTON_LABEL = "Generate DeepDream Video"
-VIDEO_TYPES = ["mp4", "mov", "webm", "mkv", "gif"]
+VIDEO_TYPES = [suffix.removeprefix(".") for suffix in (*VIDEO_SUFFIXES, ".gif")]
 #: What one page visitor may ask of a shared server; the CLI has no such limits.
 MAX_SECONDS = 10.0
 MAX_FRAMES = 300
@@ -77,8 +78,8 @@ def video_upload_ui(on_new_video=lambda: None) -> tuple[bytes | None, Any, str]:
         "Choose a video",
         type=VIDEO_TYPES,
         key="video_upload",
-        help="MP4, MOV, WebM, MKV or an animated GIF. The dream keeps its size, frame count, "
-        "frame rate and sound.",
+        help="MP4, MOV, WebM, MKV, AVI, M4V or an animated GIF. The dream keeps its size, "
+        "frame count, frame rate and sound.",
     )
     if uploaded is None:
         return None, None, ""
