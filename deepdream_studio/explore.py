@@ -23,6 +23,7 @@ import streamlit as st
 
 from deepdream import MODEL_CHANNELS, LruCache
 from deepdream.explore import channel_canvas, channel_config
+from deepdream.networks import NETWORKS
 
 from .backend import cluster_address, offered_layers, runner_for
 from .control import add_channel
@@ -34,7 +35,7 @@ PAGE = 16  # channels per page of the grid
 PUSH_DOWN = -0.1
 COLUMNS = 4
 SKETCHES: LruCache = LruCache(2048)  # PNG bytes, about 30 KB each
-DEFAULT_LAYER = {"inception_v3": "mixed4", "vgg16_offline": "block4_conv2"}
+DEFAULT_LAYER = {key: network.explore_layer for key, network in NETWORKS.items()}
 
 
 def _sketch_key(model: str, layer: str, channel: int) -> tuple:

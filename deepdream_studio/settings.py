@@ -23,6 +23,7 @@ from deepdream import (
     VGG16_OFFLINE,
     DreamConfig,
 )
+from deepdream.networks import NETWORKS
 
 from .backend import offered_layers, served_inception
 from .control import CONTROL_KEYS, channel_item, channels_ui, guide_ui, init_control, normalize_ui
@@ -76,8 +77,9 @@ def _on_preset_change() -> None:
 
 
 def _on_model_change() -> None:
-    # Keep the same look on the other network: layers are translated by depth.
-    previous = VGG16_OFFLINE if st.session_state.model == INCEPTION_V3 else INCEPTION_V3
+    # Keep the same look on the other network: layers are translated by depth, from the
+    # network the sidebar showed before (remembered each run: there may be more than two).
+    previous = st.session_state.get("shown_model", st.session_state.model)
     layers = (
         tuple(
             (name, st.session_state.get(f"weight_{name}", 1.0)) for name in st.session_state.layers
@@ -248,9 +250,10 @@ def _network_title(model: str) -> str:
 
 def network_ui() -> str:
     """Which network dreams; returns its model key."""
+    st.session_state.shown_model = st.session_state.model  # what _on_model_change moves from
     st.sidebar.radio(
         "Network",
-        [INCEPTION_V3, VGG16_OFFLINE],
+        list(NETWORKS),
         key="model",
         on_change=_on_model_change,
         format_func=_network_title,
