@@ -4,7 +4,9 @@ Pure Python, no TensorFlow: the page asks before anything runs.
 
 Contract:
 - ``dream_work(shape, config, min_side)`` is a dream's work in pixel-steps: over its octaves,
-  each octave's height x width x steps per octave (a step costs about its pixel count).
+  each octave's height x width x steps per octave (a step costs about its pixel count);
+  ``pixel_steps(shapes, steps_per_octave, done)`` is the same for given octave sizes and the
+  steps done so far.
 - ``Pace`` (thread-safe) learns this machine's speed from dreams: ``record(result)`` keeps
   the pixel-steps per second of a ``DreamResult`` (a stopped one counts the steps it did),
   per model, weights and precision, the median of the last ``KEPT``. ``estimate(work,
@@ -19,10 +21,11 @@ from __future__ import annotations
 import statistics
 import threading
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from .config import DreamConfig
-from .octaves import octave_shapes, working_shape
+from .result import octave_plan
 
 #: How many recent dreams a model's pace is the median of.
 KEPT = 5
@@ -30,9 +33,21 @@ KEPT = 5
 
 def dream_work(shape: tuple[int, int], config: DreamConfig, min_side: int) -> float:
     """Pixel-steps of a dream of a ``shape`` (height, width) photo with ``config``."""
-    working = working_shape(shape, config.max_side)
-    octaves = octave_shapes(working, config.octaves, config.octave_scale, min_side)
-    return float(sum(height * width for height, width in octaves) * config.steps_per_octave)
+    return pixel_steps(octave_plan(shape, config, min_side), config.steps_per_octave)
+
+
+def pixel_steps(
+    shapes: Sequence[tuple[int, int]], steps_per_octave: int, done: int | None = None
+) -> float:
+    """Pixel-steps of the first ``done`` steps (all of them by default) over the octaves
+    ``shapes``, small to large, ``steps_per_octave`` each."""
+    left = steps_per_octave * len(shapes) if done is None else done
+    work = 0.0
+    for height, width in shapes:
+        steps = min(steps_per_octave, left)
+        work += height * width * steps
+        left -= steps
+    return work
 
 
 class Pace:
@@ -46,15 +61,7 @@ class Pace:
         """Learn from a ``DreamResult`` (its config, octave sizes, steps done and seconds)."""
         if result.elapsed <= 0:
             return
-        per_octave = result.config.steps_per_octave
-        done = result.steps_done
-        if done is None:
-            done = per_octave * len(result.shapes)
-        work, left = 0.0, done
-        for height, width in result.shapes:
-            steps = min(per_octave, left)
-            work += height * width * steps
-            left -= steps
+        work = pixel_steps(result.shapes, result.config.steps_per_octave, result.steps_done)
         if work <= 0:
             return
         with self._lock:

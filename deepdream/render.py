@@ -90,7 +90,7 @@ def dream_steps(
     guide_strength = tf.constant(config.guide_strength if config.guide else 0.0, tf.float32)
     rng = np.random.default_rng(config.seed)
 
-    shapes = octave_plan(image, config, model.min_side)
+    shapes = octave_plan(image.shape[:2], config, model.min_side)
     total = len(shapes) * config.steps_per_octave
     pixels_per_step = [height * width for height, width in shapes]
     total_work = float(sum(pixels_per_step) * config.steps_per_octave)

@@ -16,7 +16,8 @@ Contract:
   detail onto the full-size photo (colours kept if asked, through the mask if there is one).
 - ``partial_result(photo, update, config, model)`` finishes a stopped dream from its last
   preview, exactly like a finished one.
-- ``octave_plan(photo, config, min_side)`` is the octave sizes a dream of ``photo`` runs at.
+- ``octave_plan(shape, config, min_side)`` is the octave sizes a dream of a photo of ``shape``
+  (height, width) runs at.
 """
 
 from __future__ import annotations
@@ -179,15 +180,13 @@ def partial_result(
     if update.preview is None:
         raise ValueError("This update has no preview to finish from.")
     detail = pixels.detail_of(update.preview, photo)
-    shapes = octave_plan(photo, config, model.min_side)
+    shapes = octave_plan(photo.shape[:2], config, model.min_side)
     return finish_dream(photo, detail, config, model, shapes, update.elapsed, update.done)
 
 
-def octave_plan(photo: np.ndarray, config: DreamConfig, min_side: int) -> list[tuple[int, int]]:
-    """The octave sizes, small to full working size, a dream of ``photo`` runs at."""
-    return octave_shapes(
-        working_shape(photo.shape[:2], config.max_side),
-        config.octaves,
-        config.octave_scale,
-        min_side,
-    )
+def octave_plan(
+    shape: tuple[int, int], config: DreamConfig, min_side: int
+) -> list[tuple[int, int]]:
+    """The octave sizes, small to full working size, a dream of a ``shape`` photo runs at."""
+    working = working_shape(shape, config.max_side)
+    return octave_shapes(working, config.octaves, config.octave_scale, min_side)

@@ -51,7 +51,7 @@ class LiveJob:
     kept: Callable[[dict[str, Any]], None]
     failure: Callable[[Exception], str]
     ready: str
-    close: Callable[[], None] = lambda: None
+    close: Callable[[], None]
 
 
 def queue_message(ahead: int, warming: bool = False) -> str:
