@@ -105,16 +105,18 @@ def in_process(source: Path, target: Path, config) -> dict:
 
 def on_local_ray(source: Path, target: Path, config, workers: int, threads: int) -> dict:
     """The batch on the running local Ray; "total" includes starting the workers."""
-    from deepdream import cluster
+    from deepdream.cluster import WorkerPlan
+    from deepdream.cluster.batch import dream_on_ray
+    from deepdream.cluster.worker import start_workers, stop_workers
 
     start = time.perf_counter()
-    actors = cluster.start_workers(MODEL, cluster.WorkerPlan(workers, threads))
+    actors = start_workers(MODEL, WorkerPlan(workers, threads))
     try:
         seconds, files = timed_batch(
-            source, target, lambda jobs: cluster.dream_on_ray(jobs, config, actors)
+            source, target, lambda jobs: dream_on_ray(jobs, config, actors)
         )
     finally:
-        cluster.stop_workers(actors)
+        stop_workers(actors)
     return {"steady": seconds, "total": time.perf_counter() - start, "files": files}
 
 
@@ -131,7 +133,7 @@ photo = np.asarray(np.random.default_rng(0).integers(0, 255, (SIDE, SIDE, 3)), d
 config = PRESETS["classic"].replace(**CHANGES)
 if MODE == "cluster":
     from deepdream.batch import ModelChoice
-    from deepdream.cluster import ClusterDreams
+    from deepdream.cluster.page import ClusterDreams
     pool = ClusterDreams(ADDRESS, ModelChoice("inception_v3", "random"), workers=1)
     for update in pool.dream(photo, config):
         pass
@@ -198,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines), flush=True)
     import ray
 
-    from deepdream import cluster
+    from deepdream.cluster.connection import connect
 
     rows = []
     with tempfile.TemporaryDirectory() as temp:
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         # One private local Ray for every Ray figure (started after the in-process run, so
         # its idle processes do not share the cores with it).
         started = time.perf_counter()
-        cluster.connect("local", num_cpus=cores)
+        connect("local", num_cpus=cores)
         ray_start = time.perf_counter() - started
         address = ray.get_runtime_context().gcs_address
         try:

@@ -102,20 +102,21 @@ def _run_here(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan) -
 
 
 def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan) -> int:
-    from . import cluster
+    from .cluster import ClusterError, plan_workers
+    from .cluster.batch import dream_on_ray
+    from .cluster.connection import cluster_size, connect
+    from .cluster.worker import start_workers, stop_workers, worker_notice
 
     local = args.ray == "local"
     try:
         wanted = (args.workers or 1) * (args.threads or 1) if local else None
-        cluster.connect(args.ray, num_cpus=max(os.cpu_count() or 1, wanted) if wanted else None)
-        cpus, gpus, nodes = cluster.cluster_size()
-        workers_plan = cluster.plan_workers(
-            args.workers, args.threads, cpus=cpus, gpus=gpus, nodes=nodes
-        )
-        workers = cluster.start_workers(choice, workers_plan)
-    except cluster.ClusterError as error:
+        connect(args.ray, num_cpus=max(os.cpu_count() or 1, wanted) if wanted else None)
+        cpus, gpus, nodes = cluster_size()
+        workers_plan = plan_workers(args.workers, args.threads, cpus=cpus, gpus=gpus, nodes=nodes)
+        workers = start_workers(choice, workers_plan)
+    except ClusterError as error:
         return fail(error, EXIT_MODEL if "model" in str(error) else EXIT_BAD_INPUT)
-    notice, nodes_used = cluster.worker_notice(workers)
+    notice, nodes_used = worker_notice(workers)
     if notice:
         print(f"note: {notice}", file=sys.stderr)
     if not args.quiet:
@@ -125,10 +126,10 @@ def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan)
             file=sys.stderr,
         )
     try:
-        outcomes = cluster.dream_on_ray(plan.jobs, config, workers)
+        outcomes = dream_on_ray(plan.jobs, config, workers)
         return _report(plan, run_batch(plan, outcomes), args.quiet)
     finally:
-        cluster.stop_workers(workers)
+        stop_workers(workers)
 
 
 def _report(plan: BatchPlan, progress, quiet: bool, description: str | None = None) -> int:

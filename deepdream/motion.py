@@ -25,8 +25,11 @@ Contract:
 - A ``config.mask`` is one mask for the whole clip, fitted to the frames' size: every frame
   is laid onto its input through it, so carried detail never drifts past the mask's edge.
   (A zoom enlarges earlier frames, so their dreamed part grows outward as it dives.)
-- ``dream_video(source, target, ...)`` and ``zoom_video(photo, target, ...)`` do the above
-  from a video file (or bytes) into an MP4 or GIF target, frame by frame.
+- ``moving_dream(kind, source, ...)`` is either of the above from a video file (or bytes),
+  or from a zoom's photo, writing nothing; ``write_motion(kind, source, updates, target, ...)``
+  writes such updates (made here or on a Ray worker) into an MP4 or GIF target as they come.
+  ``dream_video(source, target, ...)`` and ``zoom_video(photo, target, ...)`` are the two
+  together.
 - Cancelling is stopping iteration (``close()`` on the generator, or ``break``): the
   ``*_video`` generators then finish the file with the frames done so far, playable.
 - Same frames + same configs + same model => the same output.
@@ -108,6 +111,14 @@ class MotionConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
+    def describe(self) -> dict[str, str]:
+        """The motion settings as short strings (``motion.<field>``), like
+        ``DreamConfig.describe``: for a gallery's settings file."""
+        return {
+            f"motion.{field.name}": str(getattr(self, field.name))
+            for field in dataclasses.fields(self)
+        }
+
     def steps_for_carried(self, config: DreamConfig) -> int:
         """Steps an octave a carried frame gets under ``config``."""
         if self.carried_steps is not None:
@@ -127,6 +138,8 @@ class MotionUpdate:
         fresh: this frame got a full dream (the first frame, or a scene cut).
         explained: share of the pixels the flow carried from the previous frame (0 for a
             fresh frame).
+        time: a video frame's time in seconds (its source frame's); None for a zoom, whose
+            frames play at a steady rate.
     """
 
     index: int
@@ -135,6 +148,7 @@ class MotionUpdate:
     image: np.ndarray
     fresh: bool
     explained: float
+    time: float | None = None
 
     @property
     def done(self) -> int:
@@ -333,6 +347,88 @@ def zoom_frames(
         )
 
 
+def video_frames_dreamed(
+    source: Source,
+    config: DreamConfig,
+    motion: MotionConfig,
+    model=None,
+    max_pixels: int = MAX_FRAME_PIXELS,
+) -> Iterator[MotionUpdate]:
+    """``dream_video_frames`` over the frames of the video ``source`` (a file or bytes),
+    each update carrying its frame's time.
+
+    Raises:
+        VideoDecodeError: the source is not a usable video (a plain sentence).
+    """
+    info = probe_video(source, max_pixels)  # a plain error before any work
+    frames = read_frames(source, max_pixels)
+    times: list[float] = []
+
+    def images() -> Iterator[np.ndarray]:
+        for frame in frames:
+            times.append(frame.time)
+            yield frame.image
+
+    try:
+        for update in dream_video_frames(images(), config, motion, model, total=info.frames):
+            yield dataclasses.replace(update, time=times[update.index])
+    finally:
+        frames.close()
+
+
+def moving_dream(
+    kind: str,
+    source: Source | np.ndarray,
+    config: DreamConfig,
+    motion: MotionConfig,
+    model=None,
+    max_pixels: int = MAX_FRAME_PIXELS,
+) -> Iterator[MotionUpdate]:
+    """The frames of a ``"video"`` (``source``: its file or bytes) or a ``"zoom"``
+    (``source``: the photo), dreamed, one update a frame; nothing is written. A Ray worker
+    runs this for the page, which writes the file (``write_motion``) where it is."""
+    if kind == "video":
+        return video_frames_dreamed(source, config, motion, model, max_pixels)
+    if kind == "zoom":
+        return zoom_frames(source, config, motion, model)
+    raise ValueError(f"Unknown kind of moving dream {kind!r}: 'video' or 'zoom'.")
+
+
+def write_motion(
+    kind: str,
+    source: Source | np.ndarray,
+    updates: Iterator[MotionUpdate],
+    target,
+    motion: MotionConfig,
+    *,
+    format: str | None = None,
+    max_pixels: int = MAX_FRAME_PIXELS,
+) -> Iterator[MotionUpdate]:
+    """Write ``updates`` (``moving_dream``'s, made here or on a worker) into ``target`` as
+    they come, passing each on. A video keeps ``source``'s size, frame times and sound; a
+    zoom plays at ``motion.fps``. Stopping this generator stops ``updates`` and finishes
+    ``target`` with the frames done so far, playable.
+
+    Raises:
+        VideoDecodeError: the video ``source`` is not a usable video (a plain sentence).
+    """
+    if kind == "video":
+        info = probe_video(source, max_pixels)
+        size, fps, sound = (info.width, info.height), info.fps, source
+    else:
+        size, fps, sound = (source.shape[1], source.shape[0]), motion.fps, None
+        fps = Fraction(fps).limit_denominator(1001)
+    try:
+        with VideoWriter(target, *size, fps, audio_from=sound, format=format) as writer:
+            for update in updates:
+                writer.write(update.image, update.time)
+                yield update
+    finally:
+        close = getattr(updates, "close", None)
+        if close is not None:
+            close()
+
+
 def dream_video(
     source: Source,
     target,
@@ -353,24 +449,10 @@ def dream_video(
         WeightsUnavailableError: ``model`` omitted and its weights cannot be had.
     """
     source = reopenable(source)  # read for pictures and for sound at once
-    info = probe_video(source, max_pixels)
-    frames = read_frames(source, max_pixels)
-    times: list[float] = []
-
-    def images() -> Iterator[np.ndarray]:
-        for frame in frames:
-            times.append(frame.time)
-            yield frame.image
-
-    with VideoWriter(
-        target, info.width, info.height, info.fps, audio_from=source, format=format
-    ) as writer:
-        try:
-            for update in dream_video_frames(images(), config, motion, model, total=info.frames):
-                writer.write(update.image, times[update.index])
-                yield update
-        finally:
-            frames.close()
+    updates = video_frames_dreamed(source, config, motion, model, max_pixels)
+    yield from write_motion(
+        "video", source, updates, target, motion, format=format, max_pixels=max_pixels
+    )
 
 
 def zoom_video(
@@ -386,20 +468,8 @@ def zoom_video(
 
     Stopping the generator finishes ``target`` with the frames done so far.
     """
-    height, width = photo.shape[:2]
-    fps = Fraction(motion.fps).limit_denominator(1001)
-    with VideoWriter(target, width, height, fps, format=format) as writer:
-        for update in zoom_frames(photo, config, motion, model):
-            writer.write(update.image)
-            yield update
-
-
-def describe(motion: MotionConfig) -> dict[str, str]:
-    """The motion settings as short strings, for captions and metadata."""
-    return {
-        f"motion.{field.name}": str(getattr(motion, field.name))
-        for field in dataclasses.fields(motion)
-    }
+    updates = zoom_frames(photo, config, motion, model)
+    yield from write_motion("zoom", photo, updates, target, motion, format=format)
 
 
 __all__ = [
@@ -408,8 +478,10 @@ __all__ = [
     "MotionUpdate",
     "dream_video",
     "dream_video_frames",
+    "moving_dream",
+    "video_frames_dreamed",
+    "write_motion",
     "zoom_frames",
     "zoom_step",
     "zoom_video",
-    "describe",
 ]

@@ -9,6 +9,11 @@ Contract:
   one (0: this one is next). The caller shows a "waiting" message there and may raise to give
   up (a user who leaves stops waiting); its place in the queue is then given up. The slot is
   given back on exit, however the block ends: finished, stopped by the user, or failed.
+- ``slot(wait, owner=key)`` keeps a waiter's place when its wait is cut short and the same
+  ``owner`` (a browser session) asks again within ``KEEP_PLACE_SECONDS``: a page's run can be
+  interrupted and started afresh (a rerun, a reconnect) while it queues, and without an owner
+  the new run would join at the back, behind everyone who clicked later. Meanwhile the
+  absent waiter is skipped, so it holds nobody up; a place not taken back is dropped.
 - ``default_limit(gpus)`` sizes the limit for a machine (``DEEPDREAM_MAX_DREAMS`` overrides):
   one dream per GPU where there are GPUs, else cores // 2, from 1 to 4. ``shared_slots()`` is
   the one ``DreamSlots`` of this process, sized for this machine.
@@ -21,10 +26,13 @@ import collections
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 
 LIMIT_ENV = "DEEPDREAM_MAX_DREAMS"
+#: How long the place of a waiter whose run was cut short is kept for its owner's next run.
+KEEP_PLACE_SECONDS = 10.0
 
 
 def default_limit(gpus: int = 0) -> int:
@@ -45,6 +53,16 @@ def default_limit(gpus: int = 0) -> int:
     return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
+class _Ticket:
+    """One waiter's place in the queue; ``left_at`` is set while its owner is away."""
+
+    __slots__ = ("owner", "left_at")
+
+    def __init__(self, owner: Hashable | None) -> None:
+        self.owner = owner
+        self.left_at: float | None = None
+
+
 class DreamSlots:
     """At most ``limit`` holders at once, served in order; see the module docstring."""
 
@@ -53,8 +71,9 @@ class DreamSlots:
             raise ValueError("There must be at least one dream slot.")
         self.limit = limit
         self._changed = threading.Condition()
-        self._queue: collections.deque[object] = collections.deque()
+        self._queue: collections.deque[_Ticket] = collections.deque()
         self._in_use = 0
+        self.keep_place = KEEP_PLACE_SECONDS
 
     @property
     def in_use(self) -> int:
@@ -66,27 +85,61 @@ class DreamSlots:
     def waiting(self) -> int:
         """Dreams queueing for a slot right now."""
         with self._changed:
-            return len(self._queue)
+            return len(self._present())
 
-    def _take_if_first(self, ticket: object) -> int | None:
-        """Take a slot for ``ticket`` if it is first in line and one is free (lock held);
-        else return how many are ahead of it."""
-        if self._in_use < self.limit and self._queue[0] is ticket:
-            self._queue.popleft()
+    def _present(self) -> list[_Ticket]:
+        """The waiters in line now, in order (lock held); places kept too long are dropped."""
+        now = time.monotonic()
+        for ticket in [t for t in self._queue if t.left_at is not None]:
+            if now - ticket.left_at > self.keep_place:
+                self._queue.remove(ticket)
+        return [ticket for ticket in self._queue if ticket.left_at is None]
+
+    def _join(self, owner: Hashable | None) -> _Ticket:
+        """The owner's kept place if it left one, else a new place at the back (lock held)."""
+        self._present()  # drops the expired places first
+        for ticket in self._queue:
+            if owner is not None and ticket.owner == owner and ticket.left_at is not None:
+                ticket.left_at = None
+                return ticket
+        ticket = _Ticket(owner)
+        self._queue.append(ticket)
+        return ticket
+
+    def _leave(self, ticket: _Ticket) -> None:
+        """A waiter stops waiting (lock held): an owner's place is kept a while, else dropped."""
+        if ticket not in self._queue:
+            return
+        if ticket.owner is None:
+            self._queue.remove(ticket)
+        else:
+            ticket.left_at = time.monotonic()
+        self._changed.notify_all()  # whoever is behind it may go now
+
+    def _take_if_first(self, ticket: _Ticket) -> int | None:
+        """Take a slot for ``ticket`` if it is first of those in line and one is free (lock
+        held); else return how many are ahead of it."""
+        present = self._present()
+        if self._in_use < self.limit and present[0] is ticket:
+            self._queue.remove(ticket)
             self._in_use += 1
             self._changed.notify_all()  # the next in line may be able to go too
             return None
-        return self._queue.index(ticket)
+        return present.index(ticket)
 
     @contextmanager
     def slot(
-        self, wait: Callable[[int], None] = lambda ahead: None, interval: float = 0.25
+        self,
+        wait: Callable[[int], None] = lambda ahead: None,
+        interval: float = 0.25,
+        owner: Hashable | None = None,
     ) -> Iterator[None]:
-        """Hold one slot for the duration of the ``with`` block."""
-        ticket = object()
+        """Hold one slot for the duration of the ``with`` block (``owner``: see the module
+        docstring)."""
+        with self._changed:
+            ticket = self._join(owner)
         try:
             with self._changed:
-                self._queue.append(ticket)
                 ahead = self._take_if_first(ticket)
             while ahead is not None:
                 wait(ahead)  # outside the lock: it may draw on the page, or raise
@@ -97,9 +150,7 @@ class DreamSlots:
                         ahead = self._take_if_first(ticket)
         except BaseException:
             with self._changed:
-                if ticket in self._queue:
-                    self._queue.remove(ticket)
-                    self._changed.notify_all()
+                self._leave(ticket)
             raise
         try:
             yield

@@ -18,15 +18,13 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from deepdream import DreamConfig, fit_within, shared_slots
+from deepdream import DreamConfig, fit_within
 from deepdream.image import VIDEO_SUFFIXES
 
-from .backend import cluster_address
 from .gallery import session_gallery
 from .live import LiveJob, live_run, ready_toast_ui
-from .models import model_for
 from .paint import MaskProblem, mask_ui
-from .run import session_handover, wait_for_stopped_dream
+from .run import plain_errors, runner_or_error, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
 from .upload import safe_stem, upload_ui
 
@@ -199,22 +197,20 @@ def run_motion(
     stem: str,
 ) -> None:
     """Dream a video (``source`` its bytes) or a zoom (``source`` the photo) with live
-    progress (``live.live_run``); the finished or stopped video is kept through this page's
-    hand-over and in the session's gallery."""
-    from deepdream.motion import dream_video, zoom_video
+    progress (``live.live_run``), in this process or on the cluster's workers (the same
+    runner as a photo's dream); the frames are written into an MP4 here as they come, and the
+    finished or stopped video is kept through this page's hand-over and in the gallery."""
+    from deepdream.motion import write_motion
     from deepdream.video import VideoDecodeError
 
-    prepared = model_for(config)
-    if prepared is None:
+    runner = runner_or_error(config)
+    if runner is None:
         return
-    model, notice, config = prepared
     live, widgets = _progress_widgets()
     gallery = session_gallery()  # plain Python: usable while Streamlit stops this run
     target = io.BytesIO()
-    if mode == "video":
-        updates = dream_video(source, target, config, motion, model, format="mp4")
-    else:
-        updates = zoom_video(source, target, config, motion, model, format="mp4")
+    frames = runner.motion_updates(mode, source, motion)
+    updates = write_motion(mode, source, frames, target, motion, format="mp4")
     seen: list[Any] = []
 
     def draw(update: Any) -> None:
@@ -224,23 +220,23 @@ def run_motion(
     def record(stopped: bool) -> dict[str, Any] | None:
         if not seen:  # stopped before the first frame: nothing to keep
             return None
-        kept = motion_record(mode, source, target.getvalue(), seen[0], motion, model)
-        kept.update(stem=stem, notice=notice, stopped=stopped)
+        kept = motion_record(mode, source, target.getvalue(), seen[0], motion, runner)
+        kept.update(stem=stem, notice=runner.notice, stopped=stopped, where=runner.where)
         return kept
 
     live_run(
         LiveJob(
             handover=session_handover(KEY),
-            slot=lambda wait: shared_slots().slot(wait=wait),
+            slot=runner.slot,
             updates=updates,
             status=widgets["status"],
             live=live,
             draw=draw,
             record=record,
-            kept=lambda kept: gallery.add(mode, kept, config, motion),
+            kept=lambda kept: gallery.add(mode, kept, runner.config, motion),
             failure=lambda error: (
                 str(error)
-                if isinstance(error, VideoDecodeError)
+                if isinstance(error, (VideoDecodeError, *plain_errors()))
                 else "Something went wrong while dreaming the video. Please try again."
             ),
             ready="Your video is ready." if mode == "video" else "Your zoom is ready.",
@@ -250,7 +246,7 @@ def run_motion(
 
 
 def motion_record(
-    mode: str, source: bytes | np.ndarray, mp4: bytes, last: Any, motion: Any, model: Any
+    mode: str, source: bytes | np.ndarray, mp4: bytes, last: Any, motion: Any, runner: Any
 ) -> dict[str, Any]:
     """What the page keeps of a moving dream."""
     return {
@@ -261,7 +257,7 @@ def motion_record(
         "frames": last.done,
         "total": last.total,
         "seconds": last.elapsed,
-        "model": model.description,
+        "model": runner.description,
     }
 
 
@@ -280,7 +276,7 @@ def motion_result_ui(record: dict[str, Any] | None) -> None:
     right.caption(f"DeepDream · {done} in {record['seconds']:.1f} s")
     if record["stopped"]:
         st.info("This video was stopped early; it holds the frames dreamed so far.")
-    st.caption(f"Made with {record['model']}.")
+    st.caption(f"Made with {record['model']}. {record.get('where', '')}".strip())
     buttons = st.columns(2)
     buttons[0].download_button(
         "Download the dream (MP4)",
@@ -341,13 +337,6 @@ def animate_page() -> None:
     )
     st.caption(limits_text())
     config, settings_error = settings_ui()
-    if cluster_address():
-        st.info(
-            "This server sends its dreams to a Ray cluster, and moving dreams are not sent "
-            f"there yet: make them with the command line on a machine of the cluster "
-            f"({CLI_HINT})."
-        )
-        return
     wait_for_stopped_dream(KEY)
     ready_toast_ui()
     handover = session_handover(KEY)

@@ -2,20 +2,23 @@
 ``DEEPDREAM_RAY_ADDRESS`` is set.
 
 Contract:
-- ``cluster_address()`` is that address, or None.
-- ``runner_for(config)`` returns a ``DreamRunner`` for one dream, or raises an error whose
-  message the page shows as is (``WeightsUnavailableError``, ``ClusterError``):
-  - ``notice``: why another model stands in, or None; ``where``: "" here, or a sentence
-    saying the dream runs on the cluster;
-  - ``slot(wait)``: the context in which the dream may run (this process's first come,
-    first served slots; on a cluster, the cluster queues, so it is empty);
-  - ``updates(photo)``: progress updates (``octave``, ``step``, ``done``, ``total``,
-    ``work``, ``loss``, ``preview``, ``result``, ...); a cluster's may carry
-    ``queue_position`` (1 = next) while every worker is busy;
+- ``cluster_address()`` is that address, or None (``deepdream.cluster``, without Ray).
+- ``runner_for(config)`` returns a ``DreamRunner`` for one photo's dream, video or zoom, or
+  raises an error whose message the page shows as is (``WeightsUnavailableError``,
+  ``ClusterError``):
+  - ``notice``: why another model stands in, or None; ``description``: the model dreaming;
+    ``where``: "" here, or a sentence saying the dream runs on the cluster;
+  - ``slot(wait, owner)``: the context in which the dream runs, first come, first served in
+    one queue (``deepdream.slots``): one of this process's dream slots, or one of the
+    cluster's workers; ``wait(ahead)`` is called while it queues, ``owner`` keeps the place
+    across a rerun of the same page;
+  - inside it, ``updates(photo)``: the engine's ``DreamUpdate``s (the last with its result);
+    ``motion_updates(kind, source, motion)``: one ``MotionUpdate`` a frame of a video or a
+    zoom (``deepdream.motion.moving_dream``), written into the page's file where it is;
   - ``finished(result)`` and ``stopped(photo, last_update)`` give ``(png, description)`` of
     a finished dream and of one stopped after ``last_update`` (laid onto the full-size photo
-    like a finished one; on a cluster this is done here, without TensorFlow);
-  - ``close()`` stops the remote work (the local generator needs nothing).
+    like a finished one, with the same record, here or on a cluster; ``deepdream.result``);
+  - ``close()`` stops the remote work (leaving ``slot`` does too).
 - ``served_inception()`` says what asking for InceptionV3 gives: ``(model name or None,
   notice)``, from this process's model or from the cluster's workers.
 - ``offered_layers(name)`` is the layers the page may offer for network ``name``: those the
@@ -25,21 +28,16 @@ In cluster mode nothing on this path imports TensorFlow: the web process stays l
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from deepdream import INCEPTION_V3, MODEL_LAYERS, DreamConfig
+from deepdream.cluster import cluster_address
 
-ADDRESS_ENV = "DEEPDREAM_RAY_ADDRESS"
-
-
-def cluster_address() -> str | None:
-    """The Ray cluster the page sends its dreams to, or None (dream in this process)."""
-    return os.environ.get(ADDRESS_ENV, "").strip() or None
+__all__ = ["cluster_address", "runner_for", "served_inception", "offered_layers"]
 
 
 class LocalRunner:
@@ -51,17 +49,23 @@ class LocalRunner:
         from .models import load_dream_model
 
         self.model, self.notice = load_dream_model(config.model)
+        self.description = self.model.description
         self.config = config.with_model(self.model.name)
 
-    def slot(self, wait: Callable[[int], None]):
+    def slot(self, wait: Callable[[int], None], owner: Hashable | None = None):
         from deepdream import shared_slots
 
-        return shared_slots().slot(wait=wait)
+        return shared_slots().slot(wait=wait, owner=owner)
 
     def updates(self, photo: np.ndarray) -> Iterator[Any]:
         from deepdream import dream_steps
 
         return dream_steps(photo, self.config, self.model)
+
+    def motion_updates(self, kind: str, source: Any, motion: Any) -> Iterator[Any]:
+        from deepdream.motion import moving_dream
+
+        return moving_dream(kind, source, self.config, motion, self.model)
 
     def finished(self, result: Any) -> tuple[bytes, str]:
         return result.to_png(), result.model_description
@@ -77,10 +81,10 @@ class LocalRunner:
 
 
 class ClusterRunner:
-    """A dream on the cluster's workers: streamed back, cancelled by ``close()``."""
+    """A dream on one of the cluster's workers: streamed back, cancelled when it stops."""
 
     def __init__(self, address: str, config: DreamConfig) -> None:
-        from deepdream.cluster import shared_cluster_dreams
+        from deepdream.cluster.page import shared_cluster_dreams
 
         self.pool = shared_cluster_dreams(address)
         info = self.pool.info
@@ -88,17 +92,32 @@ class ClusterRunner:
         self.description = info["description"]
         self.where = f"Dreamed on the Ray cluster at {address}."
         self.config = config.with_model(info["model"])
-        self._remote = None
+        self._lease = None
+        self._node = "?"
 
-    def slot(self, wait: Callable[[int], None]):
-        return contextlib.nullcontext()  # the cluster keeps its own first come, first served
+    @contextmanager
+    def slot(self, wait: Callable[[int], None], owner: Hashable | None = None):
+        with self.pool.lease(wait, owner) as lease:
+            self._lease, self._node = lease, lease.info["address"]
+            try:
+                yield
+            finally:
+                self._lease = None
+
+    def _streamed(self, method: str, *args: Any) -> Iterator[Any]:
+        if self._lease is None:
+            raise RuntimeError("A cluster dream streams inside its runner's slot().")
+        yield from self._lease.stream(method, *args)
 
     def updates(self, photo: np.ndarray) -> Iterator[Any]:
-        self._remote = self.pool.dream(photo, self.config)
-        return self._remote
+        return self._streamed("dream_stream", photo, self.config)
+
+    def motion_updates(self, kind: str, source: Any, motion: Any) -> Iterator[Any]:
+        return self._streamed("motion_stream", kind, source, self.config, motion)
 
     def finished(self, result: Any) -> tuple[bytes, str]:
-        return result.png, f"{result.model_description} (on the cluster, node {result.node})"
+        # The worker's own DreamResult: its record is written here, as a local dream's is.
+        return result.to_png(), f"{result.model_description} (on the cluster, node {self._node})"
 
     def stopped(self, photo: np.ndarray, last: Any) -> tuple[bytes, str]:
         # The worker's dream is cancelled: lay its last preview onto the full photo here, the
@@ -110,8 +129,8 @@ class ClusterRunner:
         return result.to_png(), f"{self.description} (on the cluster)"
 
     def close(self) -> None:
-        if self._remote is not None:
-            self._remote.close()
+        if self._lease is not None:
+            self._lease.cancel()
 
 
 DreamRunner = LocalRunner | ClusterRunner
@@ -130,7 +149,8 @@ def served_inception() -> tuple[str | None, str | None]:
         from .models import inception_status
 
         return inception_status()
-    from deepdream.cluster import ClusterError, shared_cluster_dreams
+    from deepdream.cluster import ClusterError
+    from deepdream.cluster.page import shared_cluster_dreams
 
     try:
         info = shared_cluster_dreams(address).info
@@ -152,7 +172,8 @@ def offered_layers(name: str) -> tuple[str, ...]:
         except Exception:  # the page says what is wrong with the weights elsewhere
             return MODEL_LAYERS[name]
         return model.layers if model.name == name else MODEL_LAYERS[name]
-    from deepdream.cluster import ClusterError, shared_cluster_dreams
+    from deepdream.cluster import ClusterError
+    from deepdream.cluster.page import shared_cluster_dreams
 
     try:
         info = shared_cluster_dreams(address).info

@@ -138,9 +138,7 @@ def settings_text(entry: Entry) -> str:
         lines.append("stopped early: holds the work done so far")
     lines += [f"{key}: {value}" for key, value in entry.config.describe().items()]
     if entry.motion is not None:
-        from deepdream.motion import describe
-
-        lines += [f"{key}: {value}" for key, value in describe(entry.motion).items()]
+        lines += [f"{key}: {value}" for key, value in entry.motion.describe().items()]
     return "\n".join(lines) + "\n"
 
 

@@ -7,10 +7,12 @@ how it waits, streams, fails, stops and hands over is the same for all.
 Contract: ``live_run(job)``
 1. begins a run on the job's ``ResultHandover`` (see ``handover.py``): from now on only this
    run may keep a result there;
-2. waits in ``job.slot`` (first come, first served), the waiting page saying how many dreams
-   are ahead (or that the server's warm-up holds the slot); a cluster's updates may carry
-   ``queue_position`` while every worker is busy, and say it the same way;
-3. hands every other update to ``job.draw``;
+2. waits in ``job.slot(wait, owner)`` (first come, first served: one of this process's
+   dream slots or one of the cluster's workers, in the one queue of ``deepdream.slots``),
+   the waiting page saying how many dreams are ahead (or that the server's warm-up holds the
+   slot). The owner is the page's hand-over, so a run cut short while it queues (a rerun, a
+   reconnect) and started afresh takes back its place instead of joining at the back;
+3. hands every update to ``job.draw``;
 4. on a failure shows ``job.failure(error)``, a plain sentence, never a traceback (the log
    keeps the details), and keeps nothing;
 5. finally, in plain Python (Streamlit may be stopping the run: Stop, a changed setting, a
@@ -24,7 +26,7 @@ Contract: ``live_run(job)``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +44,7 @@ class LiveJob:
     """What one kind of live run shows and keeps; see the module docstring."""
 
     handover: ResultHandover
-    slot: Callable[[Callable[[int], None]], AbstractContextManager]
+    slot: Callable[[Callable[[int], None], Hashable], AbstractContextManager]
     updates: Iterator[Any]
     status: Any  # an st.empty() for the queue's message
     live: Any  # the st.empty() holding the progress widgets, cleared at the end
@@ -77,17 +79,9 @@ def live_run(job: LiveJob) -> None:
         job.status.info(queue_message(ahead, warming_up()))
 
     try:
-        with job.slot(waiting):
+        with job.slot(waiting, job.handover):
             job.status.empty()
-            queued = False
             for update in job.updates:
-                if getattr(update, "queue_position", None):  # every cluster worker is busy
-                    waiting(update.queue_position - 1)
-                    queued = True
-                    continue
-                if queued:  # out of the cluster's queue: clear its message once, not per step
-                    job.status.empty()
-                    queued = False
                 job.draw(update)
         outcome = "finished"
         job.live.empty()

@@ -111,17 +111,6 @@ def start_warm_up() -> threading.Thread:
     return _warm_up_thread(chosen_precision(), _weights_environment())
 
 
-def model_for(config):
-    """``(model, notice, config moved to that model)`` for a dream, or None after showing the
-    plain error on the page when the weights the user named cannot be used."""
-    try:
-        model, notice = load_dream_model(config.model)
-    except WeightsUnavailableError as error:
-        st.error(str(error))
-        return None
-    return model, notice, config.with_model(model.name)
-
-
 def inception_status() -> tuple[str | None, str | None]:
     """The network that asking for InceptionV3 really gives (None: none at all), and the
     message explaining why when it is not InceptionV3."""

@@ -23,7 +23,7 @@ import streamlit as st
 from deepdream import DreamConfig, WeightsUnavailableError, fit_within
 from deepdream.pace import dream_work, shared_pace
 
-from .backend import cluster_address, runner_for
+from .backend import DreamRunner, cluster_address, runner_for
 from .gallery import session_gallery
 from .handover import ResultHandover
 from .live import LiveJob, live_run
@@ -35,12 +35,9 @@ log = logging.getLogger("deepdream.app")
 
 def plain_errors() -> tuple[type[Exception], ...]:
     """Errors whose message is written for users and shown as is."""
-    errors: list[type[Exception]] = [WeightsUnavailableError]
-    if cluster_address():
-        from deepdream.cluster import ClusterError
+    from deepdream.cluster import ClusterError  # Ray-free
 
-        errors.append(ClusterError)
-    return tuple(errors)
+    return (WeightsUnavailableError, ClusterError)
 
 
 def session_handover(key: str = "handover") -> ResultHandover:
@@ -113,14 +110,22 @@ def _progress_widgets() -> tuple[Any, dict[str, Any]]:
     return live, widgets
 
 
-def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
-    """Dream with live progress (``live.live_run``); see the module docstring."""
+def runner_or_error(config: DreamConfig) -> DreamRunner | None:
+    """Where this dream runs (``backend.runner_for``), or None after showing the plain error
+    on the page (weights named but broken, the cluster unreachable)."""
     try:
-        runner = runner_for(config)
-    except Exception as error:  # weights named but broken, or the cluster unreachable
+        return runner_for(config)
+    except Exception as error:
         if not isinstance(error, plain_errors()):
             raise
         st.error(str(error))
+        return None
+
+
+def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
+    """Dream with live progress (``live.live_run``); see the module docstring."""
+    runner = runner_or_error(config)
+    if runner is None:
         return
     live, widgets = _progress_widgets()
     gallery = session_gallery()  # plain Python: still usable while Streamlit stops this run
@@ -154,7 +159,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
     live_run(
         LiveJob(
             handover=session_handover(),
-            slot=lambda wait: runner.slot(wait=wait),
+            slot=runner.slot,
             updates=runner.updates(photo),
             status=widgets["status"],
             live=live,

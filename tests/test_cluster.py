@@ -100,8 +100,8 @@ def wait_for_nodes(network, env, count: int) -> None:
         f"""
         import time
         import ray
-        from deepdream import cluster
-        cluster.connect({ADDRESS!r})
+        from deepdream.cluster.connection import connect
+        connect({ADDRESS!r})
         deadline = time.monotonic() + 120
         while True:
             alive = sum(1 for node in ray.nodes() if node.get("Alive"))
@@ -150,10 +150,11 @@ def ray_head():
 
 
 CLIENT = """
-import json, sys, time
+import json, sys, threading, time
 import numpy as np
 from deepdream.batch import ModelChoice
-from deepdream.cluster import ClusterDreams, cluster_address
+from deepdream.cluster import cluster_address
+from deepdream.cluster.page import ClusterDreams
 from deepdream.config import PRESETS
 from deepdream.image import decode_image
 
@@ -165,29 +166,37 @@ config = PRESETS["gentle"].with_model("vgg16_offline").replace(
 pool = ClusterDreams(
     cluster_address(), ModelChoice("vgg16_offline", precision="float32"), workers=1, threads=1
 )
-report = {"description": pool.info["description"]}
+report = {"description": pool.info["description"], "node": pool.info["address"]}
 updates = list(pool.dream(photo, config))
 final = updates[-1].result
+png = final.to_png()  # the engine's own result, its record written here
 report["done"] = [u.done for u in updates]
 report["previews"] = [None if u.preview is None else list(u.preview.shape) for u in updates]
-report["result_shape"] = list(decode_image(final.png).shape)
-report["image_equal_png"] = bool(np.array_equal(decode_image(final.png), final.image))
-report["metadata_steps"] = final.metadata["deepdream.steps_per_octave"]
-report["node"] = final.node
+report["result_shape"] = list(decode_image(png).shape)
+report["image_equal_png"] = bool(np.array_equal(decode_image(png), final.image))
+report["metadata_steps"] = final.metadata()["deepdream.steps_per_octave"]
 
-# A long dream holds the only worker; a second one waits in line, then runs once the
-# first is closed. Without the remote cancel, the second would wait for 3 x 400 steps.
+# A long dream holds the only worker; a second one waits in line (the slots' queue, told it
+# is next), then runs once the first is closed. Without the remote cancel, the second would
+# wait for 3 x 400 steps.
 long = pool.dream(photo, config.replace(steps_per_octave=400, octaves=3, max_side=256))
-first = next(long)
-report["long_first"] = [first.waiting, first.done]
-second = pool.dream(photo, config)
-waiting = next(second)
-report["second_waiting"] = [waiting.waiting, waiting.queue_position]
-report["still_waiting"] = next(second).queue_position
+report["long_first"] = next(long).done
+places, second = [], {}
+
+def dream_second():
+    rest = list(pool.dream(photo, config, wait=places.append))
+    second.update(finished=rest[-1].result is not None, at=time.monotonic())
+
+thread = threading.Thread(target=dream_second)
+thread.start()
+deadline = time.monotonic() + 60
+while len(places) < 3 and time.monotonic() < deadline:
+    time.sleep(0.05)
+report["places"] = sorted(set(places))
 started = time.monotonic()
 long.close()
-rest = list(second)
-report["second_after_close"] = [rest[-1].result is not None, time.monotonic() - started]
+thread.join(120)
+report["second_after_close"] = [second.get("finished", False), second.get("at", 1e9) - started]
 report["tensorflow"] = [loaded_at_start, "tensorflow" in sys.modules]
 print("REPORT " + json.dumps(report))
 """
@@ -204,8 +213,8 @@ def test_remote_dream_streams_waits_in_line_and_cancels_without_tensorflow(ray_h
     assert report["previews"][-1] == [72, 96, 3]  # the final image has the photo's size
     assert report["result_shape"] == [72, 96, 3] and report["image_equal_png"]
     assert report["metadata_steps"] == "2" and report["node"] == "127.0.0.1"
-    assert report["long_first"] == [False, 1]
-    assert report["second_waiting"] == [True, 1] and report["still_waiting"] == 1
+    assert report["long_first"] == 1
+    assert report["places"] == [0]  # queued, told it is next, while the long one ran
     finished, seconds = report["second_after_close"]
     # 1200 steps at 256 px take minutes on these cores; a cancelled dream frees the worker.
     assert finished and seconds < 60
@@ -219,10 +228,11 @@ def test_a_driver_without_the_token_is_refused_with_a_plain_message(ray_head, tm
         network,
         stranger,
         f"""
-        from deepdream import cluster
+        from deepdream.cluster import ClusterError
+        from deepdream.cluster.connection import connect
         try:
-            cluster.connect({ADDRESS!r})
-        except cluster.ClusterError as error:
+            connect({ADDRESS!r})
+        except ClusterError as error:
             print("REFUSED", error)
         """,
         timeout=120,
@@ -362,10 +372,10 @@ def test_worker_plans_fill_in_what_the_user_left_open():
 
 
 def test_a_ray_error_is_reduced_to_the_original_sentence():
-    from deepdream.cluster import _cause
+    from deepdream.cluster.connection import ray_cause
 
     text = "ActorDiedError: The actor died\nTraceback...\n  File x\nValueError: Unknown model 'x'."
-    assert _cause(Exception(text)) == "ValueError: Unknown model 'x'."
+    assert ray_cause(Exception(text)) == "ValueError: Unknown model 'x'."
 
 
 PAGE = """
@@ -414,6 +424,45 @@ started = time.monotonic()
 at.button(key="generate").click().run()  # the worker is free again: the stop cancelled it
 record = at.session_state["handover"].result
 report["after_stop"] = [record["stopped"], time.monotonic() - started]
+report["photo_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+# The Animate page on the same cluster: a clip dreamed on the worker, frames streamed back
+# and written into an MP4 here; then one stopped after two frames keeps them, playable.
+sys.path.insert(0, "tests")
+from clips import pan, write_clip
+import io
+import numpy as np
+from deepdream.video import probe_video
+clip = io.BytesIO()
+frames = pan(np.asarray(decode_image(photo)), 5, (64, 96), step=4)
+write_clip(clip, frames, fps=5)
+at.switch_page("deepdream_studio/pages/animate.py").run()
+small(at, 1, 1, 128)
+at.file_uploader(key="video_upload").set_value(("pan.mp4", clip.getvalue(), "video/mp4")).run()
+report["animate_info"] = [i.value for i in at.info]
+at.button(key="generate_video").click().run()
+motion = at.session_state["animate_handover"].result
+report["video"] = [motion["stopped"], probe_video(motion["mp4"]).frames, motion["where"]]
+report["video_captions"] = [c.value for c in at.main.caption]
+import deepdream_studio.animate
+real_motion = deepdream_studio.animate.show_motion_progress
+def motion_then_stop(widgets, update):
+    real_motion(widgets, update)
+    if update.done == 2:
+        raise StopException()
+deepdream_studio.animate.show_motion_progress = motion_then_stop
+small(at, 40, 2, 128)  # long frames: the stop lands while the worker is busy
+at.button(key="generate_video").click().run()
+deepdream_studio.animate.show_motion_progress = real_motion
+at.run()
+motion = at.session_state["animate_handover"].result
+report["video_stopped"] = [motion["stopped"], probe_video(motion["mp4"]).frames]
+small(at, 1, 1, 128)
+started = time.monotonic()
+at.button(key="generate_video").click().run()  # the worker is free again
+motion = at.session_state["animate_handover"].result
+report["video_after_stop"] = [motion["stopped"], time.monotonic() - started]
+report["errors"] = [e.value for e in at.error]
 report["tensorflow"] = "tensorflow" in sys.modules
 report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print("REPORT " + json.dumps(report))
@@ -430,7 +479,9 @@ def local_stopped_record(model) -> dict[str, str]:
     return partial_result(photo, update, config, model).metadata()
 
 
-def test_the_page_dreams_on_the_cluster_stops_it_and_never_loads_tensorflow(ray_head, offline_vgg):
+def test_the_photo_and_animate_pages_dream_on_the_cluster_stop_and_never_load_tensorflow(
+    ray_head, offline_vgg
+):
     network, env, _ = ray_head
     done = run_in_network(network, env, PAGE, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -452,5 +503,16 @@ def test_the_page_dreams_on_the_cluster_stops_it_and_never_loads_tensorflow(ray_
     )  # 3 octaves of the 256 px photo
     stopped, seconds = report["after_stop"]
     assert not stopped and seconds < 120  # not queued behind the cancelled 180-step dream
-    assert report["tensorflow"] is False  # the web process stayed light
-    print(f"web process peak RSS with the cluster: {report['peak_rss_mb']:.0f} MB")
+    # The Animate page on the cluster: the clip dreamed there, written here, all 5 frames.
+    assert not report["errors"], report["errors"]
+    assert report["video"] == [False, 5, f"Dreamed on the Ray cluster at {ADDRESS}."]
+    assert any("on the Ray cluster" in caption for caption in report["video_captions"])
+    assert report["video_stopped"] == [True, 2]  # the frames done, a playable MP4
+    stopped, seconds = report["video_after_stop"]
+    assert not stopped and seconds < 120  # the cancelled video no longer holds the worker
+    # No TensorFlow in the web process, so no frame can have been dreamed there.
+    assert report["tensorflow"] is False
+    print(
+        f"web process peak RSS with the cluster: {report['photo_peak_rss_mb']:.0f} MB after "
+        f"the photo dreams, {report['peak_rss_mb']:.0f} MB after the videos"
+    )

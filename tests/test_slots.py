@@ -114,3 +114,66 @@ def test_default_limit(monkeypatch):
     assert default_limit() == 1
     with pytest.raises(ValueError):
         DreamSlots(0)
+
+
+class RunCutShort(Exception):
+    """What Streamlit raises in a waiting page's run when it starts the run afresh."""
+
+
+def _queue_then_cut(slots: DreamSlots, owner: str) -> None:
+    def cut(ahead: int) -> None:
+        raise RunCutShort
+
+    with pytest.raises(RunCutShort), slots.slot(wait=cut, interval=0.01, owner=owner):
+        pass
+
+
+def test_a_run_cut_short_while_queueing_keeps_its_place_for_its_next_run():
+    """The queue slip seen under load: the first to click was re-queued behind later clicks
+    each time its run was started afresh. Its owner's place now waits for it."""
+    slots = DreamSlots(1)
+    order, places, lock = [], {}, threading.Lock()
+
+    def waiter(name: str) -> None:
+        def wait(ahead: int) -> None:
+            with lock:
+                places.setdefault(name, ahead)
+
+        with slots.slot(wait=wait, interval=0.01, owner=name):
+            order.append(name)
+
+    with slots.slot():  # a running dream
+        _queue_then_cut(slots, "first")  # clicked first, then its run was cut short
+        later = threading.Thread(target=waiter, args=("later",))
+        later.start()
+        deadline = time.monotonic() + 5
+        while slots.waiting < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert places == {"later": 0}  # the absent one holds nobody up...
+        back = threading.Thread(target=waiter, args=("first",))
+        back.start()  # ...and its next run takes its old place, in front
+        while len(places) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert places["first"] == 0
+    back.join(timeout=5)
+    later.join(timeout=5)
+    assert order == ["first", "later"]
+
+
+def test_a_place_not_taken_back_in_time_is_dropped():
+    slots = DreamSlots(1)
+    slots.keep_place = 0.05
+    with slots.slot():
+        _queue_then_cut(slots, "gone")
+        assert slots.waiting == 0
+        time.sleep(0.1)
+        seen = []
+        stop = lambda ahead: (seen.append(ahead), _raise())  # noqa: E731
+        with pytest.raises(RunCutShort), slots.slot(wait=stop, owner="new"):
+            pass
+        assert seen == [0]  # nobody kept in front of it
+    assert slots.in_use == 0
+
+
+def _raise() -> None:
+    raise RunCutShort

@@ -1,0 +1,163 @@
+"""The page's live dreams on the cluster: a few workers, shared first come, first served.
+
+Contract:
+- ``ClusterDreams(address, model)`` is one web process's share of the cluster (one per
+  process: ``shared_cluster_dreams``); thread-safe, since each browser tab runs in its own
+  thread. Its workers start on first use; ``info`` is what they dream with.
+- ``lease(wait, owner)`` is a context manager holding one worker for a dream. While every
+  worker is busy it waits in the queue of ``deepdream.slots`` (the very queue this process's
+  own dreams use), calling ``wait(ahead)`` like ``DreamSlots.slot``; ``owner`` keeps a place
+  across a rerun of the same page. In the block, ``lease.stream(method, *args)`` streams a
+  worker method's updates (a Ray streaming generator): the engine's own ``DreamUpdate`` or
+  ``MotionUpdate`` objects, no TensorFlow types. Leaving the block (finished, stopped, failed)
+  cancels a stream still running there, then frees the worker for the next in line.
+- ``dream(photo, config)`` is a photo's dream start to end, for callers without a page.
+- A lost worker or a failure there raises ``ClusterError`` with a plain sentence.
+Importing this module imports Ray, never TensorFlow.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import ray
+from ray.exceptions import RayActorError, RayTaskError
+
+from ..batch import ModelChoice
+from ..config import DreamConfig
+from ..slots import DreamSlots
+from . import ClusterError, plan_workers
+from .connection import cluster_size, connect, ray_cause
+from .worker import start_workers, stop_workers
+
+
+class Lease:
+    """One worker held for one dream; see ``ClusterDreams.lease``."""
+
+    def __init__(self, worker, info: dict) -> None:
+        self.worker = worker
+        self.info = info  # that worker's own info: where it runs
+        self._streams: list = []
+
+    def stream(self, method: str, *args) -> Iterator:
+        """The updates of the worker's streaming ``method`` called with ``args``."""
+        stream = getattr(self.worker, method).options(num_returns="streaming").remote(*args)
+        self._streams.append(stream)
+        finished = False
+        try:
+            while True:
+                try:
+                    update = ray.get(next(stream))
+                except StopIteration:
+                    break
+                except (RayActorError, RayTaskError) as error:
+                    raise ClusterError(_lost_help(error)) from error
+                yield update
+            finished = True
+        finally:
+            if stream in self._streams:
+                self._streams.remove(stream)
+                if not finished:  # closed early: stop the remote work now
+                    ray.cancel(stream)
+
+    def cancel(self) -> None:
+        """Cancel whatever this lease still has running on its worker."""
+        for stream in self._streams:
+            ray.cancel(stream)
+        self._streams.clear()
+
+
+class ClusterDreams:
+    """The page's dreams on a cluster; see the module docstring."""
+
+    def __init__(
+        self,
+        address: str,
+        model_choice: ModelChoice,
+        workers: int | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.address = address
+        self.model_choice = model_choice
+        self._requested = (workers, threads)
+        self._lock = threading.Lock()
+        self._free: list = []
+        self._infos: dict[int, dict] = {}
+        self._workers: list | None = None
+        self._slots: DreamSlots | None = None
+
+    def _ensure_workers(self) -> None:
+        with self._lock:
+            if self._workers is not None:
+                return
+            connect(self.address)
+            cpus, gpus, nodes = cluster_size()
+            plan = plan_workers(*self._requested, cpus=cpus, gpus=gpus, nodes=nodes)
+            # No Ray retries of a stream: a dream half-shown would restart from the start.
+            workers = start_workers(self.model_choice, plan, retries_per_call=0)
+            infos = ray.get([worker.info.remote() for worker in workers])
+            self._infos = {id(worker): info for worker, info in zip(workers, infos)}
+            self._workers, self._free = workers, list(workers)
+            self._slots = DreamSlots(len(workers))  # one slot a worker, served in order
+
+    @property
+    def info(self) -> dict:
+        """What the workers dream with (``model``, ``description``, ``facts``, ``layers``, the
+        fallback ``notice``): the first worker's answer."""
+        self._ensure_workers()
+        return self._infos[id(self._workers[0])]
+
+    @contextmanager
+    def lease(
+        self, wait: Callable[[int], None] = lambda ahead: None, owner: Hashable | None = None
+    ) -> Iterator[Lease]:
+        """Hold a worker for the block; see the module docstring.
+
+        Raises:
+            ClusterError: the cluster cannot be reached or the model not loaded.
+        """
+        self._ensure_workers()
+        with self._slots.slot(wait=wait, owner=owner):
+            with self._lock:  # a slot is held, so a worker is free
+                worker = self._free.pop(0)
+            lease = Lease(worker, self._infos[id(worker)])
+            try:
+                yield lease
+            finally:
+                lease.cancel()  # before the worker goes to the next in line
+                with self._lock:
+                    self._free.append(worker)
+
+    def dream(
+        self,
+        photo: np.ndarray,
+        config: DreamConfig,
+        wait: Callable[[int], None] = lambda ahead: None,
+    ) -> Iterator:
+        """A photo's dream on the first free worker: the engine's updates, the last with its
+        ``DreamResult``. Closing the iterator cancels the remote work."""
+        with self.lease(wait) as lease:
+            yield from lease.stream("dream_stream", photo, config)
+
+    def shutdown(self) -> None:
+        """End the workers (the page calls this only when it stops)."""
+        with self._lock:
+            if self._workers:
+                stop_workers(self._workers)
+            self._workers, self._free = None, []
+
+
+def _lost_help(error: Exception) -> str:
+    if isinstance(error, RayActorError):
+        return "The cluster lost the worker running this dream. Please try again."
+    return f"The dream failed on the cluster: {ray_cause(error)}"
+
+
+@functools.lru_cache(maxsize=4)
+def shared_cluster_dreams(address: str, model_name: str = "inception_v3") -> ClusterDreams:
+    """The one ``ClusterDreams`` of this web process for ``address`` (workers start lazily)."""
+    return ClusterDreams(address, ModelChoice(name=model_name))
