@@ -46,7 +46,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from PIL import Image  # noqa: E402
 
-from bench.machine import cpu_model  # noqa: E402
+from bench.harness import cpu_model  # noqa: E402
 from deepdream.batch import ModelChoice, plan_batch, run_batch  # noqa: E402
 from deepdream.config import PRESETS  # noqa: E402
 
@@ -138,7 +138,7 @@ if MODE == "cluster":
     for update in pool.dream(photo, config):
         pass
     assert update.result is not None
-    pool.shutdown()
+    pool.close()
 else:
     from deepdream import dream
     from deepdream.model import load_model

@@ -63,8 +63,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench.machine import cpu_model  # noqa: E402
-from bench.photos import astronaut_photo, photo_jpeg  # noqa: E402
+from bench.harness import astronaut_photo, cpu_model, peak_rss_mib, photo_jpeg  # noqa: E402  # noqa: E402
 from bench.reference import ReferenceTiledGradients, reference_dream  # noqa: E402
 from deepdream import (  # noqa: E402
     DEFAULT_PRESET,
@@ -409,14 +408,6 @@ def measure_reference_ratio(
 # 3. Peak memory, measured in a child process
 
 
-def read_vmhwm_bytes() -> int:
-    """This process's peak resident memory (``VmHWM`` in /proc/self/status)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("/proc/self/status has no VmHWM line")
-
-
 def memory_config(max_side: int, steps: int) -> DreamConfig:
     """The dream the memory children run: classic on VGG16, one octave, ``steps`` steps."""
     return (
@@ -440,7 +431,7 @@ def run_memory_child(photo: Path | None, max_side: int, steps: int, result_path:
         result.to_png()
         shape = result.shapes[-1]
     report = {
-        "vmhwm_bytes": read_vmhwm_bytes(),
+        "vmhwm_bytes": int(peak_rss_mib() * 1024 * 1024),
         "seconds": time.perf_counter() - start,
         "working_shape": list(shape),
     }

@@ -39,7 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.machine import cpu_model  # noqa: E402
+from bench.harness import cpu_model  # noqa: E402
 from deepdream import PRESETS, DreamConfig, Guide, dream, load_model  # noqa: E402
 from deepdream.explore import channel_sketch  # noqa: E402
 from deepdream.image import decode_image, resize  # noqa: E402

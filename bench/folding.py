@@ -45,7 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.machine import cpu_model  # noqa: E402
+from bench.harness import cpu_model  # noqa: E402
 from deepdream.precision import cpu_bf16_flags  # noqa: E402
 from deepdream.runtime import start_tensorflow  # noqa: E402
 

@@ -45,7 +45,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from bench.machine import cpu_model  # noqa: E402
+from bench.harness import cpu_model, peak_rss_mib  # noqa: E402
 from deepdream import motion_quality as quality  # noqa: E402
 from deepdream.config import PRESETS, DreamConfig  # noqa: E402
 from deepdream.image import decode_image, resize  # noqa: E402
@@ -194,13 +194,6 @@ def measure_quality(model, config: DreamConfig, plan: Plan) -> list[tuple[str, .
     return rows
 
 
-def read_vmhwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("/proc/self/status has no VmHWM line")
-
-
 def memory_child(source: Path, result: Path) -> None:
     """The child's side: dream ``source`` cheaply, end to end, and record the peak memory."""
     model = load("vgg16_offline")
@@ -213,9 +206,7 @@ def memory_child(source: Path, result: Path) -> None:
     ):
         frames = update.done
     result.write_text(
-        json.dumps(
-            {"vmhwm_mb": read_vmhwm_mb(), "frames": frames, "s": time.perf_counter() - start}
-        )
+        json.dumps({"vmhwm_mb": peak_rss_mib(), "frames": frames, "s": time.perf_counter() - start})
     )
 
 

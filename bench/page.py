@@ -49,8 +49,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.machine import cpu_model  # noqa: E402
-from bench.photos import photo_jpeg  # noqa: E402
+from bench.harness import cpu_model, photo_jpeg  # noqa: E402
 from bench.stress import (  # noqa: E402
     CHROMEDRIVER,
     CHROMIUM,

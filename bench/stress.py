@@ -48,14 +48,11 @@ import platform
 import re
 import shlex
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -67,23 +64,24 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.machine import cpu_model  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.harness import (  # noqa: E402
+    CHROMEDRIVER,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    HOST,
+    RESULTS,
+    TEST_PHOTO,
+    Deadline,
+    DeadlineExceeded,
+    cpu_model,
+)
 
-PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.jpg"
-RESULTS = REPO_ROOT / "bench" / "results"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-HOST = "127.0.0.1"  # the only address this script ever talks to
-
-CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1400,1000",
-]  # fmt: skip
+PHOTO = TEST_PHOTO
 GENERATE_XPATH = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
 
 SAMPLE_INTERVAL_S = 0.2
 POLL_INTERVAL_S = 0.3
-SERVER_START_TIMEOUT_S = 120
 PAGE_READY_TIMEOUT_S = 180  # the first page load also loads the model
 DREAM_TIMEOUT_S = 180  # one dream, click to result, on a busy 2-core machine
 # After A's tab closes, B must get the slot within this. (Not its result: on a loaded machine
@@ -160,96 +158,19 @@ def paint_stroke(driver, wait, points: list[tuple[int, int]]) -> None:
     wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "The dream covers"))
 
 
-class DeadlineExceeded(RuntimeError):
-    """The global deadline passed; the run stops and reports what it has."""
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """A point in ``time.monotonic()`` that no wait may go past."""
-
-    end: float
-
-    @classmethod
-    def after(cls, seconds: float) -> Deadline:
-        return cls(time.monotonic() + seconds)
-
-    def remaining(self) -> float:
-        return self.end - time.monotonic()
-
-    def limit(self, seconds: float) -> float:
-        """``seconds``, shortened to what is left; raises when nothing is left."""
-        left = self.remaining()
-        if left <= 0:
-            raise DeadlineExceeded("the global deadline passed")
-        return min(seconds, left)
-
-
 # --- the server ----------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen
-    url: str
-    log_path: Path
-
-
-def free_loopback_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def server_command(port: int) -> list[str]:
-    return [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.address", HOST, "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.headless", "true",
-    ]  # fmt: skip
-
-
-def wait_until_healthy(server: Server, deadline: Deadline) -> None:
-    stop_at = time.monotonic() + deadline.limit(SERVER_START_TIMEOUT_S)
-    while time.monotonic() < stop_at:
-        try:
-            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
-        if server.process.poll() is not None:
-            break
-        time.sleep(0.5)
-    tail = server.log_path.read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"streamlit did not start:\n{tail}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    """SIGTERM our own server process, then kill it if it does not leave within 20 s."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=20)
-
-
-@contextmanager
 def running_server(
     workdir: Path,
     deadline: Deadline,
     weights: Path | None = None,
     slots: int = DREAM_SLOTS,
     keras_home: Path | None = None,
-) -> Iterator[Server]:
-    """A server on a free loopback port, stopped by its PID on exit. Without ``weights`` it
-    dreams with the offline VGG16; with them, with InceptionV3 and that weights file. With
-    ``keras_home`` it reads Keras's cache there (e.g. one holding the nsfwjs import)."""
-    port = free_loopback_port()
-    log_path = workdir / "streamlit.log"
+):
+    """The harness's server with this script's settings: without ``weights`` it dreams with
+    the offline VGG16; with them, with InceptionV3 and that weights file. With ``keras_home``
+    it reads Keras's cache there (e.g. one holding the nsfwjs import)."""
     if keras_home is None:
         keras_home = workdir / "keras-home"
         keras_home.mkdir()
@@ -263,16 +184,7 @@ def running_server(
         TF_CPP_MIN_LOG_LEVEL="2",
         **({"DEEPDREAM_WEIGHTS": str(weights)} if weights else {}),
     )
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            server_command(port), cwd=REPO_ROOT, env=env, stdout=log, stderr=log
-        )
-    server = Server(process, f"http://{HOST}:{port}", log_path)
-    try:
-        wait_until_healthy(server, deadline)
-        yield server
-    finally:
-        stop_server(process)
+    return harness.running_server(workdir, deadline, env=env)
 
 
 # --- memory --------------------------------------------------------------------------------

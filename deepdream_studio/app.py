@@ -11,6 +11,7 @@ to them), named by absolute path so either entry finds them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -23,7 +24,12 @@ PAGES = Path(__file__).resolve().parent / "pages"
 
 def main() -> None:
     st.set_page_config(page_title="DeepDream Studio", page_icon="🌀", layout="wide")
-    if cluster_address() is None:  # on a cluster, this process never loads TensorFlow
+    if cluster_address() is not None:
+        # Read when Ray is first imported (here: on the first dream or notice): Ray's native
+        # failure handler printed a stack dump for the SIGTERM any host sends to stop a
+        # server. The server's own exit closes the cluster's work (deepdream.cluster.page).
+        os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
+    else:  # dreams run here (on a cluster this process never loads TensorFlow)
         from deepdream import start_tensorflow
 
         start_tensorflow()  # once per server; its start-up chatter stays out of the server log

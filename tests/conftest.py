@@ -154,3 +154,20 @@ def imagenet_inception(nsfwjs_weights_file):
 # benchmark judges presets on.
 from bench.looks import PHOTOS as PHOTO_KINDS  # noqa: E402, F401
 from bench.looks import kind_photo  # noqa: E402, F401
+
+#: Set by .ci/run: there, a missing browser fails the browser tests instead of skipping them.
+REQUIRE_BROWSER_ENV = "DEEPDREAM_REQUIRE_BROWSER"
+
+
+def need_browser() -> None:
+    """Skip without Chromium on a developer's machine; fail where a browser is required."""
+    from bench.harness import need_chromium
+
+    missing = need_chromium()
+    if missing:
+        if os.environ.get(REQUIRE_BROWSER_ENV) == "1" or os.environ.get("CI"):
+            pytest.fail(
+                f"The browser tests must run here: install chromium and chromium-driver "
+                f"(missing {missing})."
+            )
+        pytest.skip(f"needs Debian's chromium and chromium-driver ({missing} missing)")

@@ -10,26 +10,20 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import need_browser
 from PIL import Image
+
+from bench import harness
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).parent.parent
-CHROMIUM = os.environ.get("DEEPDREAM_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("DEEPDREAM_CHROMEDRIVER", "/usr/bin/chromedriver")
-#: Set by .ci/run: there, a missing browser fails these tests instead of skipping them.
-REQUIRE_ENV = "DEEPDREAM_REQUIRE_BROWSER"
 # The photo's uploader is the main area's first; the sidebar has the recipe's and the guide's.
 PHOTO_INPUT = "[data-testid=stMain] input[type=file]"
 GUIDE_INPUT = ".st-key-guide_upload input[type=file]"
@@ -42,70 +36,22 @@ DREAM_SRC_JS = (
 )
 
 
-def need_browser() -> None:
-    """Skip without Chromium on a developer's machine; fail where a browser is required."""
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
-    if missing:
-        if os.environ.get(REQUIRE_ENV) == "1" or os.environ.get("CI"):
-            pytest.fail(
-                f"The browser tests must run here: install chromium and chromium-driver "
-                f"(missing {missing})."
-            )
-        pytest.skip(f"needs Debian's chromium and chromium-driver ({missing} missing)")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class RunningServer:
-    url: str
-    process: subprocess.Popen
-
-
 @pytest.fixture(scope="module")
 def running_server(tmp_path_factory):
     need_browser()
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    workdir = tmp_path_factory.mktemp("server")
     env = {
         **os.environ,
         # No weights named, none to be had: the offline path, with or without network.
         "DEEPDREAM_OFFLINE": "1",
-        "KERAS_HOME": str(log_path.parent / "empty-keras-home"),
+        "KERAS_HOME": str(workdir / "empty-keras-home"),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.headless", "true",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield RunningServer(url, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        with harness.running_server(workdir, harness.Deadline.after(120), env=env) as server:
+            yield server
+    except RuntimeError as error:  # it did not start: say why, from its log
+        pytest.fail(str(error))
 
 
 @pytest.fixture
@@ -115,22 +61,8 @@ def server(running_server) -> str:
 
 @pytest.fixture
 def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'profile'}",
-    ]:  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    with harness.chromium(tmp_path / "profile") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _screenshot(driver, name: str, tmp_path: Path) -> Path:

@@ -516,3 +516,48 @@ def test_the_photo_and_animate_pages_dream_on_the_cluster_stop_and_never_load_te
         f"web process peak RSS with the cluster: {report['photo_peak_rss_mb']:.0f} MB after "
         f"the photo dreams, {report['peak_rss_mb']:.0f} MB after the videos"
     )
+
+
+SIGTERM_PAGE = """
+import json, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, ".")
+from bench import harness
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+work = Path(tempfile.mkdtemp(prefix="sigterm-"))
+report = {}
+with harness.running_server(work, harness.Deadline.after(120)) as server:
+    with harness.chromium(work / "profile") as driver:
+        wait = WebDriverWait(driver, 120)
+        driver.get(server.url)
+        photo = wait.until(ec.presence_of_element_located(
+            (By.CSS_SELECTOR, ".st-key-upload input[type=file]")))
+        photo.send_keys(str(Path("tests/data/astronaut.jpg").resolve()))
+        wait.until(ec.element_to_be_clickable((By.XPATH,
+            "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"))).click()
+        # A dream streaming from the worker when the host stops the server.
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Octave"))
+        report["rc"] = harness.stop_server(server.process, grace=60)
+report["log"] = server.log_path.read_text(errors="replace")
+print("REPORT " + json.dumps(report))
+"""
+
+
+def test_the_page_on_a_cluster_stops_cleanly_on_sigterm(ray_head):
+    """SIGTERM (what a host sends) mid-dream: the server cancels the dream, leaves Ray and
+    exits 0, with no native stack dump and no fresh Ray connection on its way out."""
+    from conftest import need_browser
+
+    need_browser()
+    network, env, _ = ray_head
+    done = run_in_network(network, env, SIGTERM_PAGE, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.split("REPORT ", 1)[1])
+    log = report["log"]
+    assert report["rc"] == 0, log[-3000:]
+    assert "SIGTERM received" not in log and "Aborted" not in log, log[-3000:]
+    after_stop = log.split("Stopping...", 1)[-1]
+    assert "Connecting to existing Ray cluster" not in after_stop, log[-3000:]

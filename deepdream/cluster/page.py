@@ -13,11 +13,16 @@ Contract:
   cancels a stream still running there, then frees the worker for the next in line.
 - ``dream(photo, config)`` is a photo's dream start to end, for callers without a page.
 - A lost worker or a failure there raises ``ClusterError`` with a plain sentence.
+- Stopping the server (SIGTERM) closes it cleanly: at exit, before Ray's own exit hook, the
+  live dreams are cancelled, the workers ended and Ray left; nothing touches Ray afterwards
+  (a call then would start a fresh connection in a dying process). The page's entry keeps
+  Ray's native failure signal handler off in the web process (see ``deepdream_studio/app.py``).
 Importing this module imports Ray, never TensorFlow.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import threading
 from collections.abc import Callable, Hashable, Iterator
@@ -61,13 +66,14 @@ class Lease:
         finally:
             if stream in self._streams:
                 self._streams.remove(stream)
-                if not finished:  # closed early: stop the remote work now
+                if not finished and ray.is_initialized():  # closed early: stop the work now
                     ray.cancel(stream)
 
     def cancel(self) -> None:
         """Cancel whatever this lease still has running on its worker."""
-        for stream in self._streams:
-            ray.cancel(stream)
+        if ray.is_initialized():  # after the server's shutdown Ray is gone, and so is the work
+            for stream in self._streams:
+                ray.cancel(stream)
         self._streams.clear()
 
 
@@ -89,12 +95,16 @@ class ClusterDreams:
         self._infos: dict[int, dict] = {}
         self._workers: list | None = None
         self._slots: DreamSlots | None = None
+        self._closed = False
 
     def _ensure_workers(self) -> None:
         with self._lock:
+            if self._closed:
+                raise ClusterError("The server is stopping; please try again in a moment.")
             if self._workers is not None:
                 return
             connect(self.address)
+            atexit.register(self.close)  # runs before Ray's own hook (registered earlier)
             cpus, gpus, nodes = cluster_size()
             plan = plan_workers(*self._requested, cpus=cpus, gpus=gpus, nodes=nodes)
             # No Ray retries of a stream: a dream half-shown would restart from the start.
@@ -143,12 +153,15 @@ class ClusterDreams:
         with self.lease(wait) as lease:
             yield from lease.stream("dream_stream", photo, config)
 
-    def shutdown(self) -> None:
-        """End the workers (the page calls this only when it stops)."""
+    def close(self) -> None:
+        """End the workers and leave Ray, for good (at the server's exit; tests and benchmarks
+        call it themselves). Dreams still streaming end with a ``ClusterError``."""
         with self._lock:
-            if self._workers:
-                stop_workers(self._workers)
-            self._workers, self._free = None, []
+            self._closed = True
+            workers, self._workers, self._free = self._workers, None, []
+        if workers and ray.is_initialized():
+            stop_workers(workers)  # their streams end with them
+            ray.shutdown()
 
 
 def _lost_help(error: Exception) -> str:
