@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepdream.__main__ import main
 from deepdream.batch import (
     BatchArgumentError,
     FileFailure,
@@ -23,6 +22,7 @@ from deepdream.batch import (
     run_batch,
     write_atomically,
 )
+from deepdream.cli import main
 from deepdream.image import decode_image, png_text
 
 SMALL = ["--model", "vgg16_offline", "--precision", "float32", "--steps", "1", "--octaves", "1"]
@@ -192,7 +192,7 @@ def test_killing_the_cli_mid_write_leaves_no_half_written_png(tmp_path, photo):
             time.sleep(30)
             real_fsync(fd)
         os.fsync = slow_fsync
-        from deepdream.__main__ import main
+        from deepdream.cli import main
         sys.exit(main({[str(source), str(target), *SMALL]!r}))
         """
     )

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from deepdream.__main__ import main
+from deepdream.cli import main
 from deepdream.image import decode_image, png_text
 
 SMALL = ["--steps", "2", "--octaves", "1", "--max-side", "96", "--quiet"]

@@ -5,7 +5,7 @@ import sys
 import pytest
 from clips import pan, write_clip
 
-from deepdream.__main__ import main
+from deepdream.cli import main
 from deepdream.video import probe_video
 
 SMALL = ["--model", "vgg16_offline", "--steps", "2", "--octaves", "1", "--max-side", "96"]

@@ -10,7 +10,7 @@ import pytest
 from icc import display_p3_profile, p3_to_srgb
 from PIL import Image, ImageCms
 
-from deepdream.__main__ import main
+from deepdream.cli import main
 from deepdream.image import (
     OUTPUT_FORMATS,
     PHOTO_SUFFIXES,
@@ -125,7 +125,7 @@ def test_the_cli_refuses_an_unknown_suffix_or_a_png_quality_before_dreaming(
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_half_file(tmp_path, monkeypatch):
-    from deepdream import __main__ as cli
+    from deepdream import batch as cli  # where the command line's writes are made
 
     target = tmp_path / "dream.png"
     target.write_bytes(b"the dream from before")

@@ -308,7 +308,7 @@ def test_a_damaged_import_falls_back_to_vgg16_and_says_so(monkeypatch, tmp_path)
 def test_cli_refuses_the_deep_preset_before_dreaming(
     nsfwjs_weights_file, tmp_path, photo_bytes, monkeypatch, capsys, mode
 ):
-    from deepdream.__main__ import main
+    from deepdream.cli import main
 
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from deepdream import PRESETS, DreamConfig, Guide, Mask
-from deepdream.__main__ import main
+from deepdream.cli import main
 from deepdream.image import decode_image, encode_image, png_text
 from deepdream.recipe import (
     RecipeError,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from .terminal import EXIT_BAD_INPUT, fail
+from .terminal import EXIT_BAD_INPUT, CommandExit
 
 
 def build_import_parser() -> argparse.ArgumentParser:
@@ -36,17 +36,17 @@ def build_import_parser() -> argparse.ArgumentParser:
 
 def run_import(argv: Sequence[str]) -> int:
     """Run the import; returns the exit code."""
-    from .nsfwjs import KNOWN_SHA256, ImportFailed, import_weights
-    from .runtime import start_tensorflow
+    from ..nsfwjs import KNOWN_SHA256, ImportFailed, import_weights
+    from ..runtime import start_tensorflow
 
     args = build_import_parser().parse_args(argv)
     start_tensorflow(verbose=args.verbose)
     try:
         report = import_weights(args.import_weights)
     except ImportFailed as error:
-        return fail(error, EXIT_BAD_INPUT)
+        raise CommandExit(error, EXIT_BAD_INPUT) from None
     except OSError as error:
-        return fail(f"The weights could not be written: {error}.", EXIT_BAD_INPUT)
+        raise CommandExit(f"The weights could not be written: {error}.", EXIT_BAD_INPUT) from None
     if report.sha256 is None:
         print(f"read the folder {args.import_weights} (no tarball, so no sha256 to check)")
     elif report.known:

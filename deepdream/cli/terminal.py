@@ -4,9 +4,9 @@ stderr, and loading the model with TensorFlow's start-up kept quiet.
 Contract:
 - ``EXIT_SOME_FAILED`` (1), ``EXIT_BAD_INPUT`` (2), ``EXIT_MODEL`` (3), ``EXIT_INTERRUPTED``
   (130): the codes every mode returns.
-- ``fail(error, code)`` prints ``error: <one line>`` on stderr and returns ``code``.
-- ``CommandExit(error, code)`` is raised deep in a mode for the same; ``main()`` catches it
-  once, says it with ``fail`` and exits with its code.
+- ``CommandExit(error, code)`` stops the command from anywhere in a mode; ``main()``
+  (``deepdream.cli``) alone catches it, says ``error: <one line>`` on stderr
+  (``say_error``) and exits with its code. Modes return a code only when they ran to the end.
 - ``in_option_words(error)`` rewrites a settings error to name the option the user typed
   (``steps_per_octave must be ...`` -> ``--steps must be ...``).
 - ``model_or_exit(args)`` starts TensorFlow (quiet unless ``args.verbose``) and loads the model
@@ -61,10 +61,9 @@ def in_option_words(error: ValueError) -> ValueError:
     return error
 
 
-def fail(error: BaseException | str, code: int) -> int:
-    """Say ``error`` in one line on stderr; return ``code``."""
+def say_error(error: BaseException | str) -> None:
+    """Say ``error`` in one line on stderr."""
     print(f"error: {error}", file=sys.stderr)
-    return code
 
 
 class CommandExit(Exception):
@@ -78,7 +77,7 @@ class CommandExit(Exception):
 def model_or_exit(args: argparse.Namespace):
     """The model ``args`` asks for (``--model``, ``--weights``, ``--precision``); see the
     module docstring."""
-    from . import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
+    from .. import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
 
     start_tensorflow(verbose=getattr(args, "verbose", False))
     try:
@@ -92,7 +91,7 @@ def model_or_exit(args: argparse.Namespace):
 
 def config_for(config, model):
     """``config`` for ``model``; see the module docstring."""
-    from .model import layers_not_offered
+    from ..model import layers_not_offered
 
     try:
         moved = config.with_model(model.name)

@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from .batch import (
+from ..batch import (
     BatchArgumentError,
     BatchPlan,
     BatchProgress,
@@ -25,13 +25,13 @@ from .batch import (
     remove_leftovers,
     run_batch,
 )
-from .config import DreamConfig
+from ..config import DreamConfig
 from .terminal import (
     EXIT_BAD_INPUT,
     EXIT_MODEL,
     EXIT_SOME_FAILED,
+    CommandExit,
     config_for,
-    fail,
     model_or_exit,
 )
 
@@ -80,11 +80,11 @@ def run_batch_command(args: argparse.Namespace, config: DreamConfig) -> int:
     for name in ("workers", "threads"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            return fail(f"--{name} must be at least 1.", EXIT_BAD_INPUT)
+            raise CommandExit(f"--{name} must be at least 1.", EXIT_BAD_INPUT)
     try:
         plan = plan_batch(args.input, args.output, args.recursive, args.overwrite)
     except BatchArgumentError as error:
-        return fail(error, EXIT_BAD_INPUT)
+        raise CommandExit(error, EXIT_BAD_INPUT) from None
     remove_leftovers(plan)
     choice = ModelChoice(args.model, args.weights, args.precision)
     if not plan.jobs:
@@ -102,10 +102,10 @@ def _run_here(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan) -
 
 
 def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan) -> int:
-    from .cluster import ClusterError, plan_workers
-    from .cluster.batch import dream_on_ray
-    from .cluster.connection import cluster_size, connect
-    from .cluster.worker import start_workers, stop_workers, worker_notice
+    from ..cluster import ClusterError, plan_workers
+    from ..cluster.batch import dream_on_ray
+    from ..cluster.connection import cluster_size, connect
+    from ..cluster.worker import start_workers, stop_workers, worker_notice
 
     local = args.ray == "local"
     try:
@@ -115,7 +115,7 @@ def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan)
         workers_plan = plan_workers(args.workers, args.threads, cpus=cpus, gpus=gpus, nodes=nodes)
         workers = start_workers(choice, workers_plan)
     except ClusterError as error:
-        return fail(error, EXIT_MODEL if "model" in str(error) else EXIT_BAD_INPUT)
+        raise CommandExit(error, EXIT_MODEL if "model" in str(error) else EXIT_BAD_INPUT) from None
     notice, nodes_used = worker_notice(workers)
     if notice:
         print(f"note: {notice}", file=sys.stderr)
