@@ -63,7 +63,15 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from bench.harness import astronaut_photo, cpu_model, peak_rss_mib, photo_jpeg  # noqa: E402  # noqa: E402
+from bench.harness import (  # noqa: E402
+    astronaut_photo,
+    cpu_flag_set,
+    cpu_flags,
+    cpu_model,
+    peak_rss_mib,
+    photo_jpeg,
+    table,
+)
 from bench.reference import ReferenceTiledGradients, reference_dream  # noqa: E402
 from deepdream import (  # noqa: E402
     DEFAULT_PRESET,
@@ -206,22 +214,12 @@ def step_and_weights(model: FeatureModel, config: DreamConfig):
 NO_GUIDE, NO_STRENGTH = tf.zeros([0, 1], tf.float32), tf.constant(0.0)
 
 
-def cpu_flags() -> set[str]:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
 def machine_rows() -> list[tuple[str, str]]:
-    flags = cpu_flags()
+    flags = cpu_flag_set()
     bf16 = [flag for flag in ("avx512_bf16", "amx_bf16") if flag in flags]
     return [
         ("date", datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")),
-        ("cpu", cpu_model()),
+        ("cpu", f"{cpu_model()} ({cpu_flags()})"),
         ("cores", f"{os.cpu_count()} logical, {len(os.sched_getaffinity(0))} usable"),
         ("bfloat16 hardware", ", ".join(bf16) or "none (bfloat16 is emulated)"),
         ("load average (1 min)", f"{os.getloadavg()[0]:.2f} (busy machines give slower figures)"),
@@ -232,12 +230,8 @@ def machine_rows() -> list[tuple[str, str]]:
 
 def print_table(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """A plain left-aligned text table."""
-    text_rows = [[str(cell) for cell in row] for row in rows]
-    widths = [max(len(str(h)), *(len(r[i]) for r in text_rows)) for i, h in enumerate(header)]
     print(f"\n== {title}")
-    print("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    for row in text_rows:
-        print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)), flush=True)
+    print("\n".join(table(header, list(rows))), flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -700,7 +694,7 @@ def print_headline(
             f"  convolutions' share of a step, {row.model} {row.precision} {row.size}: "
             f"{row.value:.0%}  [reported]"
         )
-    amx = "amx_bf16" in cpu_flags()
+    amx = "amx_bf16" in cpu_flag_set()
     for row in rows_named(rows, f"preset_{DEFAULT_PRESET}"):
         target = TARGET_PRESET_SECONDS[row.model]
         where = "" if amx or row.model != INCEPTION_V3 else " (target set for AMX; none here)"

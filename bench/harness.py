@@ -2,8 +2,9 @@
 memory, tables, a Streamlit server on loopback and headless Chromium.
 
 Contract:
-- ``REPO_ROOT``, ``RESULTS``: the checkout and ``bench/results``; ``cpu_model()`` and
-  ``cpu_flags()`` name the machine (and the vector units that decide TensorFlow's kernels).
+- ``REPO_ROOT``, ``RESULTS``: the checkout and ``bench/results``; ``cpu_model()``,
+  ``cpu_flag_set()`` and ``cpu_flags()`` name the machine (and the vector units that
+  decide TensorFlow's kernels).
 - ``astronaut_photo(shape)`` / ``photo_jpeg(shape)``: the test photo at any size.
 - ``Deadline``: a point no wait may pass (``DeadlineExceeded`` when it has).
 - ``peak_rss_mib()``: this process's peak resident memory (the kernel's ``VmHWM``).
@@ -65,13 +66,20 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def cpu_flag_set() -> set[str]:
+    """Every flag /proc/cpuinfo lists for the first CPU (empty where it cannot be read)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
 def cpu_flags() -> str:
     """The vector units that decide which kernels run: AVX2, AVX512F, AVX512_BF16, AMX."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "flags unknown"
-    flags = set(text.split("flags", 1)[1].split("\n", 1)[0].split()) if "flags" in text else set()
+    flags = cpu_flag_set()
     named = {"avx2": "AVX2", "avx512f": "AVX512F", "avx512_bf16": "AVX512_BF16"}
     found = [label for flag, label in named.items() if flag in flags]
     if "amx_tile" in flags:
@@ -130,15 +138,10 @@ def peak_rss_mib() -> float:
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]], indent: str = "  ") -> list[str]:
-    """Fixed-width lines: the first column left-aligned, the others right-aligned."""
+    """Plain left-aligned fixed-width lines: the header, then each row."""
     cells = [[str(cell) for cell in row] for row in [header, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = []
-    for row in cells:
-        first = row[0].ljust(widths[0])
-        rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
-        lines.append(indent + "  ".join([first, *rest]).rstrip())
-    return lines
+    return [indent + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
 
 
 # --- a server on loopback ---------------------------------------------------------------------

@@ -282,6 +282,67 @@ def finest_band_share(model, config: DreamConfig, photo: np.ndarray) -> dict[str
     return shares
 
 
+#: Cheaper settings tried for the classic look (issue 22, item 3): fewer steps with a larger
+#: step (the same distance climbed per octave), and fewer octaves spread wider.
+CHEAPER = {
+    "classic": {},
+    "classic, 2nd seed": {"seed": 1},  # how far the classic look varies on its own
+    "6 steps x 0.025": {"steps_per_octave": 6, "step_size": 0.025},
+    "6 steps x 0.021": {"steps_per_octave": 6, "step_size": 0.021},
+    "5 steps x 0.03": {"steps_per_octave": 5, "step_size": 0.03},
+    "5 steps x 0.024": {"steps_per_octave": 5, "step_size": 0.024},
+    "3 octaves x 1.6": {"octaves": 3, "octave_scale": 1.6},
+}
+
+
+def layout_match(photo: np.ndarray, dream: np.ndarray, reference: np.ndarray) -> float:
+    """How much of the reference dream's pattern is where it was: the correlation of the two
+    added details, each blurred to its pattern's scale (grey, sigma 3 px); 1 = the same."""
+    import cv2
+
+    def pattern(image: np.ndarray) -> np.ndarray:
+        grey = added_detail(photo, image).mean(axis=2)
+        return cv2.GaussianBlur(grey, (0, 0), 3).ravel()
+
+    return float(np.corrcoef(pattern(dream), pattern(reference))[0, 1])
+
+
+def cheaper(model, photos: Mapping[str, np.ndarray], quick: bool = False):
+    """The classic look's cost and look under ``CHEAPER``'s settings, on every photo: rows of
+    (settings, photo, seconds, strength, clipped %, layout match with classic), the dreams."""
+    from deepdream import dream
+
+    base = PRESETS["classic"]
+    if quick:
+        base = base.replace(steps_per_octave=2, octaves=2)
+    rows, dreams = [], {}
+    for name, photo in photos.items():
+        dream(photo, base.replace(steps_per_octave=1), model)  # this size's kernels, once
+        for label, changes in CHEAPER.items():
+            if quick and "steps_per_octave" in changes:
+                changes = {**changes, "steps_per_octave": 1}
+            start = time.perf_counter()
+            image = dream(photo, base.replace(**changes), model).image
+            seconds = time.perf_counter() - start
+            dreams[(label, name)] = image
+            rows.append([label, name, seconds, detail_strength(added_detail(photo, image)),
+                         clipped_share(photo, image)])  # fmt: skip
+        for row in rows[-len(CHEAPER) :]:
+            row.append(layout_match(photo, dreams[(row[0], name)], dreams[("classic", name)]))
+    return rows, dreams
+
+
+def cheaper_table(rows) -> str:
+    lines = [f"{'settings':<20} {'photo':<8} {'seconds':>8} {'strength':>9} {'clipped%':>9} "
+             f"{'layout':>7}"]  # fmt: skip
+    for label, photo, seconds, strength, clipped, layout in rows:
+        lines.append(
+            f"{label:<20} {photo:<8} {seconds:>8.2f} {strength:>9.2f} {clipped:>9.2f} "
+            f"{layout:>7.2f}"
+        )
+    return "\n".join(lines)
+
+
 def load_network(weights: str | None):
     """The imported nsfwjs InceptionV3 (or the file named), refusing any other weights: these
     figures are about the network users dream with."""
@@ -333,6 +394,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also fewer dogs: the classic dream's 4 most-raised mixed5 channels at -0.1",
     )
     parser.add_argument(
+        "--cheaper",
+        action="store_true",
+        help="also the classic look for less work: fewer steps, fewer octaves (issue 22)",
+    )
+    parser.add_argument(
         "--tile", type=int, default=256, help="tile side, small so a 512 px photo has borders"
     )
     args = parser.parse_args(argv)
@@ -351,6 +417,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         *_, report = fewer(model, config, photo, "mixed5", 4, -0.1)
         print("fewer dogs (classic on the cat, the 4 most-raised mixed5 channels at -0.1):")
         print(report)
+    if args.cheaper:
+        side = 96 if args.quick else args.side
+        photos = {name: kind_photo(name, side) for name in (PHOTOS[:1] if args.quick else PHOTOS)}
+        rows, dreams = cheaper(model, photos, args.quick)
+        print(f"the classic look for less work ({model.description}; long side {side} px):")
+        print(cheaper_table(rows))
+        if args.sheet:
+            sheet = contact_sheet(photos, dreams, list(CHEAPER))
+            path = args.sheet.with_name(args.sheet.stem + "-cheaper" + args.sheet.suffix)
+            sheet.save(path, quality=90)
+            print(f"wrote {path}")
     if args.controls:
         photo = kind_photo("chelsea", 160)
         found = channel_selectivity(model, "mixed4", 97, photo)

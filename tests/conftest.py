@@ -171,3 +171,20 @@ def need_browser() -> None:
                 f"(missing {missing})."
             )
         pytest.skip(f"needs Debian's chromium and chromium-driver ({missing} missing)")
+
+
+def run_bench(script: str, *args: str, timeout: float = 600):
+    """``python bench/<script> <args>`` in a fresh process from the checkout's root, TensorFlow's
+    start-up chatter held back; returns the ``CompletedProcess`` (stdout and stderr as text)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(
+        [sys.executable, str(root / "bench" / script), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        timeout=timeout,
+        cwd=root,
+    )

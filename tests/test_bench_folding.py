@@ -1,23 +1,14 @@
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_bench
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_folding_benchmark_quick_mode_times_every_variant():
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "folding.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-        timeout=600,
-        cwd=REPO,
-    )
+    done = run_bench("folding.py", "--quick")
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if "96x96" in line]
     variants = {(row[0], row[3]) for row in rows}

@@ -1,9 +1,7 @@
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_bench
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -11,14 +9,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_motion_benchmark_quick_mode_runs_and_reports(tmp_path):
     out = tmp_path / "motion.txt"
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "motion.py"), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-        timeout=600,
-        cwd=REPO,
-    )
+    done = run_bench("motion.py", "--quick", "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     text = out.read_text()
     assert "RANDOM weights" in text

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = 6379  # free for sure: nothing else lives in the private namespace
 ADDRESS = f"127.0.0.1:{PORT}"
 NODE_OPTIONS = ["--block", "--disable-usage-stats", "--object-store-memory=200000000"]
-GRACE = 15
+GRACE = 5  # Ray keeps nothing worth a longer wait: what is left of the group is killed
 
 
 class PrivateNetwork:

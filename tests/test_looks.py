@@ -99,3 +99,18 @@ def test_the_fewer_dogs_measurement_pushes_what_the_dream_drew_most(imagenet_inc
         photo_mean = looks.channel_means(imagenet_inception, layer, photo).mean()
         assert looks.channel_means(imagenet_inception, layer, less).mean() > photo_mean
     assert f"mixed5:{chosen[0]}" in report and "layer mixed3 mean" in report
+
+
+def test_the_cheaper_classic_comparison_runs_and_its_layout_figure_means_something(
+    imagenet_inception,
+):
+    photos = {"coffee": kind_photo("coffee", 96)}
+    rows, dreams = looks.cheaper(imagenet_inception, photos, quick=True)
+    assert [row[0] for row in rows] == list(looks.CHEAPER)
+    layout = {row[0]: row[5] for row in rows}
+    assert layout["classic"] == pytest.approx(1.0)  # the reference matches itself
+    assert all(-1.0 <= value <= 1.0 for value in layout.values())
+    assert all(row[2] > 0 and row[3] > 0 for row in rows)  # timed, and a pattern was added
+    photo = photos["coffee"]
+    blank = looks.layout_match(photo, photo + 0, dreams[("classic", "coffee")])
+    assert not blank > 0.5  # a dream that added nothing does not match the pattern (NaN or low)
