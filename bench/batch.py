@@ -46,11 +46,11 @@ if str(REPO_ROOT) not in sys.path:
 
 from PIL import Image  # noqa: E402
 
-from bench.harness import cpu_model  # noqa: E402
+from bench.harness import RESULTS, TEST_PHOTO, cpu_model  # noqa: E402
 from deepdream.batch import ModelChoice, plan_batch, run_batch  # noqa: E402
 from deepdream.config import PRESETS  # noqa: E402
 
-PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.jpg"
+PHOTO = TEST_PHOTO
 
 
 @dataclass(frozen=True)
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         table.append(f"  peak ratio in-process / cluster client: {ratio:.1f}x")
     report = "\n".join([*lines, *table]) + "\n"
     print("\n".join(table))
-    folder = REPO_ROOT / "bench" / "results" / ("quick" if args.quick else "")
+    folder = RESULTS / ("quick" if args.quick else "")
     folder.mkdir(parents=True, exist_ok=True)
     name = "batch.txt" if args.only is None else "batch-partial.txt"
     (folder / name).write_text(report)

@@ -64,6 +64,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bench.harness import (  # noqa: E402
+    RESULTS,
     astronaut_photo,
     cpu_flag_set,
     cpu_flags,
@@ -96,7 +97,7 @@ from deepdream.precision import cpu_bf16_flags  # noqa: E402
 
 Shape = tuple[int, int]  # (height, width)
 
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
+RESULTS_DIR = RESULTS
 MODELS = (INCEPTION_V3, VGG16_OFFLINE)
 #: InceptionV3 ImageNet weights cannot be downloaded here; random weights time the same.
 WEIGHTS = {INCEPTION_V3: "random", VGG16_OFFLINE: None}
@@ -910,6 +911,50 @@ def measure_page(plan: Plan) -> list[Measurement]:
     ]
 
 
+#: Issue 22's targets for a CPU without AMX (float32, InceptionV3, the classic preset).
+TARGET_AVX2_CLASSIC_SECONDS = 12.0
+TARGET_AVX2_CONV_SHARE_OF_PLAIN = 0.5  # the step's convolution rate over a plain 3x3's
+TARGET_AVX2_STEP_SPEEDUP = 1.5
+#: The levers that stand for an AVX2 CPU on any larger one: TensorFlow's own kernels (what it
+#: runs where oneDNN is off, as on every CPU without AVX512) and oneDNN capped at AVX2.
+AVX2_LEVERS = ("eigen", "onednn-avx2")
+
+
+def measure_levers(plan: Plan) -> dict[str, dict]:
+    """Section 7 (``bench/cpu_levers.py``): the float32 step's profile and the AVX2 stand-ins,
+    each lever in a fresh process. The quick run leaves it to its own test."""
+    if plan is not FULL_PLAN:
+        print("\n== 7. levers: full run only (bench/cpu_levers.py --quick has its own test)")
+        return {}
+    from bench import cpu_levers
+
+    plan_levers = {**cpu_levers.FULL, "quick": False}
+    results = {name: cpu_levers.run_lever(name, plan_levers) for name in ("default", *AVX2_LEVERS)}
+    print("\n== 7. levers and the profile of a float32 step (bench/cpu_levers.py)")
+    print("\n".join(cpu_levers.report_lines(results, plan_levers)))
+    return results
+
+
+def print_avx2_headline(levers: dict[str, dict]) -> None:
+    """Issue 22's targets, read off the AVX2 stand-ins of section 7."""
+    for name in AVX2_LEVERS:
+        if name not in levers:
+            continue
+        r = levers[name]
+        seconds, share = r["classic_seconds"], r["step_conv_gflops"] / r["plain_conv_gflops"]
+        speedup = r["plain_keras_step_seconds"] / r["step_seconds"]
+        fast = verdict(seconds <= TARGET_AVX2_CLASSIC_SECONDS)
+        busy = verdict(share >= TARGET_AVX2_CONV_SHARE_OF_PLAIN)
+        ahead = verdict(speedup >= TARGET_AVX2_STEP_SPEEDUP)
+        print(
+            f"  AVX2 stand-in '{name}': classic 1024x768 float32 {seconds:.1f} s  "
+            f"[target <= {TARGET_AVX2_CLASSIC_SECONDS:g} s] {fast}; step convolutions at "
+            f"{share:.2f} of a plain 3x3 convolution  [target >= "
+            f"{TARGET_AVX2_CONV_SHARE_OF_PLAIN:g}] {busy}; step vs plain Keras step "
+            f"{speedup:.2f}x  [target >= {TARGET_AVX2_STEP_SPEEDUP:g}x] {ahead}"
+        )
+
+
 def run_benchmark(
     plan: Plan,
     all_precisions: bool,
@@ -938,12 +983,14 @@ def run_benchmark(
     traces = trace_rows(models, references)
     print_traces(traces)
     page_rows = measure_page(plan)
+    levers = measure_levers(plan)
 
     rows += preset_rows + reference_rows + memory_rows + traces + page_rows
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(rows, out_dir / "benchmark.csv")
     draw_throughput_chart(rows, out_dir / "throughput.png")
     print_headline(rows, peaks, plan)
+    print_avx2_headline(levers)
     print(f"\nwrote {out_dir / 'benchmark.csv'} and {out_dir / 'throughput.png'}")
     print(f"total benchmark time: {time.perf_counter() - started:.0f} s")
 

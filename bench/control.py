@@ -39,13 +39,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.harness import cpu_model  # noqa: E402
+from bench.harness import RESULTS, TEST_PHOTO, cpu_model  # noqa: E402
 from deepdream import PRESETS, DreamConfig, Guide, dream, load_model  # noqa: E402
 from deepdream.explore import channel_sketch  # noqa: E402
 from deepdream.image import decode_image, resize  # noqa: E402
 
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
-PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.jpg"
+RESULTS_DIR = RESULTS
+PHOTO = TEST_PHOTO
 GUIDE = REPO_ROOT / "assets" / "DeepDreamInput.png"
 CHANNELS = {"inception_v3": ("mixed4", (97, 12)), "vgg16_offline": ("block4_conv2", (7, 12))}
 

@@ -45,7 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.harness import cpu_model  # noqa: E402
+from bench.harness import TEST_PHOTO, cpu_model  # noqa: E402
 from deepdream.precision import cpu_bf16_flags  # noqa: E402
 from deepdream.runtime import start_tensorflow  # noqa: E402
 
@@ -220,7 +220,7 @@ def side_by_side_look(path: Path, max_side: int) -> list[str]:
 
     from deepdream import decode_image, dream
 
-    photo = decode_image((REPO_ROOT / "tests" / "data" / "astronaut.jpg").read_bytes())
+    photo = decode_image(TEST_PHOTO.read_bytes())
     config = PRESETS["classic"].replace(max_side=max_side)
     float32 = load_model("inception_v3", "random", precision="float32")
     bfloat16 = load_model("inception_v3", "random", precision="bfloat16")

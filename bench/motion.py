@@ -45,15 +45,15 @@ if str(REPO_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from bench.harness import cpu_model, peak_rss_mib  # noqa: E402
+from bench.harness import RESULTS, TEST_PHOTO, cpu_model, peak_rss_mib  # noqa: E402
 from deepdream import motion_quality as quality  # noqa: E402
 from deepdream.config import PRESETS, DreamConfig  # noqa: E402
 from deepdream.image import decode_image, resize  # noqa: E402
 from deepdream.motion import MotionConfig, dream_video, dream_video_frames, zoom_video  # noqa: E402
 from deepdream.video import VideoWriter, probe_video  # noqa: E402
 
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
-PHOTO = REPO_ROOT / "tests" / "data" / "astronaut.jpg"
+RESULTS_DIR = RESULTS
+PHOTO = TEST_PHOTO
 PAN_STEP = 4  # pixels a frame
 VGG = "vgg16_offline"
 

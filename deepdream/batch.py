@@ -245,6 +245,21 @@ def run_batch(
     dreamed = 0
     total = len(plan.jobs)
     done = 0
+
+    def elapsed() -> float:
+        return time.perf_counter() - start
+
+    def progress(**last: object) -> BatchProgress:
+        return BatchProgress(
+            done=done,
+            total=total,
+            dreamed=dreamed,
+            failed=len(failures),
+            skipped=len(plan.skipped),
+            elapsed=elapsed(),
+            **last,
+        )
+
     for job, outcome in outcomes:
         failure = outcome if isinstance(outcome, FileFailure) else None
         if failure is None:
@@ -256,27 +271,8 @@ def run_batch(
         if failure is not None:
             failures.append((job.name, failure.reason))
         done += 1
-        yield BatchProgress(
-            done=done,
-            total=total,
-            dreamed=dreamed,
-            failed=len(failures),
-            skipped=len(plan.skipped),
-            elapsed=time.perf_counter() - start,
-            job=job,
-            failure=failure,
-        )
-    elapsed = time.perf_counter() - start
-    summary = BatchSummary(dreamed, len(plan.skipped), tuple(failures), elapsed)
-    yield BatchProgress(
-        done=done,
-        total=total,
-        dreamed=dreamed,
-        failed=len(failures),
-        skipped=len(plan.skipped),
-        elapsed=elapsed,
-        summary=summary,
-    )
+        yield progress(job=job, failure=failure)
+    yield progress(summary=BatchSummary(dreamed, len(plan.skipped), tuple(failures), elapsed()))
 
 
 def dream_bytes(

@@ -305,8 +305,9 @@ def strength_ui() -> tuple[int, float]:
         1,
         60,
         key="steps",
-        help="How many times the picture is pushed at each scale: more steps, stronger dream, "
-        "longer wait.",
+        help="How many times the picture is pushed at each scale: more steps, stronger dream. "
+        "The time grows with the steps (twice the steps, twice the wait); fewer, larger steps "
+        "give much the same look sooner (the classic preset: 5 steps of 0.024).",
     )
     step_size = st.sidebar.slider(
         "Step size",
@@ -315,7 +316,8 @@ def strength_ui() -> tuple[int, float]:
         step=0.001,
         format="%.3f",
         key="step_size",
-        help="How far each step moves the pixels: larger is bolder but can burn out colours.",
+        help="How far each step moves the pixels: larger is bolder but can burn out colours. "
+        "It costs no time.",
     )
     return int(steps), float(step_size)
 
@@ -328,7 +330,8 @@ def scales_ui() -> tuple[int, float, int]:
         6,
         key="octaves",
         help="How many scales to dream at, small to full size: more octaves give large "
-        "patterns with fine ones on top.",
+        "patterns with fine ones on top. Each added octave is smaller than the last, so it "
+        "costs little time (four at 1.4 take about twice the full-size octave alone).",
     )
     octave_scale = st.sidebar.slider(
         "Octave scale",
@@ -343,7 +346,8 @@ def scales_ui() -> tuple[int, float, int]:
         MAX_SIDES,
         key="max_side",
         help="The dream is computed with its long side at most this many pixels, then laid "
-        "onto your full-size photo. Larger is finer and slower.",
+        "onto your full-size photo. Larger is finer and slower: the time grows with the area "
+        "(1024 px takes about 4x as long as 512 px).",
     )
     return int(octaves), float(octave_scale), int(max_side)
 
