@@ -21,6 +21,7 @@ RECIPE = (
     .replace(
         seed=41,
         steps_per_octave=7,
+        step_size=0.031,  # none of these are the preset's own values
         octaves=2,
         octave_scale=1.25,
         keep_colors=True,
@@ -46,7 +47,7 @@ EXPECTED = {
     "model": "vgg16_offline",
     "layers": ["block4_conv1", "block4_conv2", "block4_conv3"],
     "steps": 7,
-    "step_size": 0.015,
+    "step_size": 0.031,
     "octaves": 2,
     "octave_scale": 1.25,
     "seed": 41,
