@@ -108,9 +108,9 @@ def test_the_cheaper_classic_comparison_runs_and_its_layout_figure_means_somethi
     rows, dreams = looks.cheaper(imagenet_inception, photos, quick=True)
     assert [row[0] for row in rows] == list(looks.CHEAPER)
     layout = {row[0]: row[5] for row in rows}
-    assert layout["classic"] == pytest.approx(1.0)  # the reference matches itself
+    assert layout[looks.REFERENCE] == pytest.approx(1.0)  # the reference matches itself
     assert all(-1.0 <= value <= 1.0 for value in layout.values())
     assert all(row[2] > 0 and row[3] > 0 for row in rows)  # timed, and a pattern was added
     photo = photos["coffee"]
-    blank = looks.layout_match(photo, photo + 0, dreams[("classic", "coffee")])
+    blank = looks.layout_match(photo, photo + 0, dreams[(looks.REFERENCE, "coffee")])
     assert not blank > 0.5  # a dream that added nothing does not match the pattern (NaN or low)
