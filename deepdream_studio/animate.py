@@ -24,7 +24,7 @@ from deepdream.image import VIDEO_SUFFIXES
 from .gallery import session_gallery
 from .live import LiveJob, live_run, ready_toast_ui
 from .paint import MaskProblem, mask_ui
-from .run import plain_errors, runner_or_error, session_handover, wait_for_stopped_dream
+from .run import PLAIN_ERRORS, runner_or_error, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
 from .upload import safe_stem, upload_ui
 
@@ -236,7 +236,7 @@ def run_motion(
             kept=lambda kept: gallery.add(mode, kept, runner.config, motion),
             failure=lambda error: (
                 str(error)
-                if isinstance(error, (VideoDecodeError, *plain_errors()))
+                if isinstance(error, (VideoDecodeError, *PLAIN_ERRORS))
                 else "Something went wrong while dreaming the video. Please try again."
             ),
             ready="Your video is ready." if mode == "video" else "Your zoom is ready.",

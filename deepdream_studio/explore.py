@@ -27,7 +27,7 @@ from deepdream.networks import NETWORKS
 
 from .backend import cluster_address, offered_layers, runner_for
 from .control import add_channel
-from .run import plain_errors
+from .run import PLAIN_ERRORS
 
 PAGE = 16  # channels per page of the grid
 #: The weight the "-" button gives a channel: enough to push it below the photo's while the
@@ -113,7 +113,7 @@ def _explorer(model: str) -> None:
             # Kept ones come straight back; a missing one is drawn (or, when another session
             # is drawing it right now, waited for).
             png = SKETCHES.get_or_build(key, lambda c=channel: draw_sketch(model, layer, c))
-        except (ValueError, *plain_errors()) as error:
+        except (ValueError, *PLAIN_ERRORS) as error:
             st.error(str(error))
             return
         if was_missing and progress is not None:

@@ -21,6 +21,7 @@ import numpy as np
 import streamlit as st
 
 from deepdream import DreamConfig, WeightsUnavailableError, fit_within
+from deepdream.cluster import ClusterError  # Ray-free
 from deepdream.pace import dream_work, shared_pace
 
 from .backend import DreamRunner, cluster_address, runner_for
@@ -33,11 +34,8 @@ from .result import dream_record
 log = logging.getLogger("deepdream.app")
 
 
-def plain_errors() -> tuple[type[Exception], ...]:
-    """Errors whose message is written for users and shown as is."""
-    from deepdream.cluster import ClusterError  # Ray-free
-
-    return (WeightsUnavailableError, ClusterError)
+#: Errors whose message is written for users and shown as is.
+PLAIN_ERRORS: tuple[type[Exception], ...] = (WeightsUnavailableError, ClusterError)
 
 
 def session_handover(key: str = "handover") -> ResultHandover:
@@ -116,7 +114,7 @@ def runner_or_error(config: DreamConfig) -> DreamRunner | None:
     try:
         return runner_for(config)
     except Exception as error:
-        if not isinstance(error, plain_errors()):
+        if not isinstance(error, PLAIN_ERRORS):
             raise
         st.error(str(error))
         return None
@@ -168,7 +166,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
             kept=lambda kept: gallery.add("photo", kept, runner.config),
             failure=lambda error: (
                 str(error)
-                if isinstance(error, plain_errors())
+                if isinstance(error, PLAIN_ERRORS)
                 else "Something went wrong while dreaming. Please try again, perhaps with a "
                 "smaller max working side."
             ),

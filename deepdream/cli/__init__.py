@@ -54,7 +54,7 @@ def run_command(argv: list[str]) -> int:
     if args.input is not None and not args.from_noise and wants_motion(args):
         if args.quality is not None:
             raise CommandExit(QUALITY_FOR_PHOTOS, EXIT_BAD_INPUT)
-        return run_motion(args, lambda: config_from_args(args))  # video in or out: motion_cli
+        return run_motion(args, lambda: config_from_args(args))  # video in or out: motion.py
     try:
         config = config_from_args(args)  # settings checked before anything heavy loads
         if args.input is not None and args.input.is_dir() and not args.from_noise:

@@ -113,10 +113,10 @@ def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan)
         connect(args.ray, num_cpus=max(os.cpu_count() or 1, wanted) if wanted else None)
         cpus, gpus, nodes = cluster_size()
         workers_plan = plan_workers(args.workers, args.threads, cpus=cpus, gpus=gpus, nodes=nodes)
-        workers = start_workers(choice, workers_plan)
+        workers, infos = start_workers(choice, workers_plan)
     except ClusterError as error:
         raise CommandExit(error, EXIT_MODEL if "model" in str(error) else EXIT_BAD_INPUT) from None
-    notice, nodes_used = worker_notice(workers)
+    notice, nodes_used = worker_notice(infos)
     if notice:
         print(f"note: {notice}", file=sys.stderr)
     if not args.quiet:

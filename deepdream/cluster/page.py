@@ -108,8 +108,7 @@ class ClusterDreams:
             cpus, gpus, nodes = cluster_size()
             plan = plan_workers(*self._requested, cpus=cpus, gpus=gpus, nodes=nodes)
             # No Ray retries of a stream: a dream half-shown would restart from the start.
-            workers = start_workers(self.model_choice, plan, retries_per_call=0)
-            infos = ray.get([worker.info.remote() for worker in workers])
+            workers, infos = start_workers(self.model_choice, plan, retries_per_call=0)
             self._infos = {id(worker): info for worker, info in zip(workers, infos)}
             self._workers, self._free = workers, list(workers)
             self._slots = DreamSlots(len(workers))  # one slot a worker, served in order

@@ -8,12 +8,13 @@ Contract:
   ``motion_stream`` (a video's bytes or a zoom's photo; yields ``MotionUpdate``s, one a frame,
   which the caller writes into its own file). The streams are Ray streaming generators:
   cancelling one stops the work at the next update.
-- ``start_workers(model, plan)`` starts ``plan.workers`` actors. Each owns ``plan.threads``
+- ``start_workers(model, plan)`` starts ``plan.workers`` actors and returns their handles with
+  each one's ``info()``, asked once, when it has loaded its model. Each owns ``plan.threads``
   CPUs (``num_cpus`` for Ray, TensorFlow's thread pools for the work) and they are spread over
   the nodes. Ray restarts a worker whose process or node died (``max_restarts=-1``) and
   retries the call it was running there (``max_task_retries``). A worker that cannot load its
   model raises ``ClusterError`` with the reason.
-- ``worker_notice(workers)``, ``stop_workers(workers)``.
+- ``worker_notice(infos)`` (from those infos), ``stop_workers(workers)``.
 Importing this module imports Ray, never TensorFlow (the worker process loads it).
 """
 
@@ -110,9 +111,9 @@ def _own_threads(threads: int) -> None:
 
 def start_workers(
     model_choice: ModelChoice, plan: WorkerPlan, retries_per_call: int = ATTEMPTS_PER_FILE - 1
-) -> list:
+) -> tuple[list, list[dict]]:
     """Start ``plan.workers`` ``DreamWorker`` actors, spread over the nodes; waits until each
-    has loaded its model and returns their handles.
+    has loaded its model and returns their handles and, in the same order, their ``info()``.
 
     Raises:
         ClusterError: a worker could not load the model (the message says why).
@@ -126,18 +127,17 @@ def start_workers(
     )
     workers = [actor_class.remote(model_choice, plan.threads) for _ in range(plan.workers)]
     try:
-        ray.get([worker.info.remote() for worker in workers])
+        infos = ray.get([worker.info.remote() for worker in workers])
     except (RayTaskError, RayActorError) as error:  # a failed __init__ kills the actor
         for worker in workers:
             ray.kill(worker, no_restart=True)
         raise ClusterError(f"A worker could not load the model: {ray_cause(error)}") from error
-    return workers
+    return workers, infos
 
 
-def worker_notice(workers: list) -> tuple[str | None, int]:
+def worker_notice(infos: list[dict]) -> tuple[str | None, int]:
     """The model-fallback notice of the first worker that had one (None when none had), and
-    on how many nodes the workers run."""
-    infos = ray.get([worker.info.remote() for worker in workers])
+    on how many nodes the workers run, from their ``info()``."""
     notices = [info["notice"] for info in infos if info["notice"]]
     return (notices[0] if notices else None), len({info["node"] for info in infos})
 
