@@ -14,8 +14,10 @@ Contract:
 - ``dream(photo, config)`` is a photo's dream start to end, for callers without a page.
 - A lost worker or a failure there raises ``ClusterError`` with a plain sentence.
 - Stopping the server (SIGTERM) closes it cleanly: at exit, before Ray's own exit hook, the
-  live dreams are cancelled, the workers ended and Ray left; nothing touches Ray afterwards
-  (a call then would start a fresh connection in a dying process). The page's entry keeps
+  workers are ended (the live dreams' streams end with them), the leases are waited for (a
+  browser session's thread may still be inside a Ray call, and Ray ends the whole process
+  when a thread calls it after its shutdown), then Ray is left; nothing touches Ray
+  afterwards (a call then would start a fresh connection in a dying process). The page's entry keeps
   Ray's native failure signal handler off in the web process (see ``deepdream_studio/app.py``).
 Importing this module imports Ray, never TensorFlow.
 """
@@ -90,11 +92,12 @@ class ClusterDreams:
         self.address = address
         self.model_choice = model_choice
         self._requested = (workers, threads)
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()  # guards the workers; notified when one is free
         self._free: list = []
         self._infos: dict[int, dict] = {}
         self._workers: list | None = None
         self._slots: DreamSlots | None = None
+        self._first_info: dict | None = None  # kept after close(): a stopped dream's record
         self._closed = False
 
     def _ensure_workers(self) -> None:
@@ -110,6 +113,7 @@ class ClusterDreams:
             # No Ray retries of a stream: a dream half-shown would restart from the start.
             workers, infos = start_workers(self.model_choice, plan, retries_per_call=0)
             self._infos = {id(worker): info for worker, info in zip(workers, infos)}
+            self._first_info = infos[0]
             self._workers, self._free = workers, list(workers)
             self._slots = DreamSlots(len(workers))  # one slot a worker, served in order
 
@@ -117,8 +121,9 @@ class ClusterDreams:
     def info(self) -> dict:
         """What the workers dream with (``model``, ``description``, ``facts``, ``layers``, the
         fallback ``notice``): the first worker's answer."""
-        self._ensure_workers()
-        return self._infos[id(self._workers[0])]
+        if self._first_info is None:
+            self._ensure_workers()
+        return self._first_info
 
     @contextmanager
     def lease(
@@ -140,6 +145,7 @@ class ClusterDreams:
                 lease.cancel()  # before the worker goes to the next in line
                 with self._lock:
                     self._free.append(worker)
+                    self._lock.notify_all()
 
     def dream(
         self,
@@ -152,15 +158,20 @@ class ClusterDreams:
         with self.lease(wait) as lease:
             yield from lease.stream("dream_stream", photo, config)
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
         """End the workers and leave Ray, for good (at the server's exit; tests and benchmarks
-        call it themselves). Dreams still streaming end with a ``ClusterError``."""
+        call it themselves). Dreams still streaming end with a ``ClusterError``; their leases
+        are waited for (at most ``timeout`` seconds) before Ray is left."""
         with self._lock:
             self._closed = True
-            workers, self._workers, self._free = self._workers, None, []
+            workers = self._workers
         if workers and ray.is_initialized():
             stop_workers(workers)  # their streams end with them
+            with self._lock:
+                self._lock.wait_for(lambda: len(self._free) == len(workers), timeout)
             ray.shutdown()
+        with self._lock:
+            self._workers, self._free = None, []
 
 
 def _lost_help(error: Exception) -> str:
