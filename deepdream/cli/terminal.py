@@ -66,6 +66,11 @@ def say_error(error: BaseException | str) -> None:
     print(f"error: {error}", file=sys.stderr)
 
 
+def say_weights_progress(message: str) -> None:
+    """A first-use fetch or import of weights, said on stderr as it goes."""
+    print(f"weights: {message}", file=sys.stderr, flush=True)
+
+
 class CommandExit(Exception):
     """Stop the command: ``main()`` says the message in one line and exits with ``code``."""
 
@@ -81,7 +86,9 @@ def model_or_exit(args: argparse.Namespace):
 
     start_tensorflow(verbose=getattr(args, "verbose", False))
     try:
-        model, notice = load_model_with_fallback(args.model, args.weights, args.precision)
+        model, notice = load_model_with_fallback(
+            args.model, args.weights, args.precision, progress=say_weights_progress
+        )
     except WeightsUnavailableError as error:
         raise CommandExit(error, EXIT_MODEL) from None
     if notice:
