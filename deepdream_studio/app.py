@@ -50,6 +50,10 @@ def main() -> None:
     if wanted and pages[wanted].title != page.title:
         st.switch_page(pages[wanted])
     st.title("DeepDream Studio")
+    if cluster_address() is None:
+        from deepdream_studio.models import first_use_ui
+
+        first_use_ui()  # Google's InceptionV3 fetched on this server's first use: say so
     model_notice_ui()
     page.run()
 

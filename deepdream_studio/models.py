@@ -6,6 +6,8 @@ Contract:
   each network is built once per server process, even when several users arrive at once.
   Raises ``WeightsUnavailableError`` when weights the user named cannot be used.
 - ``inception_status()`` says what asking for InceptionV3 really gives.
+- ``first_use_ui()`` shows the first load's fetch and import of Google's InceptionV3 as it
+  goes (``deepdream.google_inception``), when that is what the warm-up is doing.
 - ``start_warm_up()`` (once per server process) loads the served network and traces the
   default preset's step in a background thread, so the first visitor's first dream does not
   pay for tracing: see ``deepdream.warm_up``. The warm-up holds a dream slot like a dream, so
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 import streamlit as st
 
@@ -109,6 +112,26 @@ def warming_up() -> bool:
 def start_warm_up() -> threading.Thread:
     """Start (once per server and precision) the background warm-up; returns its thread."""
     return _warm_up_thread(chosen_precision(), _weights_environment())
+
+
+def first_use_ui() -> None:
+    """While this server's first load fetches and imports Google's InceptionV3 (in the warm-up
+    thread, where Keras's own file cannot be had), show what it is doing and how long it
+    takes, instead of a still spinner; return when that is over."""
+    from deepdream import google_inception
+
+    status, said = None, None
+    while warming_up() and google_inception.first_use_pending():
+        message = google_inception.activity()
+        if message and status is None:
+            title = f"Getting {google_inception.TITLE} for this server (first use only)"
+            status = st.status(title, expanded=True)
+        if message and message != said:
+            status.write(message)
+            said = message
+        time.sleep(0.5)
+    if status is not None:
+        status.update(label=f"{google_inception.TITLE} is ready", state="complete")
 
 
 def inception_status() -> tuple[str | None, str | None]:

@@ -62,8 +62,8 @@ def _on_preset_change() -> None:
         state.preset_refused = (
             f"The {state.preset.capitalize()} preset dreams with {', '.join(unoffered)}, which "
             f"this server's InceptionV3 does not have: its ImageNet layers are "
-            f"{offered[0]}-{offered[-1]} (8-bit, from nsfwjs 4.4.0). Keras's full ImageNet "
-            "weights bring the deeper layers (see the notice at the top of the page)."
+            f"{offered[0]}-{offered[-1]} (8-bit, from nsfwjs 4.4.0). Google's whole ImageNet "
+            "InceptionV3 brings the deeper layers (see the notice at the top of the page)."
         )
         state.preset = state.get("last_preset", DEFAULT_PRESET)
         return

