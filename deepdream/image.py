@@ -316,14 +316,29 @@ def encode_image(
     return buffer.getvalue()
 
 
-def read_record(data: bytes) -> dict[str, str]:
-    """The record ``encode_image`` kept in PNG, JPEG or WebP bytes ({} when there is none)."""
+def read_record(data: bytes, max_pixels: int = MAX_PIXELS) -> dict[str, str]:
+    """The record ``encode_image`` kept in PNG, JPEG or WebP bytes ({} when there is none).
+
+    Only the file's headers are read, never its pixels (``encode_image`` writes the record
+    before the image data: PNG text chunks before IDAT, the XMP packet in JPEG's APP1 and
+    WebP's XMP chunk), so a huge picture costs nothing to ask.
+
+    Raises:
+        ImageDecodeError: larger than ``max_pixels`` by its header (as ``decode_image``).
+        PIL.UnidentifiedImageError, OSError: not a picture Pillow can open.
+    """
     import xml.etree.ElementTree as ElementTree
 
     with Image.open(io.BytesIO(data)) as img:
-        img.load()
-        if img.format == "PNG":
-            return dict(getattr(img, "text", {}))
+        width, height = img.size
+        if width * height > max_pixels:
+            raise ImageDecodeError(
+                f"This picture is {width}x{height} pixels, larger than any dream this studio "
+                f"makes (the limit is {max_pixels / 1e6:.0f} megapixels), so its settings were "
+                "not read. Choose a dream saved by DeepDream Studio."
+            )
+        if img.format == "PNG":  # the text chunks met before the image data, undecoded
+            return {str(k): v for k, v in img.info.items() if isinstance(v, str)}
         packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
     if not packet:
         return {}

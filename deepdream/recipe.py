@@ -77,10 +77,12 @@ _WORDS = ("normalize", "start", "guide_layer")
 
 def read_recipe(data: bytes) -> Recipe:
     """The recipe inside a dream's PNG, JPEG or WebP bytes; see the module docstring."""
-    from .image import read_record
+    from .image import ImageDecodeError, read_record
 
     try:
         record = read_record(data)
+    except ImageDecodeError as error:  # too large by its header: nothing was decoded
+        raise RecipeError(str(error)) from None
     except Exception:  # Pillow's many ways of saying "not an image I can open"
         raise RecipeError(
             "This file is not a picture that can be read; drop a dream saved by DeepDream "

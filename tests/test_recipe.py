@@ -135,3 +135,56 @@ def _png(pixels: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def _huge_black_png(width: int, height: int) -> bytes:
+    """A valid greyscale PNG of ``width`` x ``height`` black pixels, built row by row (a few
+    hundred KB on disk; decoding it would need width*height bytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    packer = zlib.compressobj(9)
+    row = bytes(width + 1)  # filter byte 0, then black
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_huge_picture_is_refused_from_its_header_without_decoding(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "huge.png"
+    path.write_bytes(_huge_black_png(12000, 12000))
+    assert path.stat().st_size < 1_000_000
+    script = (
+        "import sys; from deepdream.recipe import read_recipe, RecipeError\n"
+        "try:\n    read_recipe(open(sys.argv[1], 'rb').read())\n"
+        "except RecipeError as error:\n    print(error)\n"
+        "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
+    said, peak_kib = run.stdout.strip().splitlines()
+    assert "12000x12000" in said and "50 megapixels" in said
+    assert int(peak_kib) < 150 * 1024  # decoding all 144 megapixels peaked at ~600 MB
+
+
+def test_the_record_is_read_from_the_headers_as_it_was_written(photo):
+    from deepdream.image import encode_image, png_text, read_record
+
+    record = {"deepdream.layers": "mixed7:1", "deepdream.steps_per_octave": "3"}
+    for suffix in (".png", ".jpg", ".webp"):
+        data = encode_image(photo, record, suffix)
+        found = read_record(data)
+        assert {k: found[k] for k in record} == record, suffix
+    png = encode_image(photo, record, ".png")
+    assert read_record(png) == png_text(png)  # every chunk precedes the pixels
