@@ -120,14 +120,15 @@ def first_use_ui() -> None:
     takes, instead of a still spinner; return when that is over."""
     from deepdream import google_inception
 
-    status, said = None, None
+    status, line, said = None, None, None
     while warming_up() and google_inception.first_use_pending():
         message = google_inception.activity()
         if message and status is None:
             title = f"Getting {google_inception.TITLE} for this server (first use only)"
             status = st.status(title, expanded=True)
+            line = status.empty()  # one line: what it is doing now, and for how long
         if message and message != said:
-            status.write(message)
+            line.write(message)
             said = message
         time.sleep(0.5)
     if status is not None:
