@@ -93,7 +93,7 @@ from deepdream import (  # noqa: E402
     to_model_range,
     working_shape,
 )
-from deepdream.precision import cpu_bf16_flags  # noqa: E402
+from deepdream.models.precision import cpu_bf16_flags  # noqa: E402
 
 Shape = tuple[int, int]  # (height, width)
 

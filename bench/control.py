@@ -42,7 +42,7 @@ if str(REPO_ROOT) not in sys.path:
 from bench.harness import RESULTS, TEST_PHOTO, cpu_model  # noqa: E402
 from deepdream import PRESETS, DreamConfig, Guide, dream, load_model  # noqa: E402
 from deepdream.explore import channel_sketch  # noqa: E402
-from deepdream.image import decode_image, resize  # noqa: E402
+from deepdream.media.image import decode_image, resize  # noqa: E402
 
 RESULTS_DIR = RESULTS
 PHOTO = TEST_PHOTO

@@ -140,7 +140,7 @@ def profile_rows(tf, model, layers, tile, repeats: int) -> tuple[list[dict], flo
 def child(plan: dict) -> dict:
     """Every measurement of one lever (run in a fresh process; see the module docstring)."""
     threads = os.environ.get("DEEPDREAM_LEVER_THREADS")
-    from deepdream.runtime import start_tensorflow
+    from deepdream.models.runtime import start_tensorflow
 
     tf = start_tensorflow()
     if threads:

@@ -46,14 +46,14 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.harness import TEST_PHOTO, cpu_model  # noqa: E402
-from deepdream.precision import cpu_bf16_flags  # noqa: E402
-from deepdream.runtime import start_tensorflow  # noqa: E402
+from deepdream.models.precision import cpu_bf16_flags  # noqa: E402
+from deepdream.models.runtime import start_tensorflow  # noqa: E402
 
 tf = start_tensorflow()
 
 from bench.reference import ReferenceTiledGradients  # noqa: E402
 from deepdream import PRESETS, DreamConfig, FeatureModel, GradientAscentStep, load_model  # noqa: E402
-from deepdream.folding import inference_model  # noqa: E402
+from deepdream.models.folding import inference_model  # noqa: E402
 from deepdream.objectives import no_guide  # noqa: E402
 
 TILE_SIZE = 512

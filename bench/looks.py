@@ -47,7 +47,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from deepdream import PRESETS, DreamConfig  # noqa: E402
-from deepdream.motion_quality import added_detail, detail_strength  # noqa: E402
+from deepdream.motion.quality import added_detail, detail_strength  # noqa: E402
 
 PHOTOS = ("astronaut", "chelsea", "rocket", "coffee")
 
@@ -351,8 +351,8 @@ def cheaper_table(rows) -> str:
 def load_network(weights: str | None):
     """The imported nsfwjs InceptionV3 (or the file named), refusing any other weights: these
     figures are about the network users dream with."""
-    from deepdream.model import load_model
-    from deepdream.nsfwjs import WEIGHTS_LABEL, imported_weights_file
+    from deepdream.models.feature_model import load_model
+    from deepdream.models.weights.nsfwjs import WEIGHTS_LABEL, imported_weights_file
 
     path = weights or imported_weights_file()
     if not Path(path).is_file():

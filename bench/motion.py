@@ -8,7 +8,7 @@ What it measures, on this machine, every figure in the same run:
    ImageNet file cannot be downloaded here; a step costs the same with any weights, but the
    pictures mean nothing). The first frame is a full dream, the rest carried ones (half the
    steps): both figures are given.
-2. The quality measures of ``deepdream.motion_quality`` on the same VGG16 pan: flicker, drift,
+2. The quality measures of ``deepdream.motion.quality`` on the same VGG16 pan: flicker, drift,
    strength range and leading-edge strength, for our carry and for dreaming every frame on its
    own (same seed; and a new seed a frame, the way a naive script does it).
 3. Zoom animation at 512x512: frames per second for both models.
@@ -46,11 +46,11 @@ if str(REPO_ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from bench.harness import RESULTS, TEST_PHOTO, cpu_model, peak_rss_mib  # noqa: E402
-from deepdream import motion_quality as quality  # noqa: E402
+from deepdream import MotionConfig, dream_video, dream_video_frames, zoom_video  # noqa: E402
 from deepdream.config import PRESETS, DreamConfig  # noqa: E402
-from deepdream.image import decode_image, resize  # noqa: E402
-from deepdream.motion import MotionConfig, dream_video, dream_video_frames, zoom_video  # noqa: E402
-from deepdream.video import VideoWriter, probe_video  # noqa: E402
+from deepdream.media.image import decode_image, resize  # noqa: E402
+from deepdream.media.video import VideoWriter, probe_video  # noqa: E402
+from deepdream.motion import quality  # noqa: E402
 
 RESULTS_DIR = RESULTS
 PHOTO = TEST_PHOTO

@@ -123,7 +123,7 @@ def responding_sketches(model, layer: str, count: int) -> list[np.ndarray]:
 
 def pan(model) -> None:
     from bench.motion import pan_frame, photo_for
-    from deepdream.motion import MotionConfig, dream_video_frames
+    from deepdream import MotionConfig, dream_video_frames
 
     size = (320, 480)  # bench/motion.py's pan
     canvas = photo_for(*size)

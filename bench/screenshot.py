@@ -26,7 +26,7 @@ from PIL import Image  # noqa: E402
 
 from bench.looks import kind_photo  # noqa: E402
 from bench.stress import Deadline, browser_session, running_server  # noqa: E402
-from deepdream.nsfwjs import imported_weights_file  # noqa: E402
+from deepdream.models.weights.nsfwjs import imported_weights_file  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

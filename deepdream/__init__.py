@@ -13,7 +13,6 @@ the configuration stay cheap (a web page can build settings without TensorFlow).
 
 from __future__ import annotations
 
-from .cache import LruCache
 from .config import (
     DEFAULT_PRESET,
     INCEPTION_V3,
@@ -30,7 +29,8 @@ from .config import (
     parse_layers,
 )
 from .guide import GUIDE_MAX_SIDE, Guide
-from .image import (
+from .mask import MASK_MAX_SIDE, Mask
+from .media.image import (
     ImageDecodeError,
     decode_image,
     encode_png,
@@ -40,11 +40,11 @@ from .image import (
     png_text,
     to_model_range,
 )
-from .mask import MASK_MAX_SIDE, Mask
+from .models.precision import AUTO, PRECISIONS, resolve_precision
+from .models.weights.sources import OFFLINE_ENV, WEIGHTS_ENV, WeightsUnavailableError
 from .octaves import octave_shapes, tile_spans, working_shape
-from .precision import AUTO, PRECISIONS, resolve_precision
-from .slots import DreamSlots, default_limit, shared_slots
-from .weights import OFFLINE_ENV, WEIGHTS_ENV, WeightsUnavailableError
+from .serving.cache import LruCache
+from .serving.slots import DreamSlots, default_limit, shared_slots
 
 
 def _version() -> str:
@@ -151,10 +151,10 @@ _LAZY = {
     "dream_steps": "render",
     "partial_result": "result",
     "warm_up": "render",
-    "FeatureModel": "model",
-    "load_model": "model",
-    "load_model_with_fallback": "model",
-    "shared_model": "model",
+    "FeatureModel": "models.feature_model",
+    "load_model": "models.feature_model",
+    "load_model_with_fallback": "models.feature_model",
+    "shared_model": "models.feature_model",
     "GradientAscentStep": "gradients",
     "cached_steps": "gradients",
     "random_shift": "gradients",
@@ -162,19 +162,19 @@ _LAZY = {
     "step_for_config": "gradients",
     "objective_weights": "objectives",
     "channel_sketch": "explore",
-    "auto_precision": "precision",
-    "gpu_count": "runtime",
-    "MotionConfig": "motion",
-    "MotionUpdate": "motion",
-    "dream_video": "motion",
-    "dream_video_frames": "motion",
-    "zoom_frames": "motion",
-    "zoom_video": "motion",
-    "VideoDecodeError": "video",
-    "VideoWriter": "video",
-    "probe_video": "video",
-    "read_frames": "video",
-    "start_tensorflow": "runtime",
+    "auto_precision": "models.precision",
+    "gpu_count": "models.runtime",
+    "MotionConfig": "motion.config",
+    "MotionUpdate": "motion.config",
+    "dream_video": "motion.writing",
+    "dream_video_frames": "motion.flow",
+    "zoom_frames": "motion.zoom",
+    "zoom_video": "motion.writing",
+    "VideoDecodeError": "media.video",
+    "VideoWriter": "media.video",
+    "probe_video": "media.video",
+    "read_frames": "media.video",
+    "start_tensorflow": "models.runtime",
 }
 
 

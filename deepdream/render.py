@@ -34,14 +34,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from . import image as pixels
-from .cache import LruCache
 from .config import MODEL_TITLES, DreamConfig
 from .gradients import random_shift, step_for_config
-from .model import FeatureModel, load_model
+from .media import image as pixels
+from .models.feature_model import FeatureModel, load_model
+from .models.runtime import start_tensorflow
 from .objectives import guide_features, no_guide
-from .result import DreamResult, DreamUpdate, finish_dream, octave_plan
-from .runtime import start_tensorflow
+from .octaves import octave_plan
+from .result import DreamResult, DreamUpdate, finish_dream
+from .serving.cache import LruCache
 
 tf = start_tensorflow()
 

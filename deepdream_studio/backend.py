@@ -9,12 +9,12 @@ Contract:
   - ``notice``: why another model stands in, or None; ``description``: the model dreaming;
     ``where``: "" here, or a sentence saying the dream runs on the cluster;
   - ``slot(wait, owner)``: the context in which the dream runs, first come, first served in
-    one queue (``deepdream.slots``): one of this process's dream slots, or one of the
+    one queue (``deepdream.serving.slots``): one of this process's dream slots, or one of the
     cluster's workers; ``wait(ahead)`` is called while it queues, ``owner`` keeps the place
     across a rerun of the same page;
   - inside it, ``updates(photo)``: the engine's ``DreamUpdate``s (the last with its result);
     ``motion_updates(kind, source, motion)``: one ``MotionUpdate`` a frame of a video or a
-    zoom (``deepdream.motion.moving_dream``), written into the page's file where it is;
+    zoom (``deepdream.motion.writing.moving_dream``), written into the page's file where it is;
   - ``finished(result)`` and ``stopped(photo, last_update)`` give ``(png, description)`` of
     a finished dream and of one stopped after ``last_update`` (laid onto the full-size photo
     like a finished one, with the same record, here or on a cluster; ``deepdream.result``);
@@ -63,7 +63,7 @@ class LocalRunner:
         return dream_steps(photo, self.config, self.model)
 
     def motion_updates(self, kind: str, source: Any, motion: Any) -> Iterator[Any]:
-        from deepdream.motion import moving_dream
+        from deepdream.motion.writing import moving_dream
 
         return moving_dream(kind, source, self.config, motion, self.model)
 

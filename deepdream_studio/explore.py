@@ -23,7 +23,7 @@ import streamlit as st
 
 from deepdream import MODEL_CHANNELS, LruCache
 from deepdream.explore import channel_canvas, channel_config
-from deepdream.networks import NETWORKS
+from deepdream.models.catalog import NETWORKS
 
 from .backend import cluster_address, offered_layers, runner_for
 from .control import add_channel

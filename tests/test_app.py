@@ -13,7 +13,7 @@ import pytest
 from conftest import kept_result
 from streamlit.testing.v1 import AppTest
 
-from deepdream.image import decode_image, png_text
+from deepdream.media.image import decode_image, png_text
 
 APP = str(Path(__file__).parent.parent / "app.py")
 

@@ -213,7 +213,7 @@ def test_a_guided_dream_in_chromium(server, browser, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     from deepdream import Guide
-    from deepdream.image import decode_image
+    from deepdream.media.image import decode_image
 
     guide = tmp_path / "stripes.png"
     rows = (np.arange(96) // 4 % 2 * 255).astype(np.uint8)  # horizontal stripes, 8 px apart

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepdream.image import decode_image, png_text
+from deepdream.media.image import decode_image, png_text
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
@@ -156,7 +156,7 @@ from deepdream.batch import ModelChoice
 from deepdream.cluster import cluster_address
 from deepdream.cluster.page import ClusterDreams
 from deepdream.config import PRESETS
-from deepdream.image import decode_image
+from deepdream.media.image import decode_image
 
 loaded_at_start = "tensorflow" in sys.modules
 photo = np.asarray(np.random.default_rng(1).integers(0, 255, (72, 96, 3)), dtype=np.uint8)
@@ -382,7 +382,7 @@ PAGE = """
 import json, sys, time
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
-from deepdream.image import decode_image, png_text
+from deepdream.media.image import decode_image, png_text
 
 def small(at, steps, octaves, side):
     at.slider(key="steps").set_value(steps)
@@ -439,7 +439,7 @@ sys.path.insert(0, "tests")
 from clips import pan, write_clip
 import io
 import numpy as np
-from deepdream.video import probe_video
+from deepdream.media.video import probe_video
 clip = io.BytesIO()
 frames = pan(np.asarray(decode_image(photo)), 5, (64, 96), step=4)
 write_clip(clip, frames, fps=5)

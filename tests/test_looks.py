@@ -27,7 +27,7 @@ def test_the_objective_rises_and_patterns_show_without_burning_out(imagenet_ince
     assert first_octave[-1] > first_octave[0]  # the ascent ascends on real features
     image = updates[-1].result.image
     assert image.shape == photo.shape
-    from deepdream.motion_quality import added_detail, detail_strength
+    from deepdream.motion.quality import added_detail, detail_strength
 
     assert detail_strength(added_detail(photo, image)) > 1.0  # a visible pattern
     assert looks.clipped_share(photo, image) < 3.0  # colours not burnt out (percent)

@@ -124,7 +124,7 @@ def test_one_mask_holds_for_every_frame_of_a_video_and_a_zoom(random_inception, 
     previous = small
     for update in zoom_frames(small, config, motion, random_inception):
         if update.index:  # each frame dreams the last one zoomed, only inside the mask
-            from deepdream.motion import zoom_step
+            from deepdream.motion.zoom import zoom_step
 
             source = zoom_step(previous, motion.zoom, motion.rotate)
             assert kept_change(source, update.image, strength) <= 1

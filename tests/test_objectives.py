@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deepdream import DreamConfig, Guide, dream, fit_within, noise_canvas, to_model_range
-from deepdream.image import png_text
+from deepdream.media.image import png_text
 
 VGG = "vgg16_offline"
 

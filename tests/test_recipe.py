@@ -10,8 +10,8 @@ from PIL import Image
 
 from deepdream import PRESETS, DreamConfig, Guide, Mask
 from deepdream.cli import main
-from deepdream.image import decode_image, encode_image, png_text
-from deepdream.recipe import (
+from deepdream.media.image import decode_image, encode_image, png_text
+from deepdream.media.recipe import (
     RecipeError,
     link_settings,
     read_recipe,

@@ -26,7 +26,7 @@ from .. import (
     parse_channels,
     parse_layers,
 )
-from ..image import DEFAULT_QUALITY
+from ..media.image import DEFAULT_QUALITY
 from .batch import add_batch_arguments
 from .motion import (
     add_motion_arguments,
@@ -302,7 +302,7 @@ def config_from_options(args: argparse.Namespace) -> DreamConfig:
 
 def read_recipe_file(path: Path):
     """The recipe in the dream file ``path`` (``recipe.read_recipe``), plain errors."""
-    from ..recipe import RecipeError, read_recipe
+    from ..media.recipe import RecipeError, read_recipe
 
     if not path.is_file():
         raise ValueError(f"There is no dream file {path} for --settings-from; check the name.")
@@ -314,8 +314,8 @@ def read_recipe_file(path: Path):
 
 def read_mask(path: Path, feather: float, invert: bool):
     """The ``Mask`` in the picture ``path``, with the same plain errors as a photo."""
-    from ..image import decode_mask
     from ..mask import Mask
+    from ..media.image import decode_mask
 
     if not path.is_file():
         raise ValueError(f"There is no mask image {path}; check the name.")

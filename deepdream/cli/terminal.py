@@ -91,7 +91,7 @@ def model_or_exit(args: argparse.Namespace):
 
 def config_for(config, model):
     """``config`` for ``model``; see the module docstring."""
-    from ..model import layers_not_offered
+    from ..models.feature_model import layers_not_offered
 
     try:
         moved = config.with_model(model.name)

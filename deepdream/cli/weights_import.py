@@ -36,8 +36,8 @@ def build_import_parser() -> argparse.ArgumentParser:
 
 def run_import(argv: Sequence[str]) -> int:
     """Run the import; returns the exit code."""
-    from ..nsfwjs import KNOWN_SHA256, ImportFailed, import_weights
-    from ..runtime import start_tensorflow
+    from ..models.runtime import start_tensorflow
+    from ..models.weights.nsfwjs import KNOWN_SHA256, ImportFailed, import_weights
 
     args = build_import_parser().parse_args(argv)
     start_tensorflow(verbose=args.verbose)

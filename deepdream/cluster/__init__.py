@@ -7,7 +7,7 @@ command line can read the address and catch the error cheaply):
   videos and zooms, and starting and stopping such workers;
 - ``batch``: a folder's files on the workers (``dream_on_ray``), like the local batch;
 - ``page``: the page's live dreams (``ClusterDreams``), first come, first served on the
-  shared queue of ``deepdream.slots``.
+  shared queue of ``deepdream.serving.slots``.
 
 Contract here:
 - ``cluster_address()`` is ``$DEEPDREAM_RAY_ADDRESS`` (the cluster the page sends its dreams

@@ -5,7 +5,7 @@ Contract:
   process: ``shared_cluster_dreams``); thread-safe, since each browser tab runs in its own
   thread. Its workers start on first use; ``info`` is what they dream with.
 - ``lease(wait, owner)`` is a context manager holding one worker for a dream. While every
-  worker is busy it waits in the queue of ``deepdream.slots`` (the very queue this process's
+  worker is busy it waits in the queue of ``deepdream.serving.slots`` (the very queue this process's
   own dreams use), calling ``wait(ahead)`` like ``DreamSlots.slot``; ``owner`` keeps a place
   across a rerun of the same page. In the block, ``lease.stream(method, *args)`` streams a
   worker method's updates (a Ray streaming generator): the engine's own ``DreamUpdate`` or
@@ -36,7 +36,7 @@ from ray.exceptions import RayActorError, RayTaskError
 
 from ..batch import ModelChoice
 from ..config import DreamConfig
-from ..slots import DreamSlots
+from ..serving.slots import DreamSlots
 from . import ClusterError, plan_workers
 from .connection import cluster_size, connect, ray_cause
 from .worker import start_workers, stop_workers

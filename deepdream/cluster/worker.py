@@ -88,7 +88,7 @@ class DreamWorker:
     ) -> Iterator:
         """The page's video (``source``: its bytes) or zoom (``source``: the photo): one
         ``MotionUpdate`` a frame, the frame's time with it."""
-        from ..motion import moving_dream
+        from ..motion.writing import moving_dream
 
         yield from moving_dream(
             kind, source, config.with_model(self.model.name), motion, self.model
@@ -98,7 +98,7 @@ class DreamWorker:
 def _own_threads(threads: int) -> None:
     # Set before TensorFlow builds its thread pools (the first op): afterwards it refuses.
     os.environ["OMP_NUM_THREADS"] = str(threads)
-    from ..runtime import start_tensorflow
+    from ..models.runtime import start_tensorflow
 
     tf = start_tensorflow()
 

@@ -24,8 +24,8 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from .config import DreamConfig
-from .result import octave_plan
+from ..config import DreamConfig
+from ..octaves import octave_plan
 
 #: How many recent dreams a model's pace is the median of.
 KEPT = 5

@@ -163,6 +163,6 @@ class DreamSlots:
 @functools.lru_cache(maxsize=1)
 def shared_slots() -> DreamSlots:
     """The process-wide slots every session of a server shares, sized for this machine."""
-    from .runtime import gpu_count
+    from ..models.runtime import gpu_count
 
     return DreamSlots(default_limit(gpus=gpu_count()))

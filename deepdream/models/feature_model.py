@@ -41,15 +41,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import LruCache
-from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
+from ..config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
+from ..serving.cache import LruCache
+from .catalog import NETWORKS
 from .folding import inference_model
-from .hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
-from .networks import NETWORKS
-from .nsfwjs import WEIGHTS_LABEL as NSFWJS_LABEL
-from .nsfwjs import imported_weights_file, read_provenance
 from .precision import AUTO, dtype_policy, resolve_precision
-from .weights import (
+from .weights.hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
+from .weights.nsfwjs import WEIGHTS_LABEL as NSFWJS_LABEL
+from .weights.nsfwjs import imported_weights_file, read_provenance
+from .weights.sources import (
     HED_BSDS500,
     IMAGENET,
     INCEPTION_NOTOP_FILE,
@@ -408,7 +408,7 @@ def shared_model(
     """``load_model_with_fallback`` once per process for each (name, weights, precision,
     ``DEEPDREAM_WEIGHTS``, ``DEEPDREAM_OFFLINE``, ``KERAS_HOME``): concurrent callers share one
     build. Errors are not cached."""
-    from .weights import OFFLINE_ENV
+    from .weights.sources import OFFLINE_ENV
 
     key = (name, None if weights is None else str(weights), resolve_precision(precision))
     key += tuple(

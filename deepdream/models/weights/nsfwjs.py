@@ -37,9 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .batch import write_atomically
+from ...media.files import write_atomically
+from .sources import keras_cache_file
 from .tfjs import TfjsError, read_tfjs_model
-from .weights import keras_cache_file
 
 PACKAGE = "nsfwjs"
 VERSION = "4.4.0"
@@ -230,7 +230,7 @@ def import_weights(
     Raises:
         ImportFailed: the input is missing, damaged, or not nsfwjs's InceptionV3.
     """
-    from .config import INCEPTION_V3, MODEL_LAYERS
+    from ...config import INCEPTION_V3, MODEL_LAYERS
     from .tfjs import ReadLimits
 
     source = Path(path).expanduser()
@@ -284,7 +284,7 @@ def import_weights(
 
 def _inception_layout():
     """An untrained Keras 3 InceptionV3 without its classifier: the layout to fill."""
-    from .runtime import start_tensorflow
+    from ..runtime import start_tensorflow
 
     start_tensorflow()
     import keras
