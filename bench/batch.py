@@ -19,8 +19,8 @@ Results: a table on stdout and ``bench/results/batch.txt`` (``bench/results/quic
 one is made for this run only (``RAY_AUTH_TOKEN``), so nothing is written to ``~/.ray``.
 
 Run from the repository root (``pip install -r requirements-cluster.txt`` first):
-    python bench/batch.py            # full run: several minutes on 2 CPU cores
-    python bench/batch.py --quick    # smoke run: 3 tiny photos, 2 steps, about two minutes
+    python -m bench.batch            # full run: several minutes on 2 CPU cores
+    python -m bench.batch --quick    # smoke run: 3 tiny photos, 2 steps, about two minutes
 """
 
 from __future__ import annotations
@@ -40,15 +40,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))  # this run's private Ray only
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from bench.harness import RESULTS, TEST_PHOTO, cpu_model  # noqa: E402
-from deepdream.batch import ModelChoice, plan_batch, run_batch  # noqa: E402
-from deepdream.config import PRESETS  # noqa: E402
+from bench.harness import REPO_ROOT, RESULTS, TEST_PHOTO, cpu_model
+from deepdream.batch import ModelChoice, plan_batch, run_batch
+from deepdream.config import PRESETS
 
 PHOTO = TEST_PHOTO
 

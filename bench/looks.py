@@ -24,9 +24,9 @@ The photos are scikit-image's (public domain or CC0): a face (astronaut), an ani
 a rocket at dusk over trees (rocket) and a cup (coffee).
 
 Run from the repository root:
-    python bench/looks.py                     # presets on four photos at 512 px, ~2 min
-    python bench/looks.py --presets classic --side 1024 --sheet /tmp/classic.jpg
-    python bench/looks.py --quick             # smoke run (the test suite runs it)
+    python -m bench.looks                     # presets on four photos at 512 px, ~2 min
+    python -m bench.looks --presets classic --side 1024 --sheet /tmp/classic.jpg
+    python -m bench.looks --quick             # smoke run (the test suite runs it)
 """
 
 from __future__ import annotations
@@ -39,27 +39,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+from PIL import Image
 
-from deepdream import PRESETS, DreamConfig  # noqa: E402
-from deepdream.motion.quality import added_detail, detail_strength  # noqa: E402
-
-PHOTOS = ("astronaut", "chelsea", "rocket", "coffee")
-
-
-def kind_photo(name: str, side: int) -> np.ndarray:
-    """scikit-image's photo ``name`` as RGB uint8, its long side ``side`` pixels."""
-    import skimage.data
-
-    picture = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
-    scale = side / max(picture.size)
-    size = (round(picture.width * scale), round(picture.height * scale))
-    return np.asarray(picture.resize(size, Image.Resampling.LANCZOS))
+from bench.harness import PHOTOS, kind_photo
+from deepdream import PRESETS, DreamConfig
+from deepdream.motion.quality import added_detail, detail_strength
 
 
 def clipped_share(photo: np.ndarray, dream: np.ndarray) -> float:
@@ -80,30 +66,6 @@ def seam_score(photo: np.ndarray, dream: np.ndarray) -> float:
             across_rows.max() / np.median(across_rows),
         )
     )
-
-
-def kept_change(photo: np.ndarray, dream: np.ndarray, strength: np.ndarray) -> int:
-    """The most any pixel moved (grey levels) where the mask's ``strength`` is 0."""
-    kept = strength == 0
-    change = np.abs(dream.astype(np.int16) - photo.astype(np.int16)).max(axis=2)
-    return int(change[kept].max()) if kept.any() else 0
-
-
-def edge_steps(photo: np.ndarray, dream: np.ndarray, strength: np.ndarray) -> dict[str, float]:
-    """The added detail's neighbour-to-neighbour step (99th percentile, grey levels) across a
-    mask's soft edge (strength 0.05-0.95) and inside its dreamed part (strength 1): a seam
-    would make the edge's step the larger."""
-    detail = added_detail(photo, dream).mean(axis=2)
-    steps = np.maximum(
-        np.abs(np.diff(detail, axis=1))[:-1, :], np.abs(np.diff(detail, axis=0))[:, :-1]
-    )
-    where = strength[:-1, :-1]
-    edge = (where > 0.05) & (where < 0.95)
-    inside = where >= 0.999
-    return {
-        "edge": float(np.percentile(steps[edge], 99)),
-        "inside": float(np.percentile(steps[inside], 99)),
-    }
 
 
 def measure(model, configs: Mapping[str, DreamConfig], photos: Mapping[str, np.ndarray]):

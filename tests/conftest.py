@@ -152,8 +152,8 @@ def imagenet_inception(nsfwjs_weights_file):
 
 # Real photos of different kinds (scikit-image's, public domain or CC0), the same the looks
 # benchmark judges presets on.
-from bench.looks import PHOTOS as PHOTO_KINDS  # noqa: E402, F401
-from bench.looks import kind_photo  # noqa: E402, F401
+from bench.harness import PHOTOS as PHOTO_KINDS  # noqa: E402, F401
+from bench.harness import kind_photo  # noqa: E402, F401
 
 #: Set by .ci/run: there, a missing browser fails the browser tests instead of skipping them.
 REQUIRE_BROWSER_ENV = "DEEPDREAM_REQUIRE_BROWSER"
@@ -173,15 +173,16 @@ def need_browser() -> None:
         pytest.skip(f"needs Debian's chromium and chromium-driver ({missing} missing)")
 
 
-def run_bench(script: str, *args: str, timeout: float = 600):
-    """``python bench/<script> <args>`` in a fresh process from the checkout's root, TensorFlow's
-    start-up chatter held back; returns the ``CompletedProcess`` (stdout and stderr as text)."""
+def run_bench(name: str, *args: str, timeout: float = 600):
+    """``python -m bench.<name> <args>`` in a fresh process from the checkout's root,
+    TensorFlow's start-up chatter held back; returns the ``CompletedProcess`` (stdout and
+    stderr as text)."""
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
     return subprocess.run(
-        [sys.executable, str(root / "bench" / script), *args],
+        [sys.executable, "-m", f"bench.{name}", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},

@@ -335,11 +335,11 @@ def test_the_cli_with_ray_alone_starts_a_private_local_ray(tmp_path):
 
 
 def test_bench_batch_quick_runs(tmp_path):
-    """``bench/batch.py --quick`` (numbers are printed, not judged) in a private network."""
+    """``python -m bench.batch --quick`` (numbers are printed, not judged) in a private network."""
     network = PrivateNetwork()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RAY_TMPDIR=tempfile.mkdtemp(dir="/tmp"))
     bench = subprocess.Popen(
-        [*network.prefix, sys.executable, "bench/batch.py", "--quick"],
+        [*network.prefix, sys.executable, "-m", "bench.batch", "--quick"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,

@@ -82,8 +82,8 @@ def test_fewer_dogs_a_channel_pushed_down_falls_while_the_layers_rise(imagenet_i
 
 
 def test_the_fewer_dogs_measurement_pushes_what_the_dream_drew_most(imagenet_inception):
-    """bench/looks.py --fewer, small: the classic dream's most-raised mixed5 channels, pushed
-    down at -0.1, end below the photo's, and the dreamed layers still rise."""
+    """``python -m bench.looks --fewer``, small: the classic dream's most-raised mixed5
+    channels, pushed down at -0.1, end below the photo's, and the dreamed layers still rise."""
     from deepdream import PRESETS
 
     photo = kind_photo("chelsea", 160)

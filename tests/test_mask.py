@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from bench.looks import edge_steps, kept_change, kind_photo
+from bench.harness import edge_steps, kept_change, kind_photo
 from deepdream import PRESETS, DreamConfig, Mask, dream
 
 
