@@ -69,24 +69,18 @@ from bench.harness import (
 from bench.reference import ReferenceTiledGradients, reference_dream
 from deepdream import (
     DEFAULT_PRESET,
-    INCEPTION_V3,
     PRESETS,
-    VGG16_OFFLINE,
     DreamConfig,
     FeatureModel,
-    GradientAscentStep,
-    cached_steps,
     decode_image,
     dream,
     load_model,
-    octave_shapes,
-    random_shift,
-    resolve_precision,
-    step_for_config,
-    to_model_range,
-    working_shape,
 )
-from deepdream.models.precision import cpu_bf16_flags
+from deepdream.config import INCEPTION_V3, VGG16_OFFLINE
+from deepdream.gradients import GradientAscentStep, cached_steps, random_shift, step_for_config
+from deepdream.media.image import to_model_range
+from deepdream.models.precision import cpu_bf16_flags, resolve_precision
+from deepdream.octaves import octave_shapes, working_shape
 
 Shape = tuple[int, int]  # (height, width)
 

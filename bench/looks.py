@@ -190,7 +190,7 @@ def channel_selectivity(model, layer: str, channel: int, photo: np.ndarray) -> d
 
 def channel_means(model, layer: str, image: np.ndarray) -> np.ndarray:
     """Each channel's mean activation at ``layer`` for ``image``."""
-    from deepdream import to_model_range
+    from deepdream.media.image import to_model_range
 
     batch = model.preprocess(to_model_range(image)[None])
     return np.asarray(model.extractor([layer])(batch)).mean(axis=(0, 1, 2))

@@ -30,7 +30,7 @@ def main() -> None:
         # server. The server's own exit closes the cluster's work (deepdream.cluster.page).
         os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     else:  # dreams run here (on a cluster this process never loads TensorFlow)
-        from deepdream import start_tensorflow
+        from deepdream.models.runtime import start_tensorflow
 
         start_tensorflow()  # once per server; its start-up chatter stays out of the server log
         from deepdream_studio.process import keep_keras_state

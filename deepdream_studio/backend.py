@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import INCEPTION_V3, MODEL_LAYERS, DreamConfig
+from deepdream import MODEL_LAYERS, DreamConfig
 from deepdream.cluster import cluster_address
+from deepdream.config import INCEPTION_V3
 
 __all__ = ["cluster_address", "runner_for", "served_inception", "offered_layers"]
 
@@ -53,7 +54,7 @@ class LocalRunner:
         self.config = config.with_model(self.model.name)
 
     def slot(self, wait: Callable[[int], None], owner: Hashable | None = None):
-        from deepdream import shared_slots
+        from deepdream.serving.slots import shared_slots
 
         return shared_slots().slot(wait=wait, owner=owner)
 

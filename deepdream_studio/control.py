@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepdream import Guide, fit_within, parse_channels
+from deepdream import Guide, fit_within
+from deepdream.config import parse_channels
 from deepdream.models.catalog import NETWORKS
 
 from .upload import UPLOAD_TYPES, decoded_upload

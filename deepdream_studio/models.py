@@ -25,14 +25,11 @@ import threading
 
 import streamlit as st
 
-from deepdream import (
-    INCEPTION_V3,
-    OFFLINE_ENV,
-    WEIGHTS_ENV,
-    WeightsUnavailableError,
-    resolve_precision,
-    shared_model,
-)
+from deepdream import WeightsUnavailableError
+from deepdream.config import INCEPTION_V3
+from deepdream.models.feature_model import shared_model
+from deepdream.models.precision import resolve_precision
+from deepdream.models.weights.sources import OFFLINE_ENV, WEIGHTS_ENV
 
 
 def chosen_precision() -> str:
@@ -72,7 +69,9 @@ WARM_UP_THREAD = "deepdream-warm-up"
 def warm_up_in_slot(precision: str) -> float:
     """Warm the default dream up for the served InceptionV3 (or its stand-in) at
     ``precision``, inside one of this server's dream slots; returns the seconds it took."""
-    from deepdream import DEFAULT_PRESET, PRESETS, shared_slots, warm_up
+    from deepdream import DEFAULT_PRESET, PRESETS
+    from deepdream.render import warm_up
+    from deepdream.serving.slots import shared_slots
 
     # In a slot: a dream asked for meanwhile waits its turn rather than halving the speed of
     # both (and, with the step traced by then, runs like any later dream).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepdream import INCEPTION_V3
+from deepdream.config import INCEPTION_V3
 
 from .backend import cluster_address, served_inception
 

@@ -255,7 +255,7 @@ def test_a_broken_weights_file_is_an_error_never_a_silent_fallback(
 
 
 def test_the_server_warms_the_default_dream_up_in_the_background(app):
-    from deepdream import cached_steps
+    from deepdream.gradients import cached_steps
     from deepdream_studio.models import start_warm_up
 
     thread = start_warm_up()  # the one the page started: once per server process
@@ -273,7 +273,8 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
     monkeypatch, without_inception_weights
 ):
     import deepdream
-    from deepdream import resolve_precision, shared_slots
+    from deepdream.models.precision import resolve_precision
+    from deepdream.serving.slots import shared_slots
     from deepdream_studio.models import warm_up_in_slot
 
     slots = shared_slots()

@@ -2,8 +2,9 @@ import h5py
 import numpy as np
 import pytest
 
-from deepdream import WEIGHTS_ENV, WeightsUnavailableError, load_model, load_model_with_fallback
+from deepdream import WeightsUnavailableError, load_model, load_model_with_fallback
 from deepdream.models.weights.hed import hed_weights_path
+from deepdream.models.weights.sources import WEIGHTS_ENV
 
 
 def test_random_inception_says_it_is_random(random_inception):

@@ -14,18 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import (
-    DEFAULT_PRESET,
-    MODEL_LAYERS,
-    NORMALIZATIONS,
-    PRESETS,
-    DreamConfig,
-    Guide,
-    __version__,
-    decode_image,
-    parse_channels,
-    parse_layers,
-)
+from .. import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig, Guide, __version__, decode_image
+from ..config import NORMALIZATIONS, parse_channels, parse_layers
 from ..media.image import DEFAULT_QUALITY
 from .batch import add_batch_arguments
 from .motion import (

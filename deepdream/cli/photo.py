@@ -14,13 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from .. import (
-    DreamConfig,
-    decode_image,
-    noise_canvas,
-)
+from .. import DreamConfig, decode_image
 from ..media.files import write_atomically
-from ..media.image import DEFAULT_QUALITY, OUTPUT_FORMATS
+from ..media.image import DEFAULT_QUALITY, OUTPUT_FORMATS, noise_canvas
 from .motion import (
     VIDEO_OUTPUTS,
 )

@@ -77,7 +77,8 @@ class CommandExit(Exception):
 def model_or_exit(args: argparse.Namespace):
     """The model ``args`` asks for (``--model``, ``--weights``, ``--precision``); see the
     module docstring."""
-    from .. import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
+    from .. import WeightsUnavailableError, load_model_with_fallback
+    from ..models.runtime import start_tensorflow
 
     start_tensorflow(verbose=getattr(args, "verbose", False))
     try:
