@@ -130,7 +130,7 @@ photo = np.asarray(np.random.default_rng(0).integers(0, 255, (SIDE, SIDE, 3)), d
 config = PRESETS["classic"].replace(**CHANGES)
 if MODE == "cluster":
     from deepdream.batch import ModelChoice
-    from deepdream.cluster.page import ClusterDreams
+    from deepdream.cluster.sessions import ClusterDreams
     pool = ClusterDreams(ADDRESS, ModelChoice("inception_v3", "random"), workers=1)
     for update in pool.dream(photo, config):
         pass

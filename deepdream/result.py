@@ -1,7 +1,7 @@
 """What a dream makes, without TensorFlow: progress updates, the result and its one record.
 
-Shared by the engine (``render.py``), the Ray workers and the page's web process (which, on a
-cluster, never imports TensorFlow), so a dream finished or stopped anywhere carries the same
+Shared by the engine (``render.py``), the Ray workers and a web process (which, on a cluster,
+never imports TensorFlow), so a dream finished or stopped anywhere carries the same
 record.
 
 Contract:

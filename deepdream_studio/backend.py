@@ -85,7 +85,7 @@ class ClusterRunner:
     """A dream on one of the cluster's workers: streamed back, cancelled when it stops."""
 
     def __init__(self, address: str, config: DreamConfig) -> None:
-        from deepdream.cluster.page import shared_cluster_dreams
+        from deepdream.cluster.sessions import shared_cluster_dreams
 
         self.pool = shared_cluster_dreams(address)
         info = self.pool.info
@@ -151,7 +151,7 @@ def served_inception() -> tuple[str | None, str | None]:
 
         return inception_status()
     from deepdream.cluster import ClusterError
-    from deepdream.cluster.page import shared_cluster_dreams
+    from deepdream.cluster.sessions import shared_cluster_dreams
 
     try:
         info = shared_cluster_dreams(address).info
@@ -174,7 +174,7 @@ def offered_layers(name: str) -> tuple[str, ...]:
             return MODEL_LAYERS[name]
         return model.layers if model.name == name else MODEL_LAYERS[name]
     from deepdream.cluster import ClusterError
-    from deepdream.cluster.page import shared_cluster_dreams
+    from deepdream.cluster.sessions import shared_cluster_dreams
 
     try:
         info = shared_cluster_dreams(address).info

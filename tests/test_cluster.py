@@ -154,7 +154,7 @@ import json, sys, threading, time
 import numpy as np
 from deepdream.batch import ModelChoice
 from deepdream.cluster import cluster_address
-from deepdream.cluster.page import ClusterDreams
+from deepdream.cluster.sessions import ClusterDreams
 from deepdream.config import PRESETS
 from deepdream.media.image import decode_image
 
