@@ -2,7 +2,10 @@
 
 Contract:
 - ``build_parser()`` is every option of every mode (photo, motion, folder), with help that
-  names each preset's values.
+  names each preset's values: the photo's groups here (``add_file_arguments``,
+  ``add_settings_arguments``, ``add_guide_arguments``, ``add_mask_arguments``,
+  ``add_step_arguments``, ``add_model_arguments``, ``add_output_arguments``), motion's in
+  ``cli/motion.py`` and a folder's in ``cli/batch.py``.
 - ``config_from_args(args)`` is the ``DreamConfig`` the options ask for: the preset (or the
   recipe in ``--settings-from``'s dream file) with each option given applied, the guide and the
   mask read from their files; errors name the option the user typed (``ValueError``).
@@ -44,6 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
         "output (said in one line, before any dreaming); 3 the model cannot be loaded "
         "(weights you named that fail); 130 interrupted (the frames or files done are kept).",
     )
+    add_file_arguments(parser)
+    add_settings_arguments(parser)
+    add_guide_arguments(parser)
+    add_mask_arguments(parser)
+    add_step_arguments(parser)
+    add_model_arguments(parser)
+    add_output_arguments(parser)
+    add_motion_arguments(parser)
+    add_batch_arguments(parser)
+    return parser
+
+
+def add_file_arguments(parser: argparse.ArgumentParser) -> None:
+    """The photo (or folder) to dream on and where the dream goes."""
+    prog = program_name()
     parser.add_argument("--version", action="version", version=f"{prog} {__version__}")
     parser.add_argument(
         "input",
@@ -58,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the dream (.png, .jpg or .webp; .mp4/.gif for moving dreams), or "
         "a folder for the dreams",
     )
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the settings start (a preset or an earlier dream) and what to amplify."""
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -87,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
         "mixed4:97,mixed4:12:0.5 (what one feature detector sees). Without --layers only "
         "these channels are dreamed; with it, both",
     )
+
+
+def add_guide_arguments(parser: argparse.ArgumentParser) -> None:
+    """A guide picture whose patterns the dream takes on."""
     parser.add_argument(
         "--guide",
         type=Path,
@@ -105,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
         "VGG16: "
         "where a guide's strokes and textures show]",
     )
+
+
+def add_mask_arguments(parser: argparse.ArgumentParser) -> None:
+    """A mask: where the dream goes."""
     parser.add_argument(
         "--mask",
         type=Path,
@@ -120,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--invert-mask", action="store_true", help="dream where the mask is black instead"
     )
+
+
+def add_step_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the dream starts and runs: normalisation, noise, how hard and at what scales it
+    pushes (the preset's values shown)."""
     parser.add_argument(
         "--normalize",
         choices=NORMALIZATIONS,
@@ -172,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--keep-colors", action="store_true", help="keep the photo's colours, dream brightness only"
     )
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which network, which weights, which precision."""
     parser.add_argument(
         "--model",
         choices=sorted(MODEL_LAYERS),
@@ -191,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="compute precision: auto picks bfloat16 where the hardware has it (a GPU, or a "
         "CPU with AVX512_BF16/AMX), which is 1.3-2x faster and looks the same [auto]",
     )
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """The written file's quality and what the terminal shows."""
     parser.add_argument(
         "--quality",
         type=int,
@@ -201,9 +244,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", action="store_true", help="also show TensorFlow's start-up messages"
     )
-    add_motion_arguments(parser)
-    add_batch_arguments(parser)
-    return parser
 
 
 QUALITY_FOR_PHOTOS = "--quality applies to a single dream written as .jpg or .webp."
