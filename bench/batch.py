@@ -172,7 +172,8 @@ def row(label: str, measured: dict) -> str:
     return line
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The options: a quick run, and which parts to run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument(
@@ -181,20 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         "core), ray2 (2 workers x 1 core), memory [all; --quick: here,ray2,memory, since ray2 "
         "runs the very code ray1 does and each worker costs a TensorFlow start]",
     )
-    args = parser.parse_args(argv)
-    default_parts = "here,ray2,memory" if args.quick else "here,ray1,ray2,memory"
-    parts = set((args.only or default_parts).split(","))
-    scale = QUICK if args.quick else FULL
-    config = PRESETS["classic"].replace(**dict(scale.changes))
-    cores = os.cpu_count() or 1
-    lines = [
-        f"== batch and cluster ({scale.label}): {scale.photos} photos at {scale.side}x"
-        f"{scale.side}, classic preset{' (shortened)' if scale.changes else ''}, "
-        f"{MODEL.name} (random weights), precision {MODEL.precision}",
-        f"  date {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {cpu_model()}, "
-        f"{cores} cores, load average {os.getloadavg()[0]:.2f} (busy machines: slower)",
-    ]
-    print("\n".join(lines), flush=True)
+    return parser.parse_args(argv)
+
+
+def measure(parts: set[str], scale: Scale, config, cores: int) -> tuple[list[str], float, dict]:
+    """The images-per-minute rows, the seconds the local Ray took to start, and the web-like
+    processes' memory, for the ``parts`` asked for."""
     import ray
 
     from deepdream.cluster.connection import connect
@@ -227,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
             }
         finally:
             ray.shutdown()
+    return rows, ray_start, memory
+
+
+def result_table(rows: list[str], ray_start: float, memory: dict) -> list[str]:
+    """The report's two tables: images per minute, and the web-like processes' memory."""
     table = [
         f"  {'where':<34} {'images/min':>14} {'with start-up':>14} {'total s':>10}",
         *rows,
@@ -246,6 +244,25 @@ def main(argv: list[str] | None = None) -> int:
     if memory:
         ratio = memory["in-process"]["VmHWM"] / memory["cluster"]["VmHWM"]
         table.append(f"  peak ratio in-process / cluster client: {ratio:.1f}x")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    default_parts = "here,ray2,memory" if args.quick else "here,ray1,ray2,memory"
+    parts = set((args.only or default_parts).split(","))
+    scale = QUICK if args.quick else FULL
+    config = PRESETS["classic"].replace(**dict(scale.changes))
+    cores = os.cpu_count() or 1
+    lines = [
+        f"== batch and cluster ({scale.label}): {scale.photos} photos at {scale.side}x"
+        f"{scale.side}, classic preset{' (shortened)' if scale.changes else ''}, "
+        f"{MODEL.name} (random weights), precision {MODEL.precision}",
+        f"  date {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {cpu_model()}, "
+        f"{cores} cores, load average {os.getloadavg()[0]:.2f} (busy machines: slower)",
+    ]
+    print("\n".join(lines), flush=True)
+    table = result_table(*measure(parts, scale, config, cores))
     report = "\n".join([*lines, *table]) + "\n"
     print("\n".join(table))
     folder = RESULTS / ("quick" if args.quick else "")

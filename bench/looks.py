@@ -339,7 +339,8 @@ def run(model, presets: Sequence[str], side: int, quick: bool = False, tile: int
     return f"{heading}\n{table(rows)}", contact_sheet(photos, dreams, list(configs))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options: which presets, how large, and which extra measurements."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default="gentle,classic", help="comma-separated presets")
     parser.add_argument("--side", type=int, default=512, help="photos' long side in pixels")
@@ -353,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--controls", action="store_true", help="also channel selectivity and lapnorm"
     )
     parser.add_argument(
-        "--motion", action="store_true", help="also bench/motion.py's quality table, this network"
+        "--motion",
+        action="store_true",
+        help="also the motion benchmark's quality table, this network",
     )
     parser.add_argument(
         "--fewer",
@@ -368,57 +371,85 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--tile", type=int, default=256, help="tile side, small so a 512 px photo has borders"
     )
-    args = parser.parse_args(argv)
-    model = load_network(args.weights)
-    if args.motion:
-        from bench import motion
+    return parser.parse_args(argv)
 
-        plan = motion.QUICK if args.quick else motion.FULL
-        rows = motion.measure_quality(model, motion.dream_config(model.name, plan), plan)
-        print(motion.quality_table(plan, rows).replace("the VGG16 pan", "the pan"))
-    if args.fewer:
-        config = PRESETS["classic"]
-        if args.quick:
-            config = config.replace(steps_per_octave=2, octaves=1)
-        photo = kind_photo("chelsea", 160 if args.quick else 384)
-        *_, report = fewer(model, config, photo, "mixed5", 4, -0.1)
-        print("fewer dogs (classic on the cat, the 4 most-raised mixed5 channels at -0.1):")
-        print(report)
-    if args.cheaper:
-        side = 96 if args.quick else args.side
-        photos = {name: kind_photo(name, side) for name in (PHOTOS[:1] if args.quick else PHOTOS)}
-        rows, dreams = cheaper(model, photos, args.quick)
-        print(f"the classic look for less work ({model.description}; long side {side} px):")
-        print(cheaper_table(rows))
-        if args.sheet:
-            sheet = contact_sheet(photos, dreams, list(CHEAPER))
-            path = args.sheet.with_name(args.sheet.stem + "-cheaper" + args.sheet.suffix)
-            sheet.save(path, quality=90)
-            print(f"wrote {path}")
-    if args.controls:
-        photo = kind_photo("chelsea", 160)
-        found = channel_selectivity(model, "mixed4", 97, photo)
+
+def report_motion(model, args: argparse.Namespace) -> None:
+    """``--motion``: the motion benchmark's quality table, with this network."""
+    from bench import motion
+
+    plan = motion.QUICK if args.quick else motion.FULL
+    rows = motion.measure_quality(model, motion.dream_config(model.name, plan), plan)
+    print(motion.quality_table(plan, rows).replace("the VGG16 pan", "the pan"))
+
+
+def report_fewer(model, args: argparse.Namespace) -> None:
+    """``--fewer``: the classic dream's most-raised mixed5 channels pushed down."""
+    config = PRESETS["classic"]
+    if args.quick:
+        config = config.replace(steps_per_octave=2, octaves=1)
+    photo = kind_photo("chelsea", 160 if args.quick else 384)
+    *_, report = fewer(model, config, photo, "mixed5", 4, -0.1)
+    print("fewer dogs (classic on the cat, the 4 most-raised mixed5 channels at -0.1):")
+    print(report)
+
+
+def report_cheaper(model, args: argparse.Namespace) -> None:
+    """``--cheaper``: the classic look for less work, with its contact sheet."""
+    side = 96 if args.quick else args.side
+    photos = {name: kind_photo(name, side) for name in (PHOTOS[:1] if args.quick else PHOTOS)}
+    rows, dreams = cheaper(model, photos, args.quick)
+    print(f"the classic look for less work ({model.description}; long side {side} px):")
+    print(cheaper_table(rows))
+    if args.sheet:
+        sheet = contact_sheet(photos, dreams, list(CHEAPER))
+        path = args.sheet.with_name(args.sheet.stem + "-cheaper" + args.sheet.suffix)
+        sheet.save(path, quality=90)
+        print(f"wrote {path}")
+
+
+def report_controls(model, args: argparse.Namespace) -> None:
+    """``--controls``: one channel's selectivity, and lapnorm's finest band."""
+    photo = kind_photo("chelsea", 160)
+    found = channel_selectivity(model, "mixed4", 97, photo)
+    print(
+        f"channel mixed4:97 alone (10 steps, 160 px): it rose {found['chosen']:.2f}, the "
+        f"median other channel {found['median_other']:.2f}, the 95th percentile "
+        f"{found['p95_other']:.2f}"
+    )
+    config = DreamConfig(layers=(("mixed4", 1.0),), steps_per_octave=10, octaves=2)
+    shares = finest_band_share(model, config.replace(max_side=160), photo)
+    print(
+        f"finest-band share of the added energy (mixed4, 2 octaves, 160 px): std "
+        f"{shares['std']:.2f}, laplacian {shares['laplacian']:.2f}"
+    )
+
+
+def report_guide(model, args: argparse.Namespace) -> None:
+    """``--guide``: how much a stripes guide changes the dream's structure, at two layers."""
+    photos = [kind_photo(name, 384) for name in ("chelsea", "rocket")]
+    for layer in ("mixed2", "mixed5"):
+        config = PRESETS["classic"].replace(guide_layer=layer)
+        found = guide_effect(model, config, photos)
         print(
-            f"channel mixed4:97 alone (10 steps, 160 px): it rose {found['chosen']:.2f}, the "
-            f"median other channel {found['median_other']:.2f}, the 95th percentile "
-            f"{found['p95_other']:.2f}"
+            f"guide at {layer} (classic, strength {config.guide_strength:g}): structure "
+            f"unguided {found['unguided']:.3f}, horizontal stripes {found['horizontal']:.3f}, "
+            f"vertical {found['vertical']:.3f}; effect {found['effect']:.2f}x"
         )
-        config = DreamConfig(layers=(("mixed4", 1.0),), steps_per_octave=10, octaves=2)
-        shares = finest_band_share(model, config.replace(max_side=160), photo)
-        print(
-            f"finest-band share of the added energy (mixed4, 2 octaves, 160 px): std "
-            f"{shares['std']:.2f}, laplacian {shares['laplacian']:.2f}"
-        )
-    if args.guide:
-        photos = [kind_photo(name, 384) for name in ("chelsea", "rocket")]
-        for layer in ("mixed2", "mixed5"):
-            config = PRESETS["classic"].replace(guide_layer=layer)
-            found = guide_effect(model, config, photos)
-            print(
-                f"guide at {layer} (classic, strength {config.guide_strength:g}): structure "
-                f"unguided {found['unguided']:.3f}, horizontal stripes {found['horizontal']:.3f}, "
-                f"vertical {found['vertical']:.3f}; effect {found['effect']:.2f}x"
-            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    model = load_network(args.weights)
+    for wanted, report in [
+        (args.motion, report_motion),
+        (args.fewer, report_fewer),
+        (args.cheaper, report_cheaper),
+        (args.controls, report_controls),
+        (args.guide, report_guide),
+    ]:
+        if wanted:
+            report(model, args)
     side = 96 if args.quick else args.side
     text, sheet = run(
         model, args.presets.split(","), side, args.quick, 64 if args.quick else args.tile
