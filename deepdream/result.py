@@ -89,7 +89,7 @@ class DreamResult:
 
     def encode(self, suffix: str = ".png", quality: int = pixels.DEFAULT_QUALITY) -> bytes:
         """The dream as PNG, JPEG or WebP bytes by ``suffix``, ``metadata()`` kept inside
-        (``image.encode_image``)."""
+        (``media.image.encode_image``)."""
         return pixels.encode_image(self.image, self.metadata(), suffix, quality)
 
 
