@@ -272,7 +272,7 @@ def test_the_server_warms_the_default_dream_up_in_the_background(app):
 def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
     monkeypatch, without_inception_weights
 ):
-    import deepdream
+    from deepdream import render
     from deepdream.models.precision import resolve_precision
     from deepdream.serving.slots import shared_slots
     from deepdream_studio.models import warm_up_in_slot
@@ -284,7 +284,7 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
         seen.append((model.name, config.steps_per_octave, slots.in_use))
         return 0.0
 
-    monkeypatch.setattr(deepdream, "warm_up", fake_warm_up)
+    monkeypatch.setattr(render, "warm_up", fake_warm_up)  # where the page takes it from
     assert slots.in_use == 0
     warm_up_in_slot(resolve_precision("auto"))
     # It ran inside a slot (one taken while it ran), and gave the slot back.
