@@ -19,8 +19,8 @@ Results: a table on stdout and ``bench/results/batch.txt`` (``bench/results/quic
 one is made for this run only (``RAY_AUTH_TOKEN``), so nothing is written to ``~/.ray``.
 
 Run from the repository root (``pip install -r requirements-cluster.txt`` first):
-    python bench/batch.py            # full run: several minutes on 2 CPU cores
-    python bench/batch.py --quick    # smoke run: 3 tiny photos, 2 steps, about two minutes
+    python -m bench.batch            # full run: several minutes on 2 CPU cores
+    python -m bench.batch --quick    # smoke run: 3 tiny photos, 2 steps, about two minutes
 """
 
 from __future__ import annotations
@@ -40,15 +40,12 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))  # this run's private Ray only
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from bench.harness import RESULTS, TEST_PHOTO, cpu_model  # noqa: E402
-from deepdream.batch import ModelChoice, plan_batch, run_batch  # noqa: E402
-from deepdream.config import PRESETS  # noqa: E402
+from bench.harness import REPO_ROOT, RESULTS, TEST_PHOTO, cpu_model
+from deepdream.batch import ModelChoice, plan_batch, run_batch
+from deepdream.config import PRESETS
 
 PHOTO = TEST_PHOTO
 
@@ -133,7 +130,7 @@ photo = np.asarray(np.random.default_rng(0).integers(0, 255, (SIDE, SIDE, 3)), d
 config = PRESETS["classic"].replace(**CHANGES)
 if MODE == "cluster":
     from deepdream.batch import ModelChoice
-    from deepdream.cluster.page import ClusterDreams
+    from deepdream.cluster.sessions import ClusterDreams
     pool = ClusterDreams(ADDRESS, ModelChoice("inception_v3", "random"), workers=1)
     for update in pool.dream(photo, config):
         pass
@@ -141,7 +138,7 @@ if MODE == "cluster":
     pool.close()
 else:
     from deepdream import dream
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
     dream(photo, config, load_model("inception_v3", "random"))
 print("MEMORY " + json.dumps({**memory(), "tensorflow": "tensorflow" in sys.modules}))
 """
@@ -175,7 +172,8 @@ def row(label: str, measured: dict) -> str:
     return line
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The options: a quick run, and which parts to run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument(
@@ -184,20 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         "core), ray2 (2 workers x 1 core), memory [all; --quick: here,ray2,memory, since ray2 "
         "runs the very code ray1 does and each worker costs a TensorFlow start]",
     )
-    args = parser.parse_args(argv)
-    default_parts = "here,ray2,memory" if args.quick else "here,ray1,ray2,memory"
-    parts = set((args.only or default_parts).split(","))
-    scale = QUICK if args.quick else FULL
-    config = PRESETS["classic"].replace(**dict(scale.changes))
-    cores = os.cpu_count() or 1
-    lines = [
-        f"== batch and cluster ({scale.label}): {scale.photos} photos at {scale.side}x"
-        f"{scale.side}, classic preset{' (shortened)' if scale.changes else ''}, "
-        f"{MODEL.name} (random weights), precision {MODEL.precision}",
-        f"  date {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {cpu_model()}, "
-        f"{cores} cores, load average {os.getloadavg()[0]:.2f} (busy machines: slower)",
-    ]
-    print("\n".join(lines), flush=True)
+    return parser.parse_args(argv)
+
+
+def measure(parts: set[str], scale: Scale, config, cores: int) -> tuple[list[str], float, dict]:
+    """The images-per-minute rows, the seconds the local Ray took to start, and the web-like
+    processes' memory, for the ``parts`` asked for."""
     import ray
 
     from deepdream.cluster.connection import connect
@@ -230,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
             }
         finally:
             ray.shutdown()
+    return rows, ray_start, memory
+
+
+def result_table(rows: list[str], ray_start: float, memory: dict) -> list[str]:
+    """The report's two tables: images per minute, and the web-like processes' memory."""
     table = [
         f"  {'where':<34} {'images/min':>14} {'with start-up':>14} {'total s':>10}",
         *rows,
@@ -249,6 +244,25 @@ def main(argv: list[str] | None = None) -> int:
     if memory:
         ratio = memory["in-process"]["VmHWM"] / memory["cluster"]["VmHWM"]
         table.append(f"  peak ratio in-process / cluster client: {ratio:.1f}x")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    default_parts = "here,ray2,memory" if args.quick else "here,ray1,ray2,memory"
+    parts = set((args.only or default_parts).split(","))
+    scale = QUICK if args.quick else FULL
+    config = PRESETS["classic"].replace(**dict(scale.changes))
+    cores = os.cpu_count() or 1
+    lines = [
+        f"== batch and cluster ({scale.label}): {scale.photos} photos at {scale.side}x"
+        f"{scale.side}, classic preset{' (shortened)' if scale.changes else ''}, "
+        f"{MODEL.name} (random weights), precision {MODEL.precision}",
+        f"  date {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {cpu_model()}, "
+        f"{cores} cores, load average {os.getloadavg()[0]:.2f} (busy machines: slower)",
+    ]
+    print("\n".join(lines), flush=True)
+    table = result_table(*measure(parts, scale, config, cores))
     report = "\n".join([*lines, *table]) + "\n"
     print("\n".join(table))
     folder = RESULTS / ("quick" if args.quick else "")

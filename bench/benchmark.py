@@ -24,17 +24,13 @@ What it measures, every figure in the same run, on this machine:
    tutorial's loop, float32 as the tutorial runs it) at equal settings (same layers, steps,
    octaves, sizes, tiles), same process, same 1024x768 input and weights: both wall times (best
    of two, run alternately) and the speed ratio reference / ours.
-6. The page (``bench/page.py``): the default dream on a 640x427 photo through a fresh
-   ``streamlit run app.py`` server and headless Chromium, first dream and later ones, against
-   the same dream in the engine (needs Debian's chromium; skipped without it).
-
 Results: a table on stdout ending with a headline against the targets, ``benchmark.csv``
 (name, model, precision, size, value, unit) and ``throughput.png`` in ``bench/results/``
 (``bench/results/quick/`` for ``--quick``).
 
 Run from the repository root:
-    python bench/benchmark.py            # full run, a few minutes on 2 CPU cores
-    python bench/benchmark.py --quick    # smoke run: tiny sizes and steps, about a minute
+    python -m bench.benchmark            # full run, a few minutes on 2 CPU cores
+    python -m bench.benchmark --quick    # smoke run: tiny sizes and steps, about a minute
 """
 
 from __future__ import annotations
@@ -55,15 +51,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
 
-from bench.harness import (  # noqa: E402
+from bench.harness import (
     RESULTS,
     astronaut_photo,
     cpu_flag_set,
@@ -73,27 +66,21 @@ from bench.harness import (  # noqa: E402
     photo_jpeg,
     table,
 )
-from bench.reference import ReferenceTiledGradients, reference_dream  # noqa: E402
-from deepdream import (  # noqa: E402
+from bench.reference import ReferenceTiledGradients, reference_dream
+from deepdream import (
     DEFAULT_PRESET,
-    INCEPTION_V3,
     PRESETS,
-    VGG16_OFFLINE,
     DreamConfig,
     FeatureModel,
-    GradientAscentStep,
-    cached_steps,
     decode_image,
     dream,
     load_model,
-    octave_shapes,
-    random_shift,
-    resolve_precision,
-    step_for_config,
-    to_model_range,
-    working_shape,
 )
-from deepdream.precision import cpu_bf16_flags  # noqa: E402
+from deepdream.config import INCEPTION_V3, VGG16_OFFLINE
+from deepdream.gradients import GradientAscentStep, cached_steps, random_shift, step_for_config
+from deepdream.media.image import to_model_range
+from deepdream.models.precision import cpu_bf16_flags, resolve_precision
+from deepdream.octaves import octave_shapes, working_shape
 
 Shape = tuple[int, int]  # (height, width)
 
@@ -444,7 +431,7 @@ def child_peak(
     parent's size. The child's own ``VmHWM`` belongs to its post-exec address space only.
     """
     result_path, log_path = workdir / f"{label}.json", workdir / f"{label}.log"
-    argv = [sys.executable, str(Path(__file__).resolve()), "--memory-child", label]
+    argv = [sys.executable, "-m", f"bench.{Path(__file__).stem}", "--memory-child", label]
     argv += ["--max-side", str(max_side), "--steps", str(steps), "--result", str(result_path)]
     if photo is not None:
         argv += ["--photo", str(photo)]
@@ -703,12 +690,6 @@ def print_headline(
             f"  {DEFAULT_PRESET} preset {row.size} end to end, {row.model} {row.precision}: "
             f"{row.value:.1f} s  [target <= {target:g} s{where}] {verdict(row.value <= target)}"
         )
-    for row in rows_named(rows, "page_"):
-        what, target = page_ratios()[row.name.removeprefix("page_")]
-        print(
-            f"  page: {what} ({row.model} {row.precision}, {row.size} photo): "
-            f"{row.value:.2f}  [target <= {target:g}] {verdict(row.value <= target)}"
-        )
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
         print("  GPU: none here; the classic preset under 1 s on a GPU is not measured")
@@ -889,72 +870,6 @@ def print_traces(rows: Sequence[Measurement]) -> None:
     )
 
 
-def page_ratios() -> dict[str, tuple[str, float]]:
-    from bench.page import RATIOS
-
-    return RATIOS
-
-
-def measure_page(plan: Plan) -> list[Measurement]:
-    """Section 6 (``bench/page.py``): the page's first and later dreams and the engine."""
-    from bench import page
-
-    if not all(os.path.exists(path) for path in (page.CHROMIUM, page.CHROMEDRIVER)):
-        print("\n== 6. the page: skipped (needs Debian's chromium and chromium-driver)")
-        return []
-    report = page.measure_page(quick=plan is not FULL_PLAN)
-    print("\n== 6. the same dream through the page (server + headless Chromium) and the engine")
-    print("\n".join(page.report_lines(report)))
-    return [
-        Measurement(f"page_{key}", INCEPTION_V3, report.precision, report.photo, value, "x")
-        for key, value in report.ratios().items()
-    ]
-
-
-#: Issue 22's targets for a CPU without AMX (float32, InceptionV3, the classic preset).
-TARGET_AVX2_CLASSIC_SECONDS = 12.0
-TARGET_AVX2_CONV_SHARE_OF_PLAIN = 0.5  # the step's convolution rate over a plain 3x3's
-TARGET_AVX2_STEP_SPEEDUP = 1.5
-#: The levers that stand for an AVX2 CPU on any larger one: TensorFlow's own kernels (what it
-#: runs where oneDNN is off, as on every CPU without AVX512) and oneDNN capped at AVX2.
-AVX2_LEVERS = ("eigen", "onednn-avx2")
-
-
-def measure_levers(plan: Plan) -> dict[str, dict]:
-    """Section 7 (``bench/cpu_levers.py``): the float32 step's profile and the AVX2 stand-ins,
-    each lever in a fresh process. The quick run leaves it to its own test."""
-    if plan is not FULL_PLAN:
-        print("\n== 7. levers: full run only (bench/cpu_levers.py --quick has its own test)")
-        return {}
-    from bench import cpu_levers
-
-    plan_levers = {**cpu_levers.FULL, "quick": False}
-    results = {name: cpu_levers.run_lever(name, plan_levers) for name in ("default", *AVX2_LEVERS)}
-    print("\n== 7. levers and the profile of a float32 step (bench/cpu_levers.py)")
-    print("\n".join(cpu_levers.report_lines(results, plan_levers)))
-    return results
-
-
-def print_avx2_headline(levers: dict[str, dict]) -> None:
-    """Issue 22's targets, read off the AVX2 stand-ins of section 7."""
-    for name in AVX2_LEVERS:
-        if name not in levers:
-            continue
-        r = levers[name]
-        seconds, share = r["classic_seconds"], r["step_conv_gflops"] / r["plain_conv_gflops"]
-        speedup = r["plain_keras_step_seconds"] / r["step_seconds"]
-        fast = verdict(seconds <= TARGET_AVX2_CLASSIC_SECONDS)
-        busy = verdict(share >= TARGET_AVX2_CONV_SHARE_OF_PLAIN)
-        ahead = verdict(speedup >= TARGET_AVX2_STEP_SPEEDUP)
-        print(
-            f"  AVX2 stand-in '{name}': classic 1024x768 float32 {seconds:.1f} s  "
-            f"[target <= {TARGET_AVX2_CLASSIC_SECONDS:g} s] {fast}; step convolutions at "
-            f"{share:.2f} of a plain 3x3 convolution  [target >= "
-            f"{TARGET_AVX2_CONV_SHARE_OF_PLAIN:g}] {busy}; step vs plain Keras step "
-            f"{speedup:.2f}x  [target >= {TARGET_AVX2_STEP_SPEEDUP:g}x] {ahead}"
-        )
-
-
 def run_benchmark(
     plan: Plan,
     all_precisions: bool,
@@ -982,22 +897,19 @@ def run_benchmark(
     print_memory(peaks, plan)
     traces = trace_rows(models, references)
     print_traces(traces)
-    page_rows = measure_page(plan)
-    levers = measure_levers(plan)
 
-    rows += preset_rows + reference_rows + memory_rows + traces + page_rows
+    rows += preset_rows + reference_rows + memory_rows + traces
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(rows, out_dir / "benchmark.csv")
     draw_throughput_chart(rows, out_dir / "throughput.png")
     print_headline(rows, peaks, plan)
-    print_avx2_headline(levers)
     print(f"\nwrote {out_dir / 'benchmark.csv'} and {out_dir / 'throughput.png'}")
     print(f"total benchmark time: {time.perf_counter() - started:.0f} s")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python bench/benchmark.py",
+        prog="python -m bench.benchmark",
         description="Measure DeepDream Studio's speed, memory and tracing on this machine.",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes and steps")

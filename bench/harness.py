@@ -5,7 +5,11 @@ Contract:
 - ``REPO_ROOT``, ``RESULTS``: the checkout and ``bench/results``; ``cpu_model()``,
   ``cpu_flag_set()`` and ``cpu_flags()`` name the machine (and the vector units that
   decide TensorFlow's kernels).
-- ``astronaut_photo(shape)`` / ``photo_jpeg(shape)``: the test photo at any size.
+- ``astronaut_photo(shape)`` / ``photo_jpeg(shape)``: the test photo at any size;
+  ``kind_photo(name, side)``: scikit-image's photos of other kinds (``PHOTOS``), the ones the
+  looks benchmark and the tests judge presets on.
+- ``kept_change`` and ``edge_steps``: what a mask left unchanged, and whether its soft edge
+  shows a seam (the looks benchmark's figures and the mask tests' limits).
 - ``Deadline``: a point no wait may pass (``DeadlineExceeded`` when it has).
 - ``peak_rss_mib()``: this process's peak resident memory (the kernel's ``VmHWM``).
 - ``table(header, rows)``: fixed-width lines for the printed reports.
@@ -99,6 +103,45 @@ def photo_jpeg(shape: tuple[int, int]) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(astronaut_photo(shape)).save(buffer, format="JPEG", quality=92)
     return buffer.getvalue()
+
+
+PHOTOS = ("astronaut", "chelsea", "rocket", "coffee")
+
+
+def kind_photo(name: str, side: int) -> np.ndarray:
+    """scikit-image's photo ``name`` as RGB uint8, its long side ``side`` pixels."""
+    import skimage.data
+
+    picture = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+    scale = side / max(picture.size)
+    size = (round(picture.width * scale), round(picture.height * scale))
+    return np.asarray(picture.resize(size, Image.Resampling.LANCZOS))
+
+
+def kept_change(photo: np.ndarray, dream: np.ndarray, strength: np.ndarray) -> int:
+    """The most any pixel moved (grey levels) where the mask's ``strength`` is 0."""
+    kept = strength == 0
+    change = np.abs(dream.astype(np.int16) - photo.astype(np.int16)).max(axis=2)
+    return int(change[kept].max()) if kept.any() else 0
+
+
+def edge_steps(photo: np.ndarray, dream: np.ndarray, strength: np.ndarray) -> dict[str, float]:
+    """The added detail's neighbour-to-neighbour step (99th percentile, grey levels) across a
+    mask's soft edge (strength 0.05-0.95) and inside its dreamed part (strength 1): a seam
+    would make the edge's step the larger."""
+    from deepdream.motion.quality import added_detail
+
+    detail = added_detail(photo, dream).mean(axis=2)
+    steps = np.maximum(
+        np.abs(np.diff(detail, axis=1))[:-1, :], np.abs(np.diff(detail, axis=0))[:, :-1]
+    )
+    where = strength[:-1, :-1]
+    edge = (where > 0.05) & (where < 0.95)
+    inside = where >= 0.999
+    return {
+        "edge": float(np.percentile(steps[edge], 99)),
+        "inside": float(np.percentile(steps[inside], 99)),
+    }
 
 
 # --- time, memory, tables --------------------------------------------------------------------

@@ -24,9 +24,9 @@ The photos are scikit-image's (public domain or CC0): a face (astronaut), an ani
 a rocket at dusk over trees (rocket) and a cup (coffee).
 
 Run from the repository root:
-    python bench/looks.py                     # presets on four photos at 512 px, ~2 min
-    python bench/looks.py --presets classic --side 1024 --sheet /tmp/classic.jpg
-    python bench/looks.py --quick             # smoke run (the test suite runs it)
+    python -m bench.looks                     # presets on four photos at 512 px, ~2 min
+    python -m bench.looks --presets classic --side 1024 --sheet /tmp/classic.jpg
+    python -m bench.looks --quick             # smoke run (the test suite runs it)
 """
 
 from __future__ import annotations
@@ -39,27 +39,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+from PIL import Image
 
-from deepdream import PRESETS, DreamConfig  # noqa: E402
-from deepdream.motion_quality import added_detail, detail_strength  # noqa: E402
-
-PHOTOS = ("astronaut", "chelsea", "rocket", "coffee")
-
-
-def kind_photo(name: str, side: int) -> np.ndarray:
-    """scikit-image's photo ``name`` as RGB uint8, its long side ``side`` pixels."""
-    import skimage.data
-
-    picture = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
-    scale = side / max(picture.size)
-    size = (round(picture.width * scale), round(picture.height * scale))
-    return np.asarray(picture.resize(size, Image.Resampling.LANCZOS))
+from bench.harness import PHOTOS, kind_photo
+from deepdream import PRESETS, DreamConfig
+from deepdream.motion.quality import added_detail, detail_strength
 
 
 def clipped_share(photo: np.ndarray, dream: np.ndarray) -> float:
@@ -80,30 +66,6 @@ def seam_score(photo: np.ndarray, dream: np.ndarray) -> float:
             across_rows.max() / np.median(across_rows),
         )
     )
-
-
-def kept_change(photo: np.ndarray, dream: np.ndarray, strength: np.ndarray) -> int:
-    """The most any pixel moved (grey levels) where the mask's ``strength`` is 0."""
-    kept = strength == 0
-    change = np.abs(dream.astype(np.int16) - photo.astype(np.int16)).max(axis=2)
-    return int(change[kept].max()) if kept.any() else 0
-
-
-def edge_steps(photo: np.ndarray, dream: np.ndarray, strength: np.ndarray) -> dict[str, float]:
-    """The added detail's neighbour-to-neighbour step (99th percentile, grey levels) across a
-    mask's soft edge (strength 0.05-0.95) and inside its dreamed part (strength 1): a seam
-    would make the edge's step the larger."""
-    detail = added_detail(photo, dream).mean(axis=2)
-    steps = np.maximum(
-        np.abs(np.diff(detail, axis=1))[:-1, :], np.abs(np.diff(detail, axis=0))[:, :-1]
-    )
-    where = strength[:-1, :-1]
-    edge = (where > 0.05) & (where < 0.95)
-    inside = where >= 0.999
-    return {
-        "edge": float(np.percentile(steps[edge], 99)),
-        "inside": float(np.percentile(steps[inside], 99)),
-    }
 
 
 def measure(model, configs: Mapping[str, DreamConfig], photos: Mapping[str, np.ndarray]):
@@ -228,7 +190,7 @@ def channel_selectivity(model, layer: str, channel: int, photo: np.ndarray) -> d
 
 def channel_means(model, layer: str, image: np.ndarray) -> np.ndarray:
     """Each channel's mean activation at ``layer`` for ``image``."""
-    from deepdream import to_model_range
+    from deepdream.media.image import to_model_range
 
     batch = model.preprocess(to_model_range(image)[None])
     return np.asarray(model.extractor([layer])(batch)).mean(axis=(0, 1, 2))
@@ -351,8 +313,8 @@ def cheaper_table(rows) -> str:
 def load_network(weights: str | None):
     """The imported nsfwjs InceptionV3 (or the file named), refusing any other weights: these
     figures are about the network users dream with."""
-    from deepdream.model import load_model
-    from deepdream.nsfwjs import WEIGHTS_LABEL, imported_weights_file
+    from deepdream.models.feature_model import load_model
+    from deepdream.models.weights.nsfwjs import WEIGHTS_LABEL, imported_weights_file
 
     path = weights or imported_weights_file()
     if not Path(path).is_file():
@@ -377,7 +339,8 @@ def run(model, presets: Sequence[str], side: int, quick: bool = False, tile: int
     return f"{heading}\n{table(rows)}", contact_sheet(photos, dreams, list(configs))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The options: which presets, how large, and which extra measurements."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default="gentle,classic", help="comma-separated presets")
     parser.add_argument("--side", type=int, default=512, help="photos' long side in pixels")
@@ -391,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--controls", action="store_true", help="also channel selectivity and lapnorm"
     )
     parser.add_argument(
-        "--motion", action="store_true", help="also bench/motion.py's quality table, this network"
+        "--motion",
+        action="store_true",
+        help="also the motion benchmark's quality table, this network",
     )
     parser.add_argument(
         "--fewer",
@@ -406,57 +371,85 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--tile", type=int, default=256, help="tile side, small so a 512 px photo has borders"
     )
-    args = parser.parse_args(argv)
-    model = load_network(args.weights)
-    if args.motion:
-        from bench import motion
+    return parser.parse_args(argv)
 
-        plan = motion.QUICK if args.quick else motion.FULL
-        rows = motion.measure_quality(model, motion.dream_config(model.name, plan), plan)
-        print(motion.quality_table(plan, rows).replace("the VGG16 pan", "the pan"))
-    if args.fewer:
-        config = PRESETS["classic"]
-        if args.quick:
-            config = config.replace(steps_per_octave=2, octaves=1)
-        photo = kind_photo("chelsea", 160 if args.quick else 384)
-        *_, report = fewer(model, config, photo, "mixed5", 4, -0.1)
-        print("fewer dogs (classic on the cat, the 4 most-raised mixed5 channels at -0.1):")
-        print(report)
-    if args.cheaper:
-        side = 96 if args.quick else args.side
-        photos = {name: kind_photo(name, side) for name in (PHOTOS[:1] if args.quick else PHOTOS)}
-        rows, dreams = cheaper(model, photos, args.quick)
-        print(f"the classic look for less work ({model.description}; long side {side} px):")
-        print(cheaper_table(rows))
-        if args.sheet:
-            sheet = contact_sheet(photos, dreams, list(CHEAPER))
-            path = args.sheet.with_name(args.sheet.stem + "-cheaper" + args.sheet.suffix)
-            sheet.save(path, quality=90)
-            print(f"wrote {path}")
-    if args.controls:
-        photo = kind_photo("chelsea", 160)
-        found = channel_selectivity(model, "mixed4", 97, photo)
+
+def report_motion(model, args: argparse.Namespace) -> None:
+    """``--motion``: the motion benchmark's quality table, with this network."""
+    from bench import motion
+
+    plan = motion.QUICK if args.quick else motion.FULL
+    rows = motion.measure_quality(model, motion.dream_config(model.name, plan), plan)
+    print(motion.quality_table(plan, rows).replace("the VGG16 pan", "the pan"))
+
+
+def report_fewer(model, args: argparse.Namespace) -> None:
+    """``--fewer``: the classic dream's most-raised mixed5 channels pushed down."""
+    config = PRESETS["classic"]
+    if args.quick:
+        config = config.replace(steps_per_octave=2, octaves=1)
+    photo = kind_photo("chelsea", 160 if args.quick else 384)
+    *_, report = fewer(model, config, photo, "mixed5", 4, -0.1)
+    print("fewer dogs (classic on the cat, the 4 most-raised mixed5 channels at -0.1):")
+    print(report)
+
+
+def report_cheaper(model, args: argparse.Namespace) -> None:
+    """``--cheaper``: the classic look for less work, with its contact sheet."""
+    side = 96 if args.quick else args.side
+    photos = {name: kind_photo(name, side) for name in (PHOTOS[:1] if args.quick else PHOTOS)}
+    rows, dreams = cheaper(model, photos, args.quick)
+    print(f"the classic look for less work ({model.description}; long side {side} px):")
+    print(cheaper_table(rows))
+    if args.sheet:
+        sheet = contact_sheet(photos, dreams, list(CHEAPER))
+        path = args.sheet.with_name(args.sheet.stem + "-cheaper" + args.sheet.suffix)
+        sheet.save(path, quality=90)
+        print(f"wrote {path}")
+
+
+def report_controls(model, args: argparse.Namespace) -> None:
+    """``--controls``: one channel's selectivity, and lapnorm's finest band."""
+    photo = kind_photo("chelsea", 160)
+    found = channel_selectivity(model, "mixed4", 97, photo)
+    print(
+        f"channel mixed4:97 alone (10 steps, 160 px): it rose {found['chosen']:.2f}, the "
+        f"median other channel {found['median_other']:.2f}, the 95th percentile "
+        f"{found['p95_other']:.2f}"
+    )
+    config = DreamConfig(layers=(("mixed4", 1.0),), steps_per_octave=10, octaves=2)
+    shares = finest_band_share(model, config.replace(max_side=160), photo)
+    print(
+        f"finest-band share of the added energy (mixed4, 2 octaves, 160 px): std "
+        f"{shares['std']:.2f}, laplacian {shares['laplacian']:.2f}"
+    )
+
+
+def report_guide(model, args: argparse.Namespace) -> None:
+    """``--guide``: how much a stripes guide changes the dream's structure, at two layers."""
+    photos = [kind_photo(name, 384) for name in ("chelsea", "rocket")]
+    for layer in ("mixed2", "mixed5"):
+        config = PRESETS["classic"].replace(guide_layer=layer)
+        found = guide_effect(model, config, photos)
         print(
-            f"channel mixed4:97 alone (10 steps, 160 px): it rose {found['chosen']:.2f}, the "
-            f"median other channel {found['median_other']:.2f}, the 95th percentile "
-            f"{found['p95_other']:.2f}"
+            f"guide at {layer} (classic, strength {config.guide_strength:g}): structure "
+            f"unguided {found['unguided']:.3f}, horizontal stripes {found['horizontal']:.3f}, "
+            f"vertical {found['vertical']:.3f}; effect {found['effect']:.2f}x"
         )
-        config = DreamConfig(layers=(("mixed4", 1.0),), steps_per_octave=10, octaves=2)
-        shares = finest_band_share(model, config.replace(max_side=160), photo)
-        print(
-            f"finest-band share of the added energy (mixed4, 2 octaves, 160 px): std "
-            f"{shares['std']:.2f}, laplacian {shares['laplacian']:.2f}"
-        )
-    if args.guide:
-        photos = [kind_photo(name, 384) for name in ("chelsea", "rocket")]
-        for layer in ("mixed2", "mixed5"):
-            config = PRESETS["classic"].replace(guide_layer=layer)
-            found = guide_effect(model, config, photos)
-            print(
-                f"guide at {layer} (classic, strength {config.guide_strength:g}): structure "
-                f"unguided {found['unguided']:.3f}, horizontal stripes {found['horizontal']:.3f}, "
-                f"vertical {found['vertical']:.3f}; effect {found['effect']:.2f}x"
-            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    model = load_network(args.weights)
+    for wanted, report in [
+        (args.motion, report_motion),
+        (args.fewer, report_fewer),
+        (args.cheaper, report_cheaper),
+        (args.controls, report_controls),
+        (args.guide, report_guide),
+    ]:
+        if wanted:
+            report(model, args)
     side = 96 if args.quick else args.side
     text, sheet = run(
         model, args.presets.split(","), side, args.quick, 64 if args.quick else args.tile

@@ -8,7 +8,7 @@ What it measures, on this machine, every figure in the same run:
    ImageNet file cannot be downloaded here; a step costs the same with any weights, but the
    pictures mean nothing). The first frame is a full dream, the rest carried ones (half the
    steps): both figures are given.
-2. The quality measures of ``deepdream.motion_quality`` on the same VGG16 pan: flicker, drift,
+2. The quality measures of ``deepdream.motion.quality`` on the same VGG16 pan: flicker, drift,
    strength range and leading-edge strength, for our carry and for dreaming every frame on its
    own (same seed; and a new seed a frame, the way a naive script does it).
 3. Zoom animation at 512x512: frames per second for both models.
@@ -20,9 +20,9 @@ Results: a table on stdout, also written to ``bench/results/motion.txt`` (``--qu
 ``bench/results/quick/motion.txt``).
 
 Run from the repository root:
-    python bench/motion.py                 # full run: long on 2 CPU cores (the 2-min clip)
-    python bench/motion.py --frames 4      # the full sizes, fewer frames, no long clip
-    python bench/motion.py --quick         # smoke run, well under a minute
+    python -m bench.motion                 # full run: long on 2 CPU cores (the 2-min clip)
+    python -m bench.motion --frames 4      # the full sizes, fewer frames, no long clip
+    python -m bench.motion --quick         # smoke run, well under a minute
 """
 
 from __future__ import annotations
@@ -39,18 +39,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from bench.harness import RESULTS, TEST_PHOTO, cpu_model, peak_rss_mib  # noqa: E402
-from deepdream import motion_quality as quality  # noqa: E402
-from deepdream.config import PRESETS, DreamConfig  # noqa: E402
-from deepdream.image import decode_image, resize  # noqa: E402
-from deepdream.motion import MotionConfig, dream_video, dream_video_frames, zoom_video  # noqa: E402
-from deepdream.video import VideoWriter, probe_video  # noqa: E402
+from bench.harness import RESULTS, TEST_PHOTO, cpu_model, peak_rss_mib
+from deepdream import MotionConfig, dream_video, dream_video_frames, zoom_video
+from deepdream.config import PRESETS, DreamConfig
+from deepdream.media.image import decode_image, resize
+from deepdream.media.video import VideoWriter, probe_video
+from deepdream.motion import quality
 
 RESULTS_DIR = RESULTS
 PHOTO = TEST_PHOTO
@@ -211,7 +208,7 @@ def memory_child(source: Path, result: Path) -> None:
 
 
 def start_child(source: Path) -> subprocess.Popen:
-    argv = [sys.executable, str(Path(__file__).resolve()), "--memory-child", str(source)]
+    argv = [sys.executable, "-m", f"bench.{Path(__file__).stem}", "--memory-child", str(source)]
     argv += ["--result", str(source.with_suffix(".json"))]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -262,7 +259,7 @@ def run(
     report = [
         f"Motion benchmark ({plan.label}), {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} "
         f"UTC, {cpu_model()}, {os.cpu_count()} CPUs, float32\n",
-        f"command: python bench/motion.py {' '.join(sys.argv[1:])}\n",
+        f"command: python -m bench.motion {' '.join(sys.argv[1:])}\n",
         "InceptionV3 is timed with RANDOM weights (its ImageNet file cannot be had here); a step "
         "costs the same with any weights. Quality is measured on the offline VGG16 only.\n",
     ]

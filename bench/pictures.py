@@ -21,7 +21,7 @@ Writes (all under ``assets/``):
   an octave (before issue 22) and at 5 steps x 0.024 (the preset now, half the work).
 
 Run from the repository root (about 3 minutes on 2 cores):
-    python bench/pictures.py [NAME ...]   (names: example presets guided channels pan masked
+    python -m bench.pictures [NAME ...]   (names: example presets guided channels pan masked
                                            fewer_dogs cheaper_classic; all without one)
 """
 
@@ -29,27 +29,22 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+import numpy as np
+from PIL import Image, ImageDraw
 
-from bench.looks import (  # noqa: E402
-    PHOTOS,
+from bench.harness import PHOTOS, REPO_ROOT, kind_photo
+from bench.looks import (
     contact_sheet,
     fewer,
-    kind_photo,
     load_network,
     row,
     stack,
     stripes,
 )
-from deepdream import PRESETS, Guide, Mask, dream  # noqa: E402
+from deepdream import PRESETS, Guide, Mask, dream
 
 ASSETS = REPO_ROOT / "assets"
 
@@ -123,7 +118,7 @@ def responding_sketches(model, layer: str, count: int) -> list[np.ndarray]:
 
 def pan(model) -> None:
     from bench.motion import pan_frame, photo_for
-    from deepdream.motion import MotionConfig, dream_video_frames
+    from deepdream import MotionConfig, dream_video_frames
 
     size = (320, 480)  # bench/motion.py's pan
     canvas = photo_for(*size)
@@ -178,7 +173,7 @@ def cheaper_classic(model) -> None:
 def main() -> int:
     model = load_network(os.environ.get("DEEPDREAM_WEIGHTS"))
     print(f"with {model.description}")
-    only = set(sys.argv[1:])  # e.g. python bench/pictures.py masked fewer_dogs
+    only = set(sys.argv[1:])  # e.g. python -m bench.pictures masked fewer_dogs
     for make in (example, presets, guided, channels, pan, masked, fewer_dogs, cheaper_classic):
         if only and make.__name__ not in only:
             continue

@@ -34,9 +34,9 @@ the whole run a global deadline; the server is stopped by its own PID.
 
 Run from the repository root (needs Debian's ``chromium`` and ``chromium-driver``, ``selenium``
 and ``psutil``):
-    python bench/stress.py                      # 4 sessions, 30 soak dreams: ~4 min, 2 idle cores
-    python bench/stress.py --sessions 4 --soak 30 --deadline-min 20
-    python bench/stress.py --quick              # 2 sessions, 2 soak dreams (the test suite's)
+    python -m bench.stress                      # 4 sessions, 30 soak dreams: ~4 min, 2 idle cores
+    python -m bench.stress --sessions 4 --soak 30 --deadline-min 20
+    python -m bench.stress --quick              # 2 sessions, 2 soak dreams (the test suite's)
 """
 
 from __future__ import annotations
@@ -60,16 +60,13 @@ from pathlib import Path
 
 import psutil
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from bench import harness  # noqa: E402
-from bench.harness import (  # noqa: E402
+from bench import harness
+from bench.harness import (
     CHROMEDRIVER,
     CHROMIUM,
     CHROMIUM_FLAGS,
     HOST,
+    REPO_ROOT,
     RESULTS,
     TEST_PHOTO,
     Deadline,
@@ -123,39 +120,6 @@ return {
   error: error,
 };
 """
-
-
-# The painting canvas's top layer (Fabric.js), inside the component's shadow root.
-CANVAS_JS = (
-    "for (const host of document.querySelectorAll('[data-testid=stMain] *')) {"
-    "  const canvas = host.shadowRoot && host.shadowRoot.querySelector('canvas.upper-canvas');"
-    "  if (canvas && canvas.width > 0) return canvas;"
-    "} return null;"
-)
-
-
-def paint_stroke(driver, wait, points: list[tuple[int, int]]) -> None:
-    """Open "Dream only where you paint", turn it on and drag the brush through ``points``
-    (canvas pixels from its top-left corner) with pointer actions, as a hand would."""
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-
-    opener = "//summary[contains(., 'Dream only where you paint')]"
-    wait.until(ec.element_to_be_clickable((By.XPATH, opener))).click()
-    toggle = "//label[contains(., 'Dream only where I paint')]"
-    wait.until(ec.element_to_be_clickable((By.XPATH, toggle))).click()
-    canvas = wait.until(lambda d: d.execute_script(CANVAS_JS))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
-    width, height = canvas.size["width"], canvas.size["height"]
-    (x, y), rest = points[0], points[1:]
-    hand = ActionChains(driver).move_to_element_with_offset(canvas, x - width // 2, y - height // 2)
-    hand.click_and_hold()
-    for next_x, next_y in rest:
-        hand.move_by_offset(next_x - x, next_y - y)
-        x, y = next_x, next_y
-    hand.release().perform()
-    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "The dream covers"))
 
 
 # --- the server ----------------------------------------------------------------------------
@@ -856,7 +820,7 @@ class RunReport:
             f"date: {self.started.isoformat(timespec='seconds')}",
             f"machine: {os.cpu_count()} cores, {cpu_model()}, {memory:.1f} GiB RAM, "
             f"{platform.platform()}, Python {platform.python_version()}",
-            f"command: python bench/stress.py {shlex.join(sys.argv[1:])}".rstrip(),
+            f"command: python -m bench.stress {shlex.join(sys.argv[1:])}".rstrip(),
             f"settings: sessions {args.sessions} (clicks {args.stagger:g} s apart), soak "
             f"{args.soak}, deadline {args.deadline_min:g} min, {DREAM_SLOTS} dream slot(s), "
             f"photo {PHOTO.relative_to(REPO_ROOT)}, offline VGG16 (DEEPDREAM_OFFLINE=1, empty "

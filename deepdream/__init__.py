@@ -2,49 +2,25 @@
 
 Data flows one way: bytes -> ``decode_image`` -> uint8 array -> ``dream_steps`` (the render
 loop in ``render.py``, using the model, the gradient step and the octave plan, all set by one
-``DreamConfig``) ->
-``DreamResult`` -> PNG bytes. This package never imports Streamlit, never prints and never
-writes files (the command line writes the file the user named).
+``DreamConfig``) -> ``DreamResult`` -> PNG bytes. This package never imports Streamlit and
+never prints; the only files it writes are the ones its caller names (a batch's targets, a
+video's target, imported weights in Keras's cache).
 
-This module is the public face: the page, the command line and the benchmarks import from
-here. Names that need TensorFlow are loaded lazily, on first use, so ``import deepdream`` and
-the configuration stay cheap (a web page can build settings without TensorFlow).
+This module is the public face: the ~25 names a library user needs (each in the README's
+library section). Everything else lives in the engine's rooms (``models``, ``media``,
+``motion``, ``serving``, the algorithm's modules; docs/architecture.md), imported from there.
+Names that need TensorFlow, PyAV or OpenCV are loaded lazily, on first use, so
+``import deepdream`` and the configuration stay cheap (a cluster's web process builds settings
+and never imports TensorFlow).
 """
 
 from __future__ import annotations
 
-from .cache import LruCache
-from .config import (
-    DEFAULT_PRESET,
-    INCEPTION_V3,
-    MODEL_CHANNELS,
-    MODEL_LAYERS,
-    MODEL_TITLES,
-    NORMALIZATIONS,
-    PRESETS,
-    STARTS,
-    VGG16_OFFLINE,
-    DreamConfig,
-    format_channels,
-    parse_channels,
-    parse_layers,
-)
-from .guide import GUIDE_MAX_SIDE, Guide
-from .image import (
-    ImageDecodeError,
-    decode_image,
-    encode_png,
-    fit_within,
-    from_model_range,
-    noise_canvas,
-    png_text,
-    to_model_range,
-)
-from .mask import MASK_MAX_SIDE, Mask
-from .octaves import octave_shapes, tile_spans, working_shape
-from .precision import AUTO, PRECISIONS, resolve_precision
-from .slots import DreamSlots, default_limit, shared_slots
-from .weights import OFFLINE_ENV, WEIGHTS_ENV, WeightsUnavailableError
+from .config import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig
+from .guide import Guide
+from .mask import Mask
+from .media.image import ImageDecodeError, decode_image, fit_within
+from .models.weights.sources import WeightsUnavailableError
 
 
 def _version() -> str:
@@ -70,111 +46,49 @@ __version__ = _version()
 
 __all__ = [
     "__version__",
-    "AUTO",
-    "DEFAULT_PRESET",
-    "GUIDE_MAX_SIDE",
-    "MASK_MAX_SIDE",
-    "NORMALIZATIONS",
-    "STARTS",
-    "INCEPTION_V3",
-    "MODEL_CHANNELS",
-    "MODEL_LAYERS",
-    "MODEL_TITLES",
-    "OFFLINE_ENV",
-    "PRECISIONS",
-    "PRESETS",
-    "VGG16_OFFLINE",
-    "WEIGHTS_ENV",
     "DreamConfig",
-    "DreamResult",
-    "DreamSlots",
-    "DreamUpdate",
-    "FeatureModel",
-    "GradientAscentStep",
+    "PRESETS",
+    "DEFAULT_PRESET",
+    "MODEL_LAYERS",
     "Guide",
     "Mask",
-    "ImageDecodeError",
-    "LruCache",
-    "ModelFacts",
-    "MotionConfig",
-    "MotionUpdate",
-    "VideoDecodeError",
-    "VideoWriter",
-    "WeightsUnavailableError",
-    "auto_precision",
-    "cached_steps",
-    "channel_sketch",
     "decode_image",
-    "default_limit",
+    "ImageDecodeError",
+    "fit_within",
     "dream",
     "dream_steps",
-    "dream_video",
-    "dream_video_frames",
-    "encode_png",
-    "fit_within",
-    "format_channels",
-    "from_model_range",
-    "gpu_count",
+    "DreamResult",
+    "DreamUpdate",
+    "partial_result",
     "load_model",
     "load_model_with_fallback",
-    "noise_canvas",
-    "objective_weights",
-    "octave_shapes",
-    "parse_channels",
-    "parse_layers",
-    "partial_result",
-    "png_text",
-    "probe_video",
-    "random_shift",
-    "read_frames",
-    "resolve_precision",
-    "shared_model",
-    "shared_slots",
-    "start_tensorflow",
-    "step_for",
-    "step_for_config",
-    "tile_spans",
-    "to_model_range",
-    "warm_up",
-    "working_shape",
-    "zoom_frames",
+    "FeatureModel",
+    "WeightsUnavailableError",
+    "MotionConfig",
+    "MotionUpdate",
+    "dream_video",
+    "dream_video_frames",
     "zoom_video",
+    "VideoDecodeError",
 ]
 
-# name -> module that defines it; most of these modules import TensorFlow, or PyAV/OpenCV
-# (``result`` does not, but is loaded on use like the engine it serves).
+# name -> module that defines it; these modules import TensorFlow, or PyAV/OpenCV (``result``
+# does not, but is loaded on use like the engine it serves).
 _LAZY = {
     "DreamResult": "result",
     "DreamUpdate": "result",
-    "ModelFacts": "result",
+    "partial_result": "result",
     "dream": "render",
     "dream_steps": "render",
-    "partial_result": "result",
-    "warm_up": "render",
-    "FeatureModel": "model",
-    "load_model": "model",
-    "load_model_with_fallback": "model",
-    "shared_model": "model",
-    "GradientAscentStep": "gradients",
-    "cached_steps": "gradients",
-    "random_shift": "gradients",
-    "step_for": "gradients",
-    "step_for_config": "gradients",
-    "objective_weights": "objectives",
-    "channel_sketch": "explore",
-    "auto_precision": "precision",
-    "gpu_count": "runtime",
-    "MotionConfig": "motion",
-    "MotionUpdate": "motion",
-    "dream_video": "motion",
-    "dream_video_frames": "motion",
-    "zoom_frames": "motion",
-    "zoom_video": "motion",
-    "VideoDecodeError": "video",
-    "VideoWriter": "video",
-    "probe_video": "video",
-    "read_frames": "video",
-    "start_tensorflow": "runtime",
+    "FeatureModel": "models.feature_model",
+    "load_model": "models.feature_model",
+    "load_model_with_fallback": "models.feature_model",
+    "MotionConfig": "motion.config",
+    "MotionUpdate": "motion.config",
+    "dream_video": "motion.writing",
+    "dream_video_frames": "motion.flow",
+    "zoom_video": "motion.writing",
+    "VideoDecodeError": "media.video",
 }
 
 

@@ -11,10 +11,9 @@ Contract:
   process: ``dream_in_process``; on Ray: ``deepdream.cluster.dream_on_ray``), writes each PNG
   with ``write_atomically`` and yields a ``BatchProgress`` after every file; the last one has
   ``summary`` set. Stopping iteration stops the batch: nothing half-written is left behind.
-- ``write_atomically`` writes to a temporary name in the same folder that never ends in
-  ``.png`` (``.<name>.<pid>.partial``), fsyncs it and renames it over the target: a run killed
-  at any moment leaves either no file or a complete one under the target name. Leftover
-  temporary files of killed runs are removed when the next run plans the same folder.
+- Each target is written with ``media.files.write_atomically``: a run killed at any moment
+  leaves either no file or a complete one under the target name. Leftover temporary files of
+  killed runs are removed when the next run plans the same folder.
 - Outcomes are ``bytes`` (the PNG) or ``FileFailure`` (a plain reason): a bad file never stops
   the batch.
 - Videos (``VIDEO_SUFFIXES``) are dreamed with the motion engine (optical-flow carry, its
@@ -25,15 +24,15 @@ TensorFlow is imported only by ``dream_in_process``, when it runs.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import DreamConfig
-from .image import PHOTO_SUFFIXES
-from .image import VIDEO_SUFFIXES as VIDEO_FILE_SUFFIXES
+from .media.files import PARTIAL_SUFFIX, write_atomically
+from .media.image import PHOTO_SUFFIXES
+from .media.image import VIDEO_SUFFIXES as VIDEO_FILE_SUFFIXES
 
 #: Files listed as images (lower-case suffixes): the photos every part of the project reads.
 IMAGE_SUFFIXES = frozenset(PHOTO_SUFFIXES)
@@ -41,7 +40,6 @@ IMAGE_SUFFIXES = frozenset(PHOTO_SUFFIXES)
 #: engine (its default carry). An animated GIF counts as an image, as on the photo page (its
 #: first frame).
 VIDEO_SUFFIXES: frozenset[str] = frozenset(VIDEO_FILE_SUFFIXES)
-PARTIAL_SUFFIX = ".partial"
 
 
 class BatchArgumentError(ValueError):
@@ -187,40 +185,6 @@ def _list_inputs(in_dir: Path, recursive: bool) -> list[Path]:
     )
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` so that no reader ever sees a half-written file.
-
-    Raises:
-        OSError: the folder cannot be created or written (disk full, no permission).
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}{PARTIAL_SUFFIX}")
-    try:
-        with open(partial, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())  # the bytes are on disk before the name points at them
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    _fsync_folder(target.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    # The rename itself survives a power cut only once the folder entry is on disk.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def remove_leftovers(plan: BatchPlan) -> int:
     """Delete temporary files that killed runs left next to this plan's targets; returns how
     many. Only names this module makes (``.<target name>.<pid>.partial``) are touched."""
@@ -285,7 +249,7 @@ def dream_bytes(
     Only the file's own problems become a ``FileFailure``; anything else (out of memory, a
     dying worker) propagates, since another try elsewhere may work.
     """
-    from .image import ImageDecodeError, decode_image
+    from .media.image import ImageDecodeError, decode_image
     from .render import dream
 
     if kind == "video":
@@ -304,8 +268,9 @@ def _dream_video_bytes(data: bytes, config: DreamConfig, model) -> bytes | FileF
     """The MP4 of a video's dream (same size, frames, rate and sound), or why it failed."""
     import io
 
-    from .motion import MotionConfig, dream_video
-    from .video import VideoDecodeError
+    from .media.video import VideoDecodeError
+    from .motion.config import MotionConfig
+    from .motion.writing import dream_video
 
     target = io.BytesIO()
     try:

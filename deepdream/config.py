@@ -20,9 +20,11 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .checks import check_float as _check_float
+from .checks import check_int as _check_int
 from .guide import Guide
 from .mask import Mask
-from .networks import INCEPTION_V3, NETWORKS, VGG16_OFFLINE  # noqa: F401 (the names callers use)
+from .models.catalog import INCEPTION_V3, NETWORKS, VGG16_OFFLINE  # noqa: F401 (the names callers use)
 
 #: Layers each model offers for dreaming, shallow to deep (views of ``networks.NETWORKS``).
 MODEL_LAYERS: Mapping[str, tuple[str, ...]] = {key: n.layers for key, n in NETWORKS.items()}
@@ -314,24 +316,6 @@ def parse_channels(text: str) -> ChannelWeights:
     if not triples:
         raise ValueError("Give at least one channel, for example mixed4:97,mixed4:12:0.5.")
     return tuple(triples)
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number, not {value!r}.")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}; got {value}.")
-
-
-def _check_float(
-    name: str, value: object, low: float, high: float, *, low_open: bool = False
-) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, not {value!r}.")
-    too_low = value <= low if low_open else value < low
-    if too_low or value > high or value != value:
-        bound = "above" if low_open else "at least"
-        raise ValueError(f"{name} must be {bound} {low:g} and at most {high:g}; got {value:g}.")
 
 
 def parse_layers(text: str) -> LayerWeights:

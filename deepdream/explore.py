@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .config import DreamConfig
-from .image import noise_canvas
+from .media.image import noise_canvas
 
 if TYPE_CHECKING:
-    from .model import FeatureModel
+    from .models.feature_model import FeatureModel
 
 #: Side of a channel sketch, in pixels.
 SKETCH_SIDE = 112

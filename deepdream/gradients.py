@@ -26,11 +26,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .cache import LruCache
 from .config import DreamConfig
-from .model import FeatureModel, canonical_layers
+from .models.feature_model import FeatureModel, canonical_layers
+from .models.runtime import start_tensorflow
 from .objectives import guided_objective, objective_weights, plain_objective
-from .runtime import start_tensorflow
+from .serving.cache import LruCache
 
 tf = start_tensorflow()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .image import fit_within
+from .media.image import fit_within
 from .pixel_value import PixelValue
 
 #: The guide's features are computed at most at this size (longer side, pixels).

@@ -26,12 +26,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .cache import LruCache
 from .config import DreamConfig
 from .guide import Guide
-from .image import resize, to_model_range
-from .model import FeatureModel
-from .runtime import start_tensorflow
+from .media.image import resize, to_model_range
+from .models.feature_model import FeatureModel
+from .models.runtime import start_tensorflow
+from .serving.cache import LruCache
 
 tf = start_tensorflow()
 

@@ -7,11 +7,18 @@ Contract:
   size, each ``scale`` times the previous. Octaves whose shorter side would fall below
   ``min_side`` (what the model can see) are left out rather than crashing; the full size is
   always the last entry, whatever its size (the gradient step pads tiles that are too small).
+- ``octave_plan(shape, config, min_side)`` is the octave sizes a dream of a photo of ``shape``
+  (height, width) runs at under ``config`` (its ``max_side``, ``octaves``, ``octave_scale``).
 - ``tile_spans(length, tile)`` splits a row or column into near-equal tiles no longer than
   ``tile`` that cover every pixel once: no skipped border, no sliver, no wasted overlap.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import DreamConfig
 
 Shape = tuple[int, int]
 
@@ -64,6 +71,12 @@ def octave_shapes(shape: Shape, n: int, scale: float, min_side: int) -> list[Sha
             break
         shapes.append(smaller)
     return shapes[::-1]
+
+
+def octave_plan(shape: Shape, config: DreamConfig, min_side: int) -> list[Shape]:
+    """The octave sizes, small to full working size, a dream of a ``shape`` photo runs at."""
+    working = working_shape(shape, config.max_side)
+    return octave_shapes(working, config.octaves, config.octave_scale, min_side)
 
 
 def tile_spans(length: int, tile: int) -> list[tuple[int, int]]:

@@ -34,14 +34,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from . import image as pixels
-from .cache import LruCache
 from .config import MODEL_TITLES, DreamConfig
 from .gradients import random_shift, step_for_config
-from .model import FeatureModel, load_model
+from .media import image as pixels
+from .models.feature_model import FeatureModel, load_model
+from .models.runtime import start_tensorflow
 from .objectives import guide_features, no_guide
-from .result import DreamResult, DreamUpdate, finish_dream, octave_plan
-from .runtime import start_tensorflow
+from .octaves import octave_plan
+from .result import DreamResult, DreamUpdate, finish_dream
+from .serving.cache import LruCache
 
 tf = start_tensorflow()
 
@@ -75,13 +76,7 @@ def dream_steps(
         WeightsUnavailableError: ``model`` omitted and its weights cannot be had.
     """
     _check_image(image)
-    if model is None:
-        model = default_model(config.model)
-    if model.name != config.model:
-        raise ValueError(
-            f"These settings are for {MODEL_TITLES[config.model]}, but the model is "
-            f"{MODEL_TITLES[model.name]}; use config.with_model({model.name!r})."
-        )
+    model = _model_for(config, model)
     start = time.perf_counter()
     step = step_for_config(model, config)
     weights = step.weights_for(config)  # raises for a channel the layer does not have
@@ -91,10 +86,7 @@ def dream_steps(
     rng = np.random.default_rng(config.seed)
 
     shapes = octave_plan(image.shape[:2], config, model.min_side)
-    total = len(shapes) * config.steps_per_octave
-    pixels_per_step = [height * width for height, width in shapes]
-    total_work = float(sum(pixels_per_step) * config.steps_per_octave)
-    done, work = 0, 0.0
+    progress = _Progress(shapes, config, start)
     detail = None  # what the dream added, as a difference image at the last octave's size
     for octave, shape in enumerate(shapes, start=1):
         base = tf.constant(pixels.to_model_range(pixels.resize(image, shape)))
@@ -114,39 +106,76 @@ def dream_steps(
             # With a mask, each step moves a pixel only as far as the mask lets it, so the
             # dream neither lands nor grows where the mask keeps the photo.
             dreaming = stepped if where is None else dreaming + where * (stepped - dreaming)
-            done += 1
-            work += pixels_per_step[octave - 1] / total_work
-            due = done % config.preview_every == 0 or index == config.steps_per_octave
-            yield DreamUpdate(
-                octave=octave,
-                octaves=len(shapes),
-                step=index,
-                steps=config.steps_per_octave,
-                done=done,
-                total=total,
-                work=min(work, 1.0),
-                loss=float(loss),
-                elapsed=time.perf_counter() - start,
-                preview=pixels.from_model_range(dreaming.numpy()) if due else None,
-            )
+            yield progress.stepped(octave, index, loss, dreaming)
         detail = dreaming - base
 
     result = finish_dream(
         image, np.asarray(detail), config, model, shapes, time.perf_counter() - start
     )
-    yield DreamUpdate(
-        octave=len(shapes),
-        octaves=len(shapes),
-        step=config.steps_per_octave,
-        steps=config.steps_per_octave,
-        done=done,
-        total=total,
-        work=1.0,
-        loss=float(loss),
-        elapsed=result.elapsed,
-        preview=result.image,
-        result=result,
-    )
+    yield progress.finished(loss, result)
+
+
+def _model_for(config: DreamConfig, model: FeatureModel | None) -> FeatureModel:
+    """``model``, or ``config``'s model with its default weights; refuses a model that is not
+    the one ``config`` is for."""
+    if model is None:
+        model = default_model(config.model)
+    if model.name != config.model:
+        raise ValueError(
+            f"These settings are for {MODEL_TITLES[config.model]}, but the model is "
+            f"{MODEL_TITLES[model.name]}; use config.with_model({model.name!r})."
+        )
+    return model
+
+
+class _Progress:
+    """A dream's steps and work done so far, and the ``DreamUpdate`` each step makes.
+
+    Work is counted in pixel-steps, so a step of the full-size octave weighs as much as it
+    costs; a preview (a host copy of the image) is made only every ``preview_every`` steps and
+    at each octave's end."""
+
+    def __init__(self, shapes: list[tuple[int, int]], config: DreamConfig, start: float):
+        self.shapes, self.config, self.start = shapes, config, start
+        self.total = len(shapes) * config.steps_per_octave
+        self.pixels_per_step = [height * width for height, width in shapes]
+        self.total_work = float(sum(self.pixels_per_step) * config.steps_per_octave)
+        self.done, self.work = 0, 0.0
+
+    def stepped(self, octave: int, index: int, loss, dreaming) -> DreamUpdate:
+        """The update after step ``index`` of ``octave`` (both from 1)."""
+        steps = self.config.steps_per_octave
+        self.done += 1
+        self.work += self.pixels_per_step[octave - 1] / self.total_work
+        due = self.done % self.config.preview_every == 0 or index == steps
+        return DreamUpdate(
+            octave=octave,
+            octaves=len(self.shapes),
+            step=index,
+            steps=steps,
+            done=self.done,
+            total=self.total,
+            work=min(self.work, 1.0),
+            loss=float(loss),
+            elapsed=time.perf_counter() - self.start,
+            preview=pixels.from_model_range(dreaming.numpy()) if due else None,
+        )
+
+    def finished(self, loss, result: DreamResult) -> DreamUpdate:
+        """The last update: the finished dream, its result attached."""
+        return DreamUpdate(
+            octave=len(self.shapes),
+            octaves=len(self.shapes),
+            step=self.config.steps_per_octave,
+            steps=self.config.steps_per_octave,
+            done=self.done,
+            total=self.total,
+            work=1.0,
+            loss=float(loss),
+            elapsed=result.elapsed,
+            preview=result.image,
+            result=result,
+        )
 
 
 def _octave_guide(

@@ -1,7 +1,7 @@
 """What a dream makes, without TensorFlow: progress updates, the result and its one record.
 
-Shared by the engine (``render.py``), the Ray workers and the page's web process (which, on a
-cluster, never imports TensorFlow), so a dream finished or stopped anywhere carries the same
+Shared by the engine (``render.py``), the Ray workers and a web process (which, on a cluster,
+never imports TensorFlow), so a dream finished or stopped anywhere carries the same
 record.
 
 Contract:
@@ -16,8 +16,6 @@ Contract:
   detail onto the full-size photo (colours kept if asked, through the mask if there is one).
 - ``partial_result(photo, update, config, model)`` finishes a stopped dream from its last
   preview, exactly like a finished one.
-- ``octave_plan(shape, config, min_side)`` is the octave sizes a dream of a photo of ``shape``
-  (height, width) runs at.
 """
 
 from __future__ import annotations
@@ -27,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from . import image as pixels
 from .config import DreamConfig
-from .octaves import octave_shapes, working_shape
+from .media import image as pixels
+from .octaves import octave_plan
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ class DreamResult:
 
     def encode(self, suffix: str = ".png", quality: int = pixels.DEFAULT_QUALITY) -> bytes:
         """The dream as PNG, JPEG or WebP bytes by ``suffix``, ``metadata()`` kept inside
-        (``image.encode_image``)."""
+        (``media.image.encode_image``)."""
         return pixels.encode_image(self.image, self.metadata(), suffix, quality)
 
 
@@ -182,11 +180,3 @@ def partial_result(
     detail = pixels.detail_of(update.preview, photo)
     shapes = octave_plan(photo.shape[:2], config, model.min_side)
     return finish_dream(photo, detail, config, model, shapes, update.elapsed, update.done)
-
-
-def octave_plan(
-    shape: tuple[int, int], config: DreamConfig, min_side: int
-) -> list[tuple[int, int]]:
-    """The octave sizes, small to full working size, a dream of a ``shape`` photo runs at."""
-    working = working_shape(shape, config.max_side)
-    return octave_shapes(working, config.octaves, config.octave_scale, min_side)

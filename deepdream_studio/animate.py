@@ -19,7 +19,7 @@ import numpy as np
 import streamlit as st
 
 from deepdream import DreamConfig, fit_within
-from deepdream.image import VIDEO_SUFFIXES
+from deepdream.media.image import VIDEO_SUFFIXES
 
 from .gallery import session_gallery
 from .live import LiveJob, live_run, ready_toast_ui
@@ -70,7 +70,7 @@ def limit_problem(info: Any) -> str | None:
 def video_upload_ui(on_new_video=lambda: None) -> tuple[bytes | None, Any, str]:
     """The video uploader. Returns ``(bytes, info, stem)``, or ``(None, None, "")`` with a
     plain error on the page when the file is not a video this page can dream."""
-    from deepdream.video import VideoDecodeError, probe_video
+    from deepdream.media.video import VideoDecodeError, probe_video
 
     uploaded = st.file_uploader(
         "Choose a video",
@@ -99,7 +99,7 @@ def video_upload_ui(on_new_video=lambda: None) -> tuple[bytes | None, Any, str]:
 
 def motion_ui(mode: str) -> Any:
     """The motion settings for a video or a zoom; returns a ``MotionConfig``."""
-    from deepdream.motion import MotionConfig
+    from deepdream.motion.config import MotionConfig
 
     with st.expander("Motion settings", expanded=True):
         if mode == "video":
@@ -179,7 +179,7 @@ def show_motion_progress(widgets: dict[str, Any], update: Any) -> None:
 
 def to_gif(mp4: bytes, fps: float) -> bytes:
     """The frames of an MP4 (made here) as a GIF."""
-    from deepdream.video import VideoWriter, probe_video, read_frames
+    from deepdream.media.video import VideoWriter, probe_video, read_frames
 
     info = probe_video(mp4)
     target = io.BytesIO()
@@ -200,8 +200,8 @@ def run_motion(
     progress (``live.live_run``), in this process or on the cluster's workers (the same
     runner as a photo's dream); the frames are written into an MP4 here as they come, and the
     finished or stopped video is kept through this page's hand-over and in the gallery."""
-    from deepdream.motion import write_motion
-    from deepdream.video import VideoDecodeError
+    from deepdream.media.video import VideoDecodeError
+    from deepdream.motion.writing import write_motion
 
     runner = runner_or_error(config)
     if runner is None:
@@ -309,7 +309,7 @@ def _mask_picture(mode: str, source: bytes | np.ndarray | None) -> np.ndarray | 
         return source
     video_id = state.get("video_file_id")
     if state.get("video_picture_id") != video_id:
-        from deepdream.video import read_frames
+        from deepdream.media.video import read_frames
 
         first = next(iter(read_frames(source)), None)
         state.video_first_frame = None if first is None else first.image

@@ -27,10 +27,10 @@ def main() -> None:
     if cluster_address() is not None:
         # Read when Ray is first imported (here: on the first dream or notice): Ray's native
         # failure handler printed a stack dump for the SIGTERM any host sends to stop a
-        # server. The server's own exit closes the cluster's work (deepdream.cluster.page).
+        # server. The server's own exit closes the cluster's work (deepdream.cluster.sessions).
         os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     else:  # dreams run here (on a cluster this process never loads TensorFlow)
-        from deepdream import start_tensorflow
+        from deepdream.models.runtime import start_tensorflow
 
         start_tensorflow()  # once per server; its start-up chatter stays out of the server log
         from deepdream_studio.process import keep_keras_state

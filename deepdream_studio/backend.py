@@ -9,12 +9,12 @@ Contract:
   - ``notice``: why another model stands in, or None; ``description``: the model dreaming;
     ``where``: "" here, or a sentence saying the dream runs on the cluster;
   - ``slot(wait, owner)``: the context in which the dream runs, first come, first served in
-    one queue (``deepdream.slots``): one of this process's dream slots, or one of the
+    one queue (``deepdream.serving.slots``): one of this process's dream slots, or one of the
     cluster's workers; ``wait(ahead)`` is called while it queues, ``owner`` keeps the place
     across a rerun of the same page;
   - inside it, ``updates(photo)``: the engine's ``DreamUpdate``s (the last with its result);
     ``motion_updates(kind, source, motion)``: one ``MotionUpdate`` a frame of a video or a
-    zoom (``deepdream.motion.moving_dream``), written into the page's file where it is;
+    zoom (``deepdream.motion.writing.moving_dream``), written into the page's file where it is;
   - ``finished(result)`` and ``stopped(photo, last_update)`` give ``(png, description)`` of
     a finished dream and of one stopped after ``last_update`` (laid onto the full-size photo
     like a finished one, with the same record, here or on a cluster; ``deepdream.result``);
@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import INCEPTION_V3, MODEL_LAYERS, DreamConfig
+from deepdream import MODEL_LAYERS, DreamConfig
 from deepdream.cluster import cluster_address
+from deepdream.config import INCEPTION_V3
 
 __all__ = ["cluster_address", "runner_for", "served_inception", "offered_layers"]
 
@@ -53,7 +54,7 @@ class LocalRunner:
         self.config = config.with_model(self.model.name)
 
     def slot(self, wait: Callable[[int], None], owner: Hashable | None = None):
-        from deepdream import shared_slots
+        from deepdream.serving.slots import shared_slots
 
         return shared_slots().slot(wait=wait, owner=owner)
 
@@ -63,7 +64,7 @@ class LocalRunner:
         return dream_steps(photo, self.config, self.model)
 
     def motion_updates(self, kind: str, source: Any, motion: Any) -> Iterator[Any]:
-        from deepdream.motion import moving_dream
+        from deepdream.motion.writing import moving_dream
 
         return moving_dream(kind, source, self.config, motion, self.model)
 
@@ -84,7 +85,7 @@ class ClusterRunner:
     """A dream on one of the cluster's workers: streamed back, cancelled when it stops."""
 
     def __init__(self, address: str, config: DreamConfig) -> None:
-        from deepdream.cluster.page import shared_cluster_dreams
+        from deepdream.cluster.sessions import shared_cluster_dreams
 
         self.pool = shared_cluster_dreams(address)
         info = self.pool.info
@@ -150,7 +151,7 @@ def served_inception() -> tuple[str | None, str | None]:
 
         return inception_status()
     from deepdream.cluster import ClusterError
-    from deepdream.cluster.page import shared_cluster_dreams
+    from deepdream.cluster.sessions import shared_cluster_dreams
 
     try:
         info = shared_cluster_dreams(address).info
@@ -173,7 +174,7 @@ def offered_layers(name: str) -> tuple[str, ...]:
             return MODEL_LAYERS[name]
         return model.layers if model.name == name else MODEL_LAYERS[name]
     from deepdream.cluster import ClusterError
-    from deepdream.cluster.page import shared_cluster_dreams
+    from deepdream.cluster.sessions import shared_cluster_dreams
 
     try:
         info = shared_cluster_dreams(address).info

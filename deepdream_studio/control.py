@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepdream import Guide, fit_within, parse_channels
-from deepdream.networks import NETWORKS
+from deepdream import Guide, fit_within
+from deepdream.config import parse_channels
+from deepdream.models.catalog import NETWORKS
 
 from .upload import UPLOAD_TYPES, decoded_upload
 

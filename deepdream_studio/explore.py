@@ -21,9 +21,10 @@ import os
 
 import streamlit as st
 
-from deepdream import MODEL_CHANNELS, LruCache
+from deepdream.config import MODEL_CHANNELS
 from deepdream.explore import channel_canvas, channel_config
-from deepdream.networks import NETWORKS
+from deepdream.models.catalog import NETWORKS
+from deepdream.serving.cache import LruCache
 
 from .backend import cluster_address, offered_layers, runner_for
 from .control import add_channel

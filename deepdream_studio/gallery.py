@@ -147,7 +147,7 @@ def _thumbnail(kind: str, record: dict[str, Any]) -> bytes:
     if kind == "photo":
         picture = decode_image(record["png"])
     else:
-        from deepdream.video import read_frames
+        from deepdream.media.video import read_frames
 
         picture = None
         for frame in read_frames(record["mp4"]):

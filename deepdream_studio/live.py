@@ -8,7 +8,7 @@ Contract: ``live_run(job)``
 1. begins a run on the job's ``ResultHandover`` (see ``handover.py``): from now on only this
    run may keep a result there;
 2. waits in ``job.slot(wait, owner)`` (first come, first served: one of this process's
-   dream slots or one of the cluster's workers, in the one queue of ``deepdream.slots``),
+   dream slots or one of the cluster's workers, in the one queue of ``deepdream.serving.slots``),
    the waiting page saying how many dreams are ahead (or that the server's warm-up holds the
    slot). The owner is the page's hand-over, so a run cut short while it queues (a rerun, a
    reconnect) and started afresh takes back its place instead of joining at the back;

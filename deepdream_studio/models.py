@@ -7,7 +7,7 @@ Contract:
   Raises ``WeightsUnavailableError`` when weights the user named cannot be used.
 - ``inception_status()`` says what asking for InceptionV3 really gives.
 - ``first_use_ui()`` shows the first load's fetch and import of Google's InceptionV3 as it
-  goes (``deepdream.google_inception``), when that is what the warm-up is doing.
+  goes (``deepdream.models.weights.google_inception``), when that is what the warm-up is doing.
 - ``start_warm_up()`` (once per server process) loads the served network and traces the
   default preset's step in a background thread, so the first visitor's first dream does not
   pay for tracing: see ``deepdream.warm_up``. The warm-up holds a dream slot like a dream, so
@@ -28,14 +28,11 @@ import time
 
 import streamlit as st
 
-from deepdream import (
-    INCEPTION_V3,
-    OFFLINE_ENV,
-    WEIGHTS_ENV,
-    WeightsUnavailableError,
-    resolve_precision,
-    shared_model,
-)
+from deepdream import WeightsUnavailableError
+from deepdream.config import INCEPTION_V3
+from deepdream.models.feature_model import shared_model
+from deepdream.models.precision import resolve_precision
+from deepdream.models.weights.sources import OFFLINE_ENV, WEIGHTS_ENV
 
 
 def chosen_precision() -> str:
@@ -75,7 +72,9 @@ WARM_UP_THREAD = "deepdream-warm-up"
 def warm_up_in_slot(precision: str) -> float:
     """Warm the default dream up for the served InceptionV3 (or its stand-in) at
     ``precision``, inside one of this server's dream slots; returns the seconds it took."""
-    from deepdream import DEFAULT_PRESET, PRESETS, shared_slots, warm_up
+    from deepdream import DEFAULT_PRESET, PRESETS
+    from deepdream.render import warm_up
+    from deepdream.serving.slots import shared_slots
 
     # In a slot: a dream asked for meanwhile waits its turn rather than halving the speed of
     # both (and, with the step traced by then, runs like any later dream).
@@ -118,7 +117,7 @@ def first_use_ui() -> None:
     """While this server's first load fetches and imports Google's InceptionV3 (in the warm-up
     thread, where Keras's own file cannot be had), show what it is doing and how long it
     takes, instead of a still spinner; return when that is over."""
-    from deepdream import google_inception
+    from deepdream.models.weights import google_inception
 
     status, line, said = None, None, None
     while warming_up() and google_inception.first_use_pending():

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepdream import INCEPTION_V3
-from deepdream.google_inception import CREDIT, TITLE
+from deepdream.config import INCEPTION_V3
+from deepdream.models.weights.google_inception import CREDIT, TITLE
 
 from .backend import cluster_address, served_inception
 

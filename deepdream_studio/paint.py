@@ -24,7 +24,7 @@ import streamlit as st
 from PIL import Image
 
 from deepdream import ImageDecodeError, Mask, fit_within
-from deepdream.image import decode_mask
+from deepdream.media.image import decode_mask
 
 from .upload import UPLOAD_TYPES
 

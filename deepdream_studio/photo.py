@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepdream import fit_within, noise_canvas
+from deepdream import fit_within
+from deepdream.media.image import noise_canvas
 
 from .live import ready_toast_ui
 from .paint import PAINT, MaskProblem, mask_ui

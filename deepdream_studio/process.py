@@ -1,15 +1,16 @@
-"""What the server process keeps between the page's script runs (measured by
-``bench/page.py``; the costs below were found with py-spy on a running server).
+"""What the server process keeps between the page's script runs (measured by the page
+benchmark of issue 13, docs/speed.md; the costs below were found with py-spy on a running
+server).
 
 Contract:
 - ``keep_keras_state()`` (once per server process; calling it again changes nothing) stops
   Streamlit from calling ``keras.backend.clear_session()`` after every script run. Streamlit
   does that for scripts that build a new Keras model on each run; this app builds its models
-  once per process (``deepdream.shared_model``) and keeps them, so for it the call only threw
-  TensorFlow's kernel cache away (the next dream rebuilt it) and collected garbage: about a
-  second and a half after every click. Streamlit's other clean-up (closing matplotlib
-  figures) still runs. Returns whether the change is in place: where Streamlit's internals
-  differ (another version), nothing is changed and it returns False.
+  once per process (``deepdream.models.feature_model.shared_model``) and keeps them, so for it
+  the call only threw TensorFlow's kernel cache away (the next dream rebuilt it) and collected
+  garbage: about a second and a half after every click. Streamlit's other clean-up (closing
+  matplotlib figures) still runs. Returns whether the change is in place: where Streamlit's
+  internals differ (another version), nothing is changed and it returns False.
 - ``freeze_start_up_objects()`` collects garbage once, then moves every object alive now
   (TensorFlow, Keras, the models and traced steps: some 450,000 objects) out of the garbage
   collector's sight. Streamlit collects all generations after every script run; with these

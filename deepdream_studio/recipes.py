@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from deepdream import DreamConfig
-from deepdream.recipe import RecipeError, link_settings, read_recipe, recipe_from_link
+from deepdream.media.recipe import RecipeError, link_settings, read_recipe, recipe_from_link
 
 #: Writes a config into the sidebar's widgets; returns what it could not (``settings.py``).
 Restore = Callable[[DreamConfig, str | None], list[str]]

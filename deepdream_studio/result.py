@@ -23,7 +23,7 @@ import streamlit as st
 from PIL import Image
 
 from deepdream import decode_image, fit_within
-from deepdream.image import DEFAULT_QUALITY, encode_image, read_record
+from deepdream.media.image import DEFAULT_QUALITY, encode_image, read_record
 
 VIEW_SIDE = 1400  # longest side of the copies shown on screen (the saved dream is full size)
 

@@ -22,7 +22,7 @@ import streamlit as st
 
 from deepdream import DreamConfig, WeightsUnavailableError, fit_within
 from deepdream.cluster import ClusterError  # Ray-free
-from deepdream.pace import dream_work, shared_pace
+from deepdream.serving.pace import dream_work, shared_pace
 
 from .backend import DreamRunner, cluster_address, runner_for
 from .gallery import session_gallery
@@ -178,7 +178,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
 
 def time_estimate(shape: tuple[int, int], config: DreamConfig) -> str | None:
     """The line "About 12 s on this server" for a dream of a ``shape`` photo with ``config``,
-    from this server's measured pace (``deepdream.pace``); None before a dream was measured
+    from this server's measured pace (``deepdream.serving.pace``); None before a dream was measured
     here, or when the dreams run on a cluster."""
     if cluster_address():
         return None

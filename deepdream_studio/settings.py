@@ -14,16 +14,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from deepdream import (
-    DEFAULT_PRESET,
-    INCEPTION_V3,
-    MODEL_LAYERS,
-    MODEL_TITLES,
-    PRESETS,
-    VGG16_OFFLINE,
-    DreamConfig,
-)
-from deepdream.networks import NETWORKS
+from deepdream import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig
+from deepdream.config import INCEPTION_V3, MODEL_TITLES, VGG16_OFFLINE
+from deepdream.models.catalog import NETWORKS
 
 from .backend import offered_layers, served_inception
 from .control import CONTROL_KEYS, channel_item, channels_ui, guide_ui, init_control, normalize_ui

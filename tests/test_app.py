@@ -13,7 +13,7 @@ import pytest
 from conftest import kept_result
 from streamlit.testing.v1 import AppTest
 
-from deepdream.image import decode_image, png_text
+from deepdream.media.image import decode_image, png_text
 
 APP = str(Path(__file__).parent.parent / "app.py")
 
@@ -255,7 +255,7 @@ def test_a_broken_weights_file_is_an_error_never_a_silent_fallback(
 
 
 def test_the_server_warms_the_default_dream_up_in_the_background(app):
-    from deepdream import cached_steps
+    from deepdream.gradients import cached_steps
     from deepdream_studio.models import start_warm_up
 
     thread = start_warm_up()  # the one the page started: once per server process
@@ -272,8 +272,9 @@ def test_the_server_warms_the_default_dream_up_in_the_background(app):
 def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
     monkeypatch, without_inception_weights
 ):
-    import deepdream
-    from deepdream import resolve_precision, shared_slots
+    from deepdream import render
+    from deepdream.models.precision import resolve_precision
+    from deepdream.serving.slots import shared_slots
     from deepdream_studio.models import warm_up_in_slot
 
     slots = shared_slots()
@@ -283,7 +284,7 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
         seen.append((model.name, config.steps_per_octave, slots.in_use))
         return 0.0
 
-    monkeypatch.setattr(deepdream, "warm_up", fake_warm_up)
+    monkeypatch.setattr(render, "warm_up", fake_warm_up)  # where the page takes it from
     assert slots.in_use == 0
     warm_up_in_slot(resolve_precision("auto"))
     # It ran inside a slot (one taken while it ran), and gave the slot back.

@@ -12,7 +12,7 @@ from conftest import APP, kept_result, started_app
 from streamlit.testing.v1 import AppTest
 
 from deepdream import Guide
-from deepdream.image import decode_image, encode_png, png_text
+from deepdream.media.image import decode_image, encode_png, png_text
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 from conftest import APP, kept_result
 from streamlit.testing.v1 import AppTest
 
-from deepdream.google_inception import TITLE, WEIGHTS_LABEL
-from deepdream.image import png_text
+from deepdream.media.image import png_text
+from deepdream.models.weights.google_inception import TITLE, WEIGHTS_LABEL
 
 LAYERS = [f"mixed{i}" for i in range(11)]
 

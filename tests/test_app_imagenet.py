@@ -7,7 +7,7 @@ import pytest
 from conftest import APP, kept_result
 from streamlit.testing.v1 import AppTest
 
-from deepdream.image import png_text
+from deepdream.media.image import png_text
 
 IMAGENET = ["mixed0", "mixed1", "mixed2", "mixed3", "mixed4", "mixed5"]
 

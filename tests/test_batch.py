@@ -20,10 +20,10 @@ from deepdream.batch import (
     plan_batch,
     remove_leftovers,
     run_batch,
-    write_atomically,
 )
 from deepdream.cli import main
-from deepdream.image import decode_image, png_text
+from deepdream.media.files import write_atomically
+from deepdream.media.image import decode_image, png_text
 
 SMALL = ["--model", "vgg16_offline", "--precision", "float32", "--steps", "1", "--octaves", "1"]
 SMALL += ["--max-side", "64", "--quiet"]
@@ -221,7 +221,7 @@ def test_killing_the_cli_mid_write_leaves_no_half_written_png(tmp_path, photo):
 def test_videos_in_a_folder_become_mp4_dreams_and_broken_ones_are_listed(tmp_path, photo, capsys):
     from clips import pan, write_clip
 
-    from deepdream.video import probe_video
+    from deepdream.media.video import probe_video
 
     source = tmp_path / "in"
     source.mkdir()

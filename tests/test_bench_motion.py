@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_motion_benchmark_quick_mode_runs_and_reports(tmp_path):
     out = tmp_path / "motion.txt"
-    done = run_bench("motion.py", "--quick", "--out", str(out))
+    done = run_bench("motion", "--quick", "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     text = out.read_text()
     assert "RANDOM weights" in text

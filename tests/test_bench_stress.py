@@ -1,4 +1,4 @@
-"""``bench/stress.py --quick`` runs in the test suite, so the stress script cannot rot.
+"""``python -m bench.stress --quick`` runs in the test suite, so the stress script cannot rot.
 
 It starts its own server on loopback, drives two headless Chromium sessions that click in a
 known order, closes a tab mid-dream and dreams twice in a row; this test runs it as a
@@ -47,14 +47,14 @@ def _run_to_the_end(command: list[str], timeout: float) -> subprocess.CompletedP
         except subprocess.TimeoutExpired:
             process.kill()
             output, _ = process.communicate()
-        pytest.fail(f"bench/stress.py ran past {timeout:.0f} s:\n{output[-3000:]}")
+        pytest.fail(f"python -m bench.stress ran past {timeout:.0f} s:\n{output[-3000:]}")
     return subprocess.CompletedProcess(command, process.returncode, output, "")
 
 
 def test_quick_stress_run_passes_with_a_first_come_first_served_queue(tmp_path):
     _need_browser()
     summary_path = tmp_path / "stress.txt"
-    command = [sys.executable, "bench/stress.py", "--quick", "--output", str(summary_path)]
+    command = [sys.executable, "-m", "bench.stress", "--quick", "--output", str(summary_path)]
     run = _run_to_the_end(command, timeout=DEADLINE_MIN * 60 + 120)
 
     assert summary_path.exists(), run.stdout[-3000:]

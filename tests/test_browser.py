@@ -36,6 +36,39 @@ DREAM_SRC_JS = (
 )
 
 
+# The painting canvas's top layer (Fabric.js), inside the component's shadow root.
+CANVAS_JS = (
+    "for (const host of document.querySelectorAll('[data-testid=stMain] *')) {"
+    "  const canvas = host.shadowRoot && host.shadowRoot.querySelector('canvas.upper-canvas');"
+    "  if (canvas && canvas.width > 0) return canvas;"
+    "} return null;"
+)
+
+
+def paint_stroke(driver, wait, points: list[tuple[int, int]]) -> None:
+    """Open "Dream only where you paint", turn it on and drag the brush through ``points``
+    (canvas pixels from its top-left corner) with pointer actions, as a hand would."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    opener = "//summary[contains(., 'Dream only where you paint')]"
+    wait.until(ec.element_to_be_clickable((By.XPATH, opener))).click()
+    toggle = "//label[contains(., 'Dream only where I paint')]"
+    wait.until(ec.element_to_be_clickable((By.XPATH, toggle))).click()
+    canvas = wait.until(lambda d: d.execute_script(CANVAS_JS))
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
+    width, height = canvas.size["width"], canvas.size["height"]
+    (x, y), rest = points[0], points[1:]
+    hand = ActionChains(driver).move_to_element_with_offset(canvas, x - width // 2, y - height // 2)
+    hand.click_and_hold()
+    for next_x, next_y in rest:
+        hand.move_by_offset(next_x - x, next_y - y)
+        x, y = next_x, next_y
+    hand.release().perform()
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "The dream covers"))
+
+
 @pytest.fixture(scope="module")
 def running_server(tmp_path_factory):
     need_browser()
@@ -213,7 +246,7 @@ def test_a_guided_dream_in_chromium(server, browser, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     from deepdream import Guide
-    from deepdream.image import decode_image
+    from deepdream.media.image import decode_image
 
     guide = tmp_path / "stripes.png"
     rows = (np.arange(96) // 4 % 2 * 255).astype(np.uint8)  # horizontal stripes, 8 px apart
@@ -261,8 +294,6 @@ def test_a_painted_mask_limits_the_dream_in_chromium(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
-
-    from bench.stress import paint_stroke
 
     photo = ROOT / "tests" / "data" / "astronaut.jpg"
     browser.get(server)

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from deepdream.cache import LruCache
+from deepdream.serving.cache import LruCache
 
 
 def test_least_recently_used_goes_first():

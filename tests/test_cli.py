@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from deepdream.cli import main
-from deepdream.image import decode_image, png_text
+from deepdream.media.image import decode_image, png_text
 
 SMALL = ["--steps", "2", "--octaves", "1", "--max-side", "96", "--quiet"]
 
@@ -164,7 +164,7 @@ def test_guide_channels_normalisation_round_trip(tmp_path, photo_bytes, photo):
     stripes = np.zeros((64, 64, 3), np.uint8)
     stripes[::8] = 255
     from deepdream import Guide
-    from deepdream.image import encode_png
+    from deepdream.media.image import encode_png
 
     guide.write_bytes(encode_png(stripes))
     options = ["--model", "vgg16_offline", "--guide", str(guide), "--guide-strength", "0.6"]

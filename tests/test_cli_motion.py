@@ -6,7 +6,7 @@ import pytest
 from clips import pan, write_clip
 
 from deepdream.cli import main
-from deepdream.video import probe_video
+from deepdream.media.video import probe_video
 
 SMALL = ["--model", "vgg16_offline", "--steps", "2", "--octaves", "1", "--max-side", "96"]
 SIZE = (64, 96)
@@ -108,7 +108,7 @@ def test_truncated_video_from_a_real_process(tmp_path, clip):
 
 
 def test_variable_frame_rate_is_kept_and_said(tmp_path, photo, capsys):
-    from deepdream.video import read_frames
+    from deepdream.media.video import read_frames
 
     source, target = tmp_path / "vfr.mp4", tmp_path / "out.mp4"
     times = [0.0, 0.1, 0.4, 0.45]

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepdream.image import decode_image, png_text
+from deepdream.media.image import decode_image, png_text
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
@@ -154,9 +154,9 @@ import json, sys, threading, time
 import numpy as np
 from deepdream.batch import ModelChoice
 from deepdream.cluster import cluster_address
-from deepdream.cluster.page import ClusterDreams
+from deepdream.cluster.sessions import ClusterDreams
 from deepdream.config import PRESETS
-from deepdream.image import decode_image
+from deepdream.media.image import decode_image
 
 loaded_at_start = "tensorflow" in sys.modules
 photo = np.asarray(np.random.default_rng(1).integers(0, 255, (72, 96, 3)), dtype=np.uint8)
@@ -335,11 +335,11 @@ def test_the_cli_with_ray_alone_starts_a_private_local_ray(tmp_path):
 
 
 def test_bench_batch_quick_runs(tmp_path):
-    """``bench/batch.py --quick`` (numbers are printed, not judged) in a private network."""
+    """``python -m bench.batch --quick`` (numbers are printed, not judged) in a private network."""
     network = PrivateNetwork()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", RAY_TMPDIR=tempfile.mkdtemp(dir="/tmp"))
     bench = subprocess.Popen(
-        [*network.prefix, sys.executable, "bench/batch.py", "--quick"],
+        [*network.prefix, sys.executable, "-m", "bench.batch", "--quick"],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -382,7 +382,7 @@ PAGE = """
 import json, sys, time
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
-from deepdream.image import decode_image, png_text
+from deepdream.media.image import decode_image, png_text
 
 def small(at, steps, octaves, side):
     at.slider(key="steps").set_value(steps)
@@ -439,7 +439,7 @@ sys.path.insert(0, "tests")
 from clips import pan, write_clip
 import io
 import numpy as np
-from deepdream.video import probe_video
+from deepdream.media.video import probe_video
 clip = io.BytesIO()
 frames = pan(np.asarray(decode_image(photo)), 5, (64, 96), step=4)
 write_clip(clip, frames, fps=5)

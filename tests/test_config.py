@@ -113,7 +113,8 @@ def test_describe_names_every_setting():
     assert described["layers"] == "mixed3:1,mixed5:1"
     fields = {f.name for f in dataclasses.fields(DreamConfig)} - {"notes", "preview_every"}
     assert fields - {"guide_strength", "guide_layer"} <= set(described)
-    from deepdream import Guide, noise_canvas
+    from deepdream import Guide
+    from deepdream.media.image import noise_canvas
 
     guided = DreamConfig(guide=Guide.from_image(noise_canvas(40, 40))).describe()
     assert fields <= set(guided)
@@ -133,7 +134,8 @@ def test_channels_parse_format_and_validate():
 
 
 def test_channels_do_not_travel_to_another_model_but_the_guide_layer_does():
-    from deepdream import Guide, noise_canvas
+    from deepdream import Guide
+    from deepdream.media.image import noise_canvas
 
     with pytest.raises(ValueError, match="channel number"):
         DreamConfig(channels=(("mixed4", 1, 1.0),)).with_model("vgg16_offline")
@@ -152,7 +154,8 @@ def test_channels_do_not_travel_to_another_model_but_the_guide_layer_does():
 def test_a_guide_is_a_value_compared_by_its_pixels_and_pickles():
     import pickle
 
-    from deepdream import Guide, noise_canvas
+    from deepdream import Guide
+    from deepdream.media.image import noise_canvas
 
     guide = Guide.from_image(noise_canvas(700, 300, 1))
     assert guide.shape == (512, 219)  # shrunk to its working size

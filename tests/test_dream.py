@@ -11,8 +11,8 @@ from deepdream import (
     decode_image,
     dream,
     dream_steps,
-    png_text,
 )
+from deepdream.media.image import png_text
 
 FAST = DreamConfig(
     layers=(("mixed3", 1.0),), steps_per_octave=2, octaves=2, max_side=128, preview_every=1

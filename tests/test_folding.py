@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from deepdream import DreamConfig, dream, load_model
-from deepdream.folding import conv_bn_pairs, inference_model
+from deepdream.models.folding import conv_bn_pairs, inference_model
 
 DEEP_LAYERS = ("mixed3", "mixed5", "mixed10")
 

@@ -11,7 +11,7 @@ from icc import display_p3_profile, p3_to_srgb
 from PIL import Image, ImageCms
 
 from deepdream.cli import main
-from deepdream.image import (
+from deepdream.media.image import (
     OUTPUT_FORMATS,
     PHOTO_SUFFIXES,
     ImageDecodeError,
@@ -125,7 +125,7 @@ def test_the_cli_refuses_an_unknown_suffix_or_a_png_quality_before_dreaming(
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_half_file(tmp_path, monkeypatch):
-    from deepdream import batch as cli  # where the command line's writes are made
+    from deepdream.media import files  # where the command line's writes are made
 
     target = tmp_path / "dream.png"
     target.write_bytes(b"the dream from before")
@@ -133,9 +133,9 @@ def test_a_failed_write_leaves_the_old_file_and_no_half_file(tmp_path, monkeypat
     def broken_replace(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(cli.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        cli.write_atomically(target, b"a new dream")
+        files.write_atomically(target, b"a new dream")
     assert target.read_bytes() == b"the dream from before"
     assert [p.name for p in tmp_path.iterdir()] == ["dream.png"]
 

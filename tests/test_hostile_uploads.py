@@ -20,8 +20,8 @@ from conftest import kept_result
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from deepdream.image import decode_image
-from deepdream.slots import shared_slots
+from deepdream.media.image import decode_image
+from deepdream.serving.slots import shared_slots
 
 APP = str(Path(__file__).parent.parent / "app.py")
 

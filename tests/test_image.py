@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from deepdream.image import (
+from deepdream.media.image import (
     ImageDecodeError,
     decode_image,
     encode_png,
@@ -199,7 +199,7 @@ def test_keep_colors_takes_brightness_from_dream_and_colour_from_photo():
 
 
 def test_detail_is_laid_onto_the_full_photo_at_its_size():
-    from deepdream.image import add_detail, detail_of, resize
+    from deepdream.media.image import add_detail, detail_of, resize
 
     photo = np.random.default_rng(0).integers(40, 200, (300, 400, 3), dtype=np.uint8)
     small = resize(photo, (75, 100)).astype(np.int16)

@@ -28,7 +28,7 @@ def test_the_objective_rises_and_patterns_show_without_burning_out(imagenet_ince
     assert first_octave[-1] > first_octave[0]  # the ascent ascends on real features
     image = updates[-1].result.image
     assert image.shape == photo.shape
-    from deepdream.motion_quality import added_detail, detail_strength
+    from deepdream.motion.quality import added_detail, detail_strength
 
     assert detail_strength(added_detail(photo, image)) > 1.0  # a visible pattern
     assert looks.clipped_share(photo, image) < 3.0  # colours not burnt out (percent)
@@ -83,8 +83,8 @@ def test_fewer_dogs_a_channel_pushed_down_falls_while_the_layers_rise(imagenet_i
 
 
 def test_the_fewer_dogs_measurement_pushes_what_the_dream_drew_most(imagenet_inception):
-    """bench/looks.py --fewer, small: the classic dream's most-raised mixed5 channels, pushed
-    down at -0.1, end below the photo's, and the dreamed layers still rise."""
+    """``python -m bench.looks --fewer``, small: the classic dream's most-raised mixed5
+    channels, pushed down at -0.1, end below the photo's, and the dreamed layers still rise."""
     from deepdream import PRESETS
 
     photo = kind_photo("chelsea", 160)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from bench.looks import edge_steps, kept_change, kind_photo
+from bench.harness import edge_steps, kept_change, kind_photo
 from deepdream import PRESETS, DreamConfig, Mask, dream
 
 
@@ -85,7 +85,8 @@ def test_a_masked_dream_keeps_the_kept_part_and_has_no_seam(imagenet_inception):
 
 
 def test_a_mask_holds_from_noise_and_through_a_stopped_dream(random_inception):
-    from deepdream import dream_steps, noise_canvas, partial_result
+    from deepdream import dream_steps, partial_result
+    from deepdream.media.image import noise_canvas
 
     canvas = noise_canvas(160, 160, seed=3)
     mask = Mask.from_image(circle(160, 160))
@@ -111,7 +112,8 @@ def circle(height: int, width: int) -> np.ndarray:
 
 
 def test_one_mask_holds_for_every_frame_of_a_video_and_a_zoom(random_inception, photo):
-    from deepdream import MotionConfig, dream_video_frames, zoom_frames
+    from deepdream import MotionConfig, dream_video_frames
+    from deepdream.motion.zoom import zoom_frames
 
     small = np.asarray(Image.fromarray(photo).resize((96, 96)))
     frames = [small, np.roll(small, 6, axis=1), np.roll(small, 12, axis=1)]
@@ -124,7 +126,7 @@ def test_one_mask_holds_for_every_frame_of_a_video_and_a_zoom(random_inception, 
     previous = small
     for update in zoom_frames(small, config, motion, random_inception):
         if update.index:  # each frame dreams the last one zoomed, only inside the mask
-            from deepdream.motion import zoom_step
+            from deepdream.motion.zoom import zoom_step
 
             source = zoom_step(previous, motion.zoom, motion.rotate)
             assert kept_change(source, update.image, strength) <= 1

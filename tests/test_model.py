@@ -2,8 +2,9 @@ import h5py
 import numpy as np
 import pytest
 
-from deepdream import WEIGHTS_ENV, WeightsUnavailableError, load_model, load_model_with_fallback
-from deepdream.hed import hed_weights_path
+from deepdream import WeightsUnavailableError, load_model, load_model_with_fallback
+from deepdream.models.weights.hed import hed_weights_path
+from deepdream.models.weights.sources import WEIGHTS_ENV
 
 
 def test_random_inception_says_it_is_random(random_inception):
@@ -104,7 +105,7 @@ def test_bfloat16_precision_builds_bfloat16_layers_and_leaves_the_global_policy_
 
 
 def test_auto_precision_follows_the_cpu_flags(monkeypatch):
-    from deepdream import precision
+    from deepdream.models import precision
 
     monkeypatch.setattr(precision, "cpu_bf16_flags", lambda: frozenset({"amx_bf16"}))
     precision.auto_precision.cache_clear()
@@ -131,7 +132,7 @@ def test_named_weights_that_fail_are_never_replaced(tmp_path, monkeypatch, offli
 def test_offline_mode_never_downloads_but_uses_the_keras_cache(
     tmp_path, monkeypatch, offline_download, random_inception
 ):
-    from deepdream.weights import INCEPTION_NOTOP_FILE
+    from deepdream.models.weights.sources import INCEPTION_NOTOP_FILE
 
     monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
@@ -149,7 +150,7 @@ def test_offline_mode_never_downloads_but_uses_the_keras_cache(
 
 
 def test_extractors_are_keyed_by_layer_set_and_bounded(offline_vgg):
-    from deepdream.model import EXTRACTORS_PER_MODEL
+    from deepdream.models.feature_model import EXTRACTORS_PER_MODEL
 
     first = offline_vgg.extractor(("block4_conv3", "block3_conv3"))
     assert offline_vgg.extractor(("block3_conv3", "block4_conv3")) is first
@@ -165,7 +166,7 @@ def test_extractors_are_keyed_by_layer_set_and_bounded(offline_vgg):
 def test_two_threads_asking_for_one_model_build_it_once(monkeypatch):
     import threading
 
-    from deepdream import model as model_module
+    from deepdream.models import feature_model as model_module
 
     built = []
     real = model_module.load_model_with_fallback

@@ -5,17 +5,13 @@ import pytest
 from clips import audio_of, pan, write_clip
 
 from deepdream import dream
-from deepdream import motion_quality as quality
 from deepdream.config import PRESETS
-from deepdream.motion import (
-    MotionConfig,
-    dream_video,
-    dream_video_frames,
-    zoom_frames,
-    zoom_step,
-    zoom_video,
-)
-from deepdream.video import probe_video, read_frames
+from deepdream.media.video import probe_video, read_frames
+from deepdream.motion import quality
+from deepdream.motion.config import MotionConfig
+from deepdream.motion.flow import dream_video_frames
+from deepdream.motion.writing import dream_video, zoom_video
+from deepdream.motion.zoom import zoom_frames, zoom_step
 
 STEP = 3  # pixels the camera moves a frame
 SIZE = (64, 96)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import PHOTO_KINDS, kind_photo
 
-from deepdream.nsfwjs import (
+from deepdream.models.weights.nsfwjs import (
     CLASSES,
     KNOWN_SHA256,
     MODEL_FOLDER,
@@ -26,7 +26,7 @@ from deepdream.nsfwjs import (
     keras3_weights,
     read_provenance,
 )
-from deepdream.tfjs import TfjsError, js_literal_to_json, read_tfjs_model
+from deepdream.models.weights.tfjs import TfjsError, js_literal_to_json, read_tfjs_model
 
 IMAGENET = ("mixed0", "mixed1", "mixed2", "mixed3", "mixed4", "mixed5")
 
@@ -83,7 +83,7 @@ def test_import_writes_weights_and_provenance(nsfwjs_tarball, tmp_path):
 def test_imported_file_loads_into_keras_exactly(nsfwjs_weights_file, decoded):
     import keras
 
-    from deepdream.model import load_model
+    from deepdream.models.feature_model import load_model
 
     keras.applications.InceptionV3(include_top=False, weights=None)  # moves Keras's name counter
     model = load_model("inception_v3", nsfwjs_weights_file, precision="float32")
@@ -227,7 +227,7 @@ def test_an_unpacked_folder_and_the_plain_tfjs_form_decode_the_same(
     from_folder = read_tfjs_model(tmp_path / "unpacked", MODEL_FOLDER)
     assert from_folder.tensors.keys() == decoded.tensors.keys()
     # The plain form: model.json and binary shards, as TF.js's converter writes them.
-    from deepdream.tfjs import parse_wrapped_model, unwrap_shard
+    from deepdream.models.weights.tfjs import parse_wrapped_model, unwrap_shard
 
     folder = tmp_path / "unpacked" / "package" / MODEL_FOLDER
     plain = tmp_path / "plain"
@@ -276,7 +276,7 @@ def test_the_record_names_the_source(nsfwjs_inception, photo):
 
 
 def test_the_import_stands_in_before_vgg16(nsfwjs_weights_file, monkeypatch, tmp_path):
-    from deepdream.model import load_model_with_fallback
+    from deepdream.models.feature_model import load_model_with_fallback
 
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
@@ -292,7 +292,7 @@ def test_the_import_stands_in_before_vgg16(nsfwjs_weights_file, monkeypatch, tmp
 
 
 def test_a_damaged_import_falls_back_to_vgg16_and_says_so(monkeypatch, tmp_path):
-    from deepdream.model import load_model_with_fallback
+    from deepdream.models.feature_model import load_model_with_fallback
 
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / WEIGHTS_FILE).write_bytes(b"not hdf5")

@@ -5,8 +5,8 @@ dream from noise repeats with its seed."""
 import numpy as np
 import pytest
 
-from deepdream import DreamConfig, Guide, dream, fit_within, noise_canvas, to_model_range
-from deepdream.image import png_text
+from deepdream import DreamConfig, Guide, dream, fit_within
+from deepdream.media.image import noise_canvas, png_text, to_model_range
 
 VGG = "vgg16_offline"
 

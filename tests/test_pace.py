@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from deepdream import PRESETS, dream
-from deepdream.pace import Pace, dream_work
+from deepdream.serving.pace import Pace, dream_work
 
 
 def test_work_counts_each_octaves_pixels_times_its_steps():

@@ -118,20 +118,3 @@ def test_the_installed_page_answers_its_health_check(installed, tmp_path):
             server.kill()
             server.wait(timeout=30)
         log.close()
-
-
-def test_the_readme_layout_names_every_module():
-    """README's "How the code is laid out" lists each module of the engine, the page and the
-    benchmarks (by path; by name alone where its folder's line names it)."""
-    root = Path(__file__).resolve().parents[1]
-    section = (root / "README.md").read_text().split("## How the code is laid out", 1)[1]
-    section = section.split("\n## ", 1)[0]
-    folders = ["deepdream", "deepdream/cli", "deepdream/cluster", "deepdream_studio", "bench"]
-    missing = [
-        str(path.relative_to(root))
-        for folder in folders
-        for path in sorted((root / folder).glob("*.py"))
-        if str(path.relative_to(root)) not in section
-        and (folder == "bench" or path.name not in section)  # bench's names repeat others'
-    ]
-    assert not missing, f"not in README's layout: {missing}"

@@ -10,8 +10,8 @@ from PIL import Image
 
 from deepdream import PRESETS, DreamConfig, Guide, Mask
 from deepdream.cli import main
-from deepdream.image import decode_image, encode_image, png_text
-from deepdream.recipe import (
+from deepdream.media.image import decode_image, encode_image, png_text
+from deepdream.media.recipe import (
     RecipeError,
     link_settings,
     read_recipe,
@@ -165,7 +165,7 @@ def test_a_huge_picture_is_refused_from_its_header_without_decoding(tmp_path):
     path.write_bytes(_huge_black_png(12000, 12000))
     assert path.stat().st_size < 1_000_000
     script = (
-        "import sys; from deepdream.recipe import read_recipe, RecipeError\n"
+        "import sys; from deepdream.media.recipe import read_recipe, RecipeError\n"
         "try:\n    read_recipe(open(sys.argv[1], 'rb').read())\n"
         "except RecipeError as error:\n    print(error)\n"
         "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])\n"
@@ -179,7 +179,7 @@ def test_a_huge_picture_is_refused_from_its_header_without_decoding(tmp_path):
 
 
 def test_the_record_is_read_from_the_headers_as_it_was_written(photo):
-    from deepdream.image import encode_image, png_text, read_record
+    from deepdream.media.image import encode_image, png_text, read_record
 
     record = {"deepdream.layers": "mixed7:1", "deepdream.steps_per_octave": "3"}
     for suffix in (".png", ".jpg", ".webp"):

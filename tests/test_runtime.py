@@ -3,7 +3,7 @@ import sys
 
 FILTER_DEMO = r"""
 import os, sys
-from deepdream.runtime import filtered_native_stderr
+from deepdream.models.runtime import filtered_native_stderr
 with filtered_native_stderr():
     os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called ...\n")
     os.write(2, b"I0000 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n")
@@ -28,7 +28,7 @@ def test_startup_noise_is_held_back_and_real_errors_pass_through():
 
 def test_starting_tensorflow_is_silent_and_idempotent():
     code = (
-        "from deepdream.runtime import start_tensorflow, gpu_count\n"
+        "from deepdream.models.runtime import start_tensorflow, gpu_count\n"
         "tf = start_tensorflow()\n"
         "assert start_tensorflow() is tf and gpu_count() >= 0\n"
     )

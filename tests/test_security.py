@@ -86,7 +86,7 @@ def test_the_page_never_renders_html_from_users():
 
     fields = {name for _, name, _, _ in string.Formatter().parse(COMPARE_HTML) if name}
     assert fields == {"width", "dream", "photo"}  # a number and two base64 JPEGs
-    from deepdream.image import encode_png
+    from deepdream.media.image import encode_png
 
     hostile = "<script>alert(1)</script>"
     picture = np.full((20, 30, 3), 99, np.uint8)

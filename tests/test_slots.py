@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from deepdream.slots import DreamSlots, default_limit
+from deepdream.serving.slots import DreamSlots, default_limit
 
 
 def test_limit_is_never_exceeded_and_everyone_finishes():

@@ -12,8 +12,8 @@ from conftest import APP, kept_result
 from streamlit.testing.v1 import AppTest
 
 from deepdream import PRESETS, Guide
-from deepdream.image import decode_image, encode_image, png_text
-from deepdream.recipe import link_settings
+from deepdream.media.image import decode_image, encode_image, png_text
+from deepdream.media.recipe import link_settings
 
 RECIPE = (
     PRESETS["classic"]
@@ -110,9 +110,11 @@ def dream_once(at: AppTest, seed: int) -> dict:
 
 
 def test_two_dreams_two_thumbnails_a_zip_with_both_and_open(app, photo_bytes, monkeypatch):
-    import deepdream.pace
+    import deepdream.serving.pace
 
-    monkeypatch.setattr(deepdream.pace, "_shared", deepdream.pace.Pace())  # nothing measured
+    monkeypatch.setattr(
+        deepdream.serving.pace, "_shared", deepdream.serving.pace.Pace()
+    )  # nothing measured
     app.slider(key="steps").set_value(2)
     app.slider(key="octaves").set_value(1)
     app.select_slider(key="max_side").set_value(256)
@@ -163,7 +165,7 @@ def test_the_before_and_after_view_lays_the_photo_over_the_dream(app, photo_byte
 
 def test_the_gallery_drops_the_oldest_beyond_its_caps(photo):
     from deepdream import DreamConfig
-    from deepdream.image import encode_png
+    from deepdream.media.image import encode_png
     from deepdream_studio.gallery import Gallery
 
     png = encode_png(photo, {})

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from clips import TONE_HZ, audio_of, main_frequency, pan, write_clip, write_other
 
-from deepdream.video import VideoDecodeError, VideoWriter, probe_video, read_frames
+from deepdream.media.video import VideoDecodeError, VideoWriter, probe_video, read_frames
 
 SIZE = (64, 96)
 

@@ -55,7 +55,7 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
         const="local",
         metavar="ADDRESS",
         help="dream on Ray: alone, a private Ray on this machine; with host:port or "
-        "ray://host:port, the running cluster there (its token is needed, see the README)",
+        "ray://host:port, the running cluster there (its token is needed, see docs/cluster.md)",
     )
     group.add_argument(
         "--workers", type=int, help="with --ray: how many workers (default: one per node or GPU)"

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 
 from ..config import DreamConfig
-from ..image import VIDEO_SUFFIXES
+from ..media.image import VIDEO_SUFFIXES
 from .terminal import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -125,7 +125,7 @@ def motion_config_from_args(args: argparse.Namespace):
     Raises:
         ValueError: an invalid value (the message says which and why).
     """
-    from ..motion import MotionConfig
+    from ..motion.config import MotionConfig
 
     changes = {}
     for option, field_name in [
@@ -148,8 +148,8 @@ def motion_config_from_args(args: argparse.Namespace):
 
 def run_motion(args: argparse.Namespace, make_config: Callable[[], DreamConfig]) -> int:
     """Dream a video or make a zoom, as ``args`` say; returns the exit code."""
-    from ..image import decode_image
-    from ..video import probe_video
+    from ..media.image import decode_image
+    from ..media.video import probe_video
 
     source_suffix, target_suffix = args.input.suffix.lower(), args.output.suffix.lower()
     try:
@@ -174,7 +174,7 @@ def run_motion(args: argparse.Namespace, make_config: Callable[[], DreamConfig])
         raise CommandExit(error, EXIT_BAD_INPUT) from None
 
     model = model_or_exit(args)
-    from ..motion import dream_video, zoom_video
+    from ..motion.writing import dream_video, zoom_video
 
     config = config_for(config, model)
     if is_video:
@@ -192,7 +192,7 @@ def _drive(updates, total: int, args: argparse.Namespace) -> int:
     """Pull every frame with a progress bar; Ctrl-C keeps what is done as a playable file."""
     from tqdm import tqdm
 
-    from ..video import VideoDecodeError
+    from ..media.video import VideoDecodeError
 
     done = 0
     with tqdm(total=total, disable=args.quiet, unit="frame", file=sys.stderr) as bar:

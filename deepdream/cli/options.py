@@ -2,7 +2,10 @@
 
 Contract:
 - ``build_parser()`` is every option of every mode (photo, motion, folder), with help that
-  names each preset's values.
+  names each preset's values: the photo's groups here (``add_file_arguments``,
+  ``add_settings_arguments``, ``add_guide_arguments``, ``add_mask_arguments``,
+  ``add_step_arguments``, ``add_model_arguments``, ``add_output_arguments``), motion's in
+  ``cli/motion.py`` and a folder's in ``cli/batch.py``.
 - ``config_from_args(args)`` is the ``DreamConfig`` the options ask for: the preset (or the
   recipe in ``--settings-from``'s dream file) with each option given applied, the guide and the
   mask read from their files; errors name the option the user typed (``ValueError``).
@@ -14,19 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import (
-    DEFAULT_PRESET,
-    MODEL_LAYERS,
-    NORMALIZATIONS,
-    PRESETS,
-    DreamConfig,
-    Guide,
-    __version__,
-    decode_image,
-    parse_channels,
-    parse_layers,
-)
-from ..image import DEFAULT_QUALITY
+from .. import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig, Guide, __version__, decode_image
+from ..config import NORMALIZATIONS, parse_channels, parse_layers
+from ..media.image import DEFAULT_QUALITY
 from .batch import add_batch_arguments
 from .motion import (
     add_motion_arguments,
@@ -55,6 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
         "output (said in one line, before any dreaming); 3 the model cannot be loaded "
         "(weights you named that fail); 130 interrupted (the frames or files done are kept).",
     )
+    add_file_arguments(parser)
+    add_settings_arguments(parser)
+    add_guide_arguments(parser)
+    add_mask_arguments(parser)
+    add_step_arguments(parser)
+    add_model_arguments(parser)
+    add_output_arguments(parser)
+    add_motion_arguments(parser)
+    add_batch_arguments(parser)
+    return parser
+
+
+def add_file_arguments(parser: argparse.ArgumentParser) -> None:
+    """The photo (or folder) to dream on and where the dream goes."""
+    prog = program_name()
     parser.add_argument("--version", action="version", version=f"{prog} {__version__}")
     parser.add_argument(
         "input",
@@ -69,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the dream (.png, .jpg or .webp; .mp4/.gif for moving dreams), or "
         "a folder for the dreams",
     )
+
+
+def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the settings start (a preset or an earlier dream) and what to amplify."""
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -98,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
         "mixed4:97,mixed4:12:0.5 (what one feature detector sees). Without --layers only "
         "these channels are dreamed; with it, both",
     )
+
+
+def add_guide_arguments(parser: argparse.ArgumentParser) -> None:
+    """A guide picture whose patterns the dream takes on."""
     parser.add_argument(
         "--guide",
         type=Path,
@@ -116,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
         "VGG16: "
         "where a guide's strokes and textures show]",
     )
+
+
+def add_mask_arguments(parser: argparse.ArgumentParser) -> None:
+    """A mask: where the dream goes."""
     parser.add_argument(
         "--mask",
         type=Path,
@@ -131,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--invert-mask", action="store_true", help="dream where the mask is black instead"
     )
+
+
+def add_step_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the dream starts and runs: normalisation, noise, how hard and at what scales it
+    pushes (the preset's values shown)."""
     parser.add_argument(
         "--normalize",
         choices=NORMALIZATIONS,
@@ -183,6 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--keep-colors", action="store_true", help="keep the photo's colours, dream brightness only"
     )
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which network, which weights, which precision."""
     parser.add_argument(
         "--model",
         choices=sorted(MODEL_LAYERS),
@@ -203,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="compute precision: auto picks bfloat16 where the hardware has it (a GPU, or a "
         "CPU with AVX512_BF16/AMX), which is 1.3-2x faster and looks the same [auto]",
     )
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """The written file's quality and what the terminal shows."""
     parser.add_argument(
         "--quality",
         type=int,
@@ -213,9 +246,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--verbose", action="store_true", help="also show TensorFlow's start-up messages"
     )
-    add_motion_arguments(parser)
-    add_batch_arguments(parser)
-    return parser
 
 
 QUALITY_FOR_PHOTOS = "--quality applies to a single dream written as .jpg or .webp."
@@ -304,7 +334,7 @@ def config_from_options(args: argparse.Namespace) -> DreamConfig:
 
 def read_recipe_file(path: Path):
     """The recipe in the dream file ``path`` (``recipe.read_recipe``), plain errors."""
-    from ..recipe import RecipeError, read_recipe
+    from ..media.recipe import RecipeError, read_recipe
 
     if not path.is_file():
         raise ValueError(f"There is no dream file {path} for --settings-from; check the name.")
@@ -316,8 +346,8 @@ def read_recipe_file(path: Path):
 
 def read_mask(path: Path, feather: float, invert: bool):
     """The ``Mask`` in the picture ``path``, with the same plain errors as a photo."""
-    from ..image import decode_mask
     from ..mask import Mask
+    from ..media.image import decode_mask
 
     if not path.is_file():
         raise ValueError(f"There is no mask image {path}; check the name.")

@@ -3,7 +3,7 @@
 Contract: ``run_photo(args, config, photo)`` checks the output before any work (a plain
 sentence, exit 2), loads the model (exit 3 when the named weights fail), dreams with a progress
 bar on stderr and writes the PNG, JPEG or WebP the output's suffix names, whole or not at all
-(``batch.write_atomically``), the dream's record inside. ``starting_image(args, config)`` is
+(``media.files.write_atomically``), the dream's record inside. ``starting_image(args, config)`` is
 the photo the arguments name or the noise canvas of ``--from-noise``.
 """
 
@@ -14,13 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from .. import (
-    DreamConfig,
-    decode_image,
-    noise_canvas,
-)
-from ..batch import write_atomically
-from ..image import DEFAULT_QUALITY, OUTPUT_FORMATS
+from .. import DreamConfig, decode_image
+from ..media.files import write_atomically
+from ..media.image import DEFAULT_QUALITY, OUTPUT_FORMATS, noise_canvas
 from .motion import (
     VIDEO_OUTPUTS,
 )

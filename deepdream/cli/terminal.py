@@ -82,7 +82,8 @@ class CommandExit(Exception):
 def model_or_exit(args: argparse.Namespace):
     """The model ``args`` asks for (``--model``, ``--weights``, ``--precision``); see the
     module docstring."""
-    from .. import WeightsUnavailableError, load_model_with_fallback, start_tensorflow
+    from .. import WeightsUnavailableError, load_model_with_fallback
+    from ..models.runtime import start_tensorflow
 
     start_tensorflow(verbose=getattr(args, "verbose", False))
     try:
@@ -98,7 +99,7 @@ def model_or_exit(args: argparse.Namespace):
 
 def config_for(config, model):
     """``config`` for ``model``; see the module docstring."""
-    from ..model import layers_not_offered
+    from ..models.feature_model import layers_not_offered
 
     try:
         moved = config.with_model(model.name)

@@ -50,7 +50,7 @@ def build_import_parser() -> argparse.ArgumentParser:
 
 def run_import(argv: Sequence[str]) -> int:
     """Run the import; returns the exit code."""
-    from ..runtime import start_tensorflow
+    from ..models.runtime import start_tensorflow
 
     args = build_import_parser().parse_args(argv)
     start_tensorflow(verbose=args.verbose)
@@ -64,8 +64,8 @@ def run_import(argv: Sequence[str]) -> int:
 
 
 def _import_google(source: str) -> int:
-    from .. import google_inception as google
-    from ..weights_file import ImportFailed
+    from ..models.weights import google_inception as google
+    from ..models.weights.weights_file import ImportFailed
 
     try:
         if source in FETCH_NAMES:
@@ -93,7 +93,7 @@ def _import_google(source: str) -> int:
 
 
 def _import_nsfwjs(source: str) -> int:
-    from ..nsfwjs import KNOWN_SHA256, ImportFailed, import_weights
+    from ..models.weights.nsfwjs import KNOWN_SHA256, ImportFailed, import_weights
 
     try:
         report = import_weights(source)

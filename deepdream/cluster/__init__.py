@@ -1,20 +1,20 @@
 """The same dreams on a Ray cluster: what every part shares, without importing Ray.
 
-The parts, one concern each (each imports Ray; this module does not, so the page and the
-command line can read the address and catch the error cheaply):
+The parts, one concern each (each imports Ray; this module does not, so a web process and
+the command line can read the address and catch the error cheaply):
 - ``connection``: joining Ray (``connect``) and the cluster's size;
 - ``worker``: the ``DreamWorker`` actor that loads the model once and dreams photos, files,
   videos and zooms, and starting and stopping such workers;
 - ``batch``: a folder's files on the workers (``dream_on_ray``), like the local batch;
-- ``page``: the page's live dreams (``ClusterDreams``), first come, first served on the
-  shared queue of ``deepdream.slots``.
+- ``sessions``: live dreams for interactive callers (``ClusterDreams``), first come, first
+  served on the shared queue of ``deepdream.serving.slots``.
 
 Contract here:
-- ``cluster_address()`` is ``$DEEPDREAM_RAY_ADDRESS`` (the cluster the page sends its dreams
-  to), or None: dream in this process.
+- ``cluster_address()`` is ``$DEEPDREAM_RAY_ADDRESS`` (the cluster a web process sends its
+  dreams to), or None: dream in this process.
 - ``ClusterError``: Ray could not be reached or used; its message is for the user as is.
 - ``plan_workers(workers, threads, cpus, gpus, nodes)`` fills in a ``WorkerPlan``.
-Nothing on the page's side of a cluster imports TensorFlow.
+Nothing on the caller's side of a cluster imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ClusterError(RuntimeError):
 
 
 def cluster_address() -> str | None:
-    """The cluster the page should use: ``$DEEPDREAM_RAY_ADDRESS``, or None (dream here)."""
+    """The cluster a web process should use: ``$DEEPDREAM_RAY_ADDRESS``, or None (dream here)."""
     return os.environ.get(ADDRESS_ENV, "").strip() or None
 
 

@@ -78,7 +78,7 @@ class DreamWorker:
         return dream_bytes(data, config, self.model, kind)
 
     def dream_stream(self, photo: np.ndarray, config: DreamConfig) -> Iterator:
-        """The page's dream of a photo: the engine's updates, the last with its result."""
+        """A live dream of a photo: the engine's updates, the last with its result."""
         from .. import dream_steps
 
         yield from dream_steps(photo, config.with_model(self.model.name), self.model)
@@ -86,9 +86,9 @@ class DreamWorker:
     def motion_stream(
         self, kind: str, source: bytes | np.ndarray, config: DreamConfig, motion
     ) -> Iterator:
-        """The page's video (``source``: its bytes) or zoom (``source``: the photo): one
+        """A live video (``source``: its bytes) or zoom (``source``: the photo): one
         ``MotionUpdate`` a frame, the frame's time with it."""
-        from ..motion import moving_dream
+        from ..motion.writing import moving_dream
 
         yield from moving_dream(
             kind, source, config.with_model(self.model.name), motion, self.model
@@ -98,7 +98,7 @@ class DreamWorker:
 def _own_threads(threads: int) -> None:
     # Set before TensorFlow builds its thread pools (the first op): afterwards it refuses.
     os.environ["OMP_NUM_THREADS"] = str(threads)
-    from ..runtime import start_tensorflow
+    from ..models.runtime import start_tensorflow
 
     tf = start_tensorflow()
 

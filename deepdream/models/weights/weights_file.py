@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .batch import write_atomically
+from ...media.files import write_atomically
 
 #: HDF5 attribute holding the provenance JSON.
 PROVENANCE_ATTR = "deepdream_provenance"
@@ -156,7 +156,7 @@ def write_import(
 
 def inception_layout():
     """An untrained Keras 3 InceptionV3 without its classifier: the layout an import fills."""
-    from .runtime import start_tensorflow
+    from ..runtime import start_tensorflow
 
     start_tensorflow()
     import keras

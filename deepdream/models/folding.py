@@ -25,7 +25,7 @@ Contract:
 Weights held as graph constants (so oneDNN could keep its re-laid-out filters) were measured
 and left out: on a full InceptionV3 every traced step then held about 685 MB more memory (the
 weights copied into each graph several times) for no measurable speed on this CPU; see
-``bench/folding.py``.
+``bench/results/folding.txt`` and docs/speed.md.
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .sources import keras_cache_file
 from .tfjs import TfjsError, read_tfjs_model
-from .weights import keras_cache_file
 from .weights_file import (
     ImportFailed,
     ImportReport,
@@ -135,7 +135,7 @@ def import_weights(
     Raises:
         ImportFailed: the input is missing, damaged, or not nsfwjs's InceptionV3.
     """
-    from .config import INCEPTION_V3, MODEL_LAYERS
+    from ...config import INCEPTION_V3, MODEL_LAYERS
     from .tfjs import ReadLimits
 
     source = Path(path).expanduser()

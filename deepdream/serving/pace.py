@@ -1,6 +1,6 @@
 """How long a dream will take here: the work it is, and this process's measured pace.
 
-Pure Python, no TensorFlow: the page asks before anything runs.
+Pure Python, no TensorFlow: a caller asks before anything runs.
 
 Contract:
 - ``dream_work(shape, config, min_side)`` is a dream's work in pixel-steps: over its octaves,
@@ -24,8 +24,8 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from .config import DreamConfig
-from .result import octave_plan
+from ..config import DreamConfig
+from ..octaves import octave_plan
 
 #: How many recent dreams a model's pace is the median of.
 KEPT = 5
@@ -82,5 +82,5 @@ _shared = Pace()
 
 
 def shared_pace() -> Pace:
-    """This process's pace (the page's dreams all teach it)."""
+    """This process's pace (every dream it runs teaches it)."""
     return _shared

@@ -46,7 +46,7 @@ register_heif_opener()  # HEIC/HEIF photos (iPhones) open like any other format
 #: Largest image (in pixels) we agree to decode: about a 50-megapixel photo.
 MAX_PIXELS = 50_000_000
 
-#: Photo files read everywhere a photo is taken (the page, the CLI, folders, guides).
+#: Photo files read everywhere a photo is taken (uploads, the CLI, folders, guides).
 PHOTO_SUFFIXES = (
     ".png", ".jpg", ".jpeg", ".webp", ".heic", ".heif", ".avif", ".bmp", ".gif", ".tif", ".tiff",
 )  # fmt: skip

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .config import MODEL_LAYERS, MODEL_TITLES, DreamConfig, parse_channels, parse_layers
+from ..config import MODEL_LAYERS, MODEL_TITLES, DreamConfig, parse_channels, parse_layers
 
 PREFIX = "deepdream."
 

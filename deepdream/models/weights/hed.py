@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .weights import WeightsUnavailableError
+from .sources import WeightsUnavailableError
 
 #: Caffe/HED preprocessing: BGR channel order, these means subtracted, 0-255 scale.
 HED_BGR_MEAN = (104.00699, 116.66877, 122.67892)

@@ -1,24 +1,25 @@
-"""The page's live dreams on the cluster: a few workers, shared first come, first served.
+"""Interactive callers' live dreams on the cluster: a few workers, shared first come, first served.
 
 Contract:
 - ``ClusterDreams(address, model)`` is one web process's share of the cluster (one per
   process: ``shared_cluster_dreams``); thread-safe, since each browser tab runs in its own
   thread. Its workers start on first use; ``info`` is what they dream with.
 - ``lease(wait, owner)`` is a context manager holding one worker for a dream. While every
-  worker is busy it waits in the queue of ``deepdream.slots`` (the very queue this process's
-  own dreams use), calling ``wait(ahead)`` like ``DreamSlots.slot``; ``owner`` keeps a place
-  across a rerun of the same page. In the block, ``lease.stream(method, *args)`` streams a
-  worker method's updates (a Ray streaming generator): the engine's own ``DreamUpdate`` or
-  ``MotionUpdate`` objects, no TensorFlow types. Leaving the block (finished, stopped, failed)
-  cancels a stream still running there, then frees the worker for the next in line.
-- ``dream(photo, config)`` is a photo's dream start to end, for callers without a page.
+  worker is busy it waits in the queue of ``deepdream.serving.slots`` (the very queue this
+  process's own dreams use), calling ``wait(ahead)`` like ``DreamSlots.slot``; ``owner`` keeps
+  a place across a rerun of the same caller (a browser session). In the block,
+  ``lease.stream(method, *args)`` streams a worker method's updates (a Ray streaming
+  generator): the engine's own ``DreamUpdate`` or ``MotionUpdate`` objects, no TensorFlow
+  types. Leaving the block (finished, stopped, failed) cancels a stream still running there,
+  then frees the worker for the next in line.
+- ``dream(photo, config)`` is a photo's dream start to end, for callers that need no progress.
 - A lost worker or a failure there raises ``ClusterError`` with a plain sentence.
 - Stopping the server (SIGTERM) closes it cleanly: at exit, before Ray's own exit hook, the
   workers are ended (the live dreams' streams end with them), the leases are waited for (a
   browser session's thread may still be inside a Ray call, and Ray ends the whole process
   when a thread calls it after its shutdown), then Ray is left; nothing touches Ray
-  afterwards (a call then would start a fresh connection in a dying process). The page's entry keeps
-  Ray's native failure signal handler off in the web process (see ``deepdream_studio/app.py``).
+  afterwards (a call then would start a fresh connection in a dying process). The web process's own
+  entry should keep Ray's native failure signal handler off.
 Importing this module imports Ray, never TensorFlow.
 """
 
@@ -36,7 +37,7 @@ from ray.exceptions import RayActorError, RayTaskError
 
 from ..batch import ModelChoice
 from ..config import DreamConfig
-from ..slots import DreamSlots
+from ..serving.slots import DreamSlots
 from . import ClusterError, plan_workers
 from .connection import cluster_size, connect, ray_cause
 from .worker import start_workers, stop_workers
@@ -80,7 +81,7 @@ class Lease:
 
 
 class ClusterDreams:
-    """The page's dreams on a cluster; see the module docstring."""
+    """A web process's live dreams on a cluster; see the module docstring."""
 
     def __init__(
         self,

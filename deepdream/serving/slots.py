@@ -10,7 +10,7 @@ Contract:
   up (a user who leaves stops waiting); its place in the queue is then given up. The slot is
   given back on exit, however the block ends: finished, stopped by the user, or failed.
 - ``slot(wait, owner=key)`` keeps a waiter's place when its wait is cut short and the same
-  ``owner`` (a browser session) asks again within ``KEEP_PLACE_SECONDS``: a page's run can be
+  ``owner`` (a browser session) asks again within ``KEEP_PLACE_SECONDS``: a caller's run can be
   interrupted and started afresh (a rerun, a reconnect) while it queues, and without an owner
   the new run would join at the back, behind everyone who clicked later. Meanwhile the
   absent waiter is skipped, so it holds nobody up; a place not taken back is dropped.
@@ -142,7 +142,7 @@ class DreamSlots:
             with self._changed:
                 ahead = self._take_if_first(ticket)
             while ahead is not None:
-                wait(ahead)  # outside the lock: it may draw on the page, or raise
+                wait(ahead)  # outside the lock: it may show the caller's progress, or raise
                 with self._changed:
                     ahead = self._take_if_first(ticket)
                     if ahead is not None:
@@ -163,6 +163,6 @@ class DreamSlots:
 @functools.lru_cache(maxsize=1)
 def shared_slots() -> DreamSlots:
     """The process-wide slots every session of a server shares, sized for this machine."""
-    from .runtime import gpu_count
+    from ..models.runtime import gpu_count
 
     return DreamSlots(default_limit(gpus=gpu_count()))
