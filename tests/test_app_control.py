@@ -101,10 +101,11 @@ def test_the_explorer_draws_a_grid_and_adds_a_channel(app):
     assert len(again.sidebar.get("image")) == 16
 
 
-def test_a_preset_click_clears_channels_and_smoothing(app):
+def test_a_preset_click_clears_channels_and_brings_its_own_smoothing(app):
     app.text_input(key="channels_text").input("block4_conv1:7").run()
-    app.radio(key="normalize").set_value("laplacian").run()
     app.sidebar.selectbox(key="preset").set_value("deep").run()
     assert app.text_input(key="channels_text").value == ""
-    assert app.radio(key="normalize").value == "std"
+    assert app.radio(key="normalize").value == "laplacian"  # part of the Deep look
     assert app.multiselect(key="layers").value == ["block5_conv1", "block5_conv2"]  # deep, on VGG16
+    app.sidebar.selectbox(key="preset").set_value("classic").run()
+    assert app.radio(key="normalize").value == "std"  # lapnorm chosen before would hide it

@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+from deepdream import PRESETS
 from deepdream.cli import main
 from deepdream.media.image import decode_image, png_text
 
@@ -221,7 +222,8 @@ def test_help_is_short_at_the_top_and_shows_the_presets_real_defaults(capsys):
     assert shown.splitlines()[0].startswith("usage: ") and len(shown.splitlines()[0]) < 160
     flat = " ".join(shown.split())
     assert "default: None" not in flat
-    assert "[gentle 8, classic 5, deep 15]" in flat  # --steps, from the presets themselves
+    steps = ", ".join(f"{name} {PRESETS[name].steps_per_octave}" for name in PRESETS)
+    assert f"[{steps}]" in flat  # --steps, from the presets themselves
     assert "Exit codes: 0 done; 1 some files" in flat
 
 
