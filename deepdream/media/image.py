@@ -90,6 +90,16 @@ def decode_mask(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     return _decode(data, max_pixels, lambda upright: np.asarray(upright.convert("RGBA")))
 
 
+def _refuse_if_larger(size: tuple[int, int], max_pixels: int, what: str, advice: str) -> None:
+    """``ImageDecodeError`` when a picture's header says it has more than ``max_pixels``."""
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageDecodeError(
+            f"This {what} is {width}x{height} pixels, too large to process "
+            f"(the limit is {max_pixels / 1e6:.0f} megapixels). {advice}"
+        )
+
+
 def _decode(data: bytes, max_pixels: int, finish) -> np.ndarray:
     """``finish(upright image)`` of the first frame of ``data``, every failure a plain
     ``ImageDecodeError``."""
@@ -99,12 +109,9 @@ def _decode(data: bytes, max_pixels: int, finish) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
             # Checked from the header, before any pixel is decoded: a bomb never allocates.
-            if width * height > max_pixels:
-                raise ImageDecodeError(
-                    f"This image is {width}x{height} pixels, too large to process "
-                    f"(the limit is {max_pixels / 1e6:.0f} megapixels). "
-                    "Please upload a smaller version of it."
-                )
+            _refuse_if_larger(
+                img.size, max_pixels, "image", "Please upload a smaller version of it."
+            )
             if width < 1 or height < 1:
                 raise ImageDecodeError("The image has no pixels. Please choose another file.")
             img.seek(0)  # first frame of an animation
@@ -330,13 +337,8 @@ def read_record(data: bytes, max_pixels: int = MAX_PIXELS) -> dict[str, str]:
     import xml.etree.ElementTree as ElementTree
 
     with Image.open(io.BytesIO(data)) as img:
-        width, height = img.size
-        if width * height > max_pixels:
-            raise ImageDecodeError(
-                f"This picture is {width}x{height} pixels, larger than any dream this studio "
-                f"makes (the limit is {max_pixels / 1e6:.0f} megapixels), so its settings were "
-                "not read. Choose a dream saved by DeepDream Studio."
-            )
+        advice = "Its settings were not read: choose a dream saved by DeepDream Studio."
+        _refuse_if_larger(img.size, max_pixels, "picture", advice)
         if img.format == "PNG":  # the text chunks met before the image data, undecoded
             return {str(k): v for k, v in img.info.items() if isinstance(v, str)}
         packet = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")

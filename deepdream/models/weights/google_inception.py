@@ -57,6 +57,7 @@ from .weights_file import (
     ImportFailed,
     ImportReport,
     creation_order,
+    imported_file,
     inception_layout,
     sha256_of,
     write_import,
@@ -109,9 +110,7 @@ def wheel_cache() -> Path:
 
 def imported_weights_file(keras_home: str | os.PathLike | None = None) -> Path:
     """Where the import writes (and dreams look for) the weights file."""
-    if keras_home is not None:
-        return Path(keras_home) / "models" / WEIGHTS_FILE
-    return keras_cache_file(WEIGHTS_FILE)
+    return imported_file(WEIGHTS_FILE, keras_home)
 
 
 def read_provenance(path: str | os.PathLike) -> dict | None:

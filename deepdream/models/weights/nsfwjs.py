@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .sources import keras_cache_file
 from .tfjs import TfjsError, read_tfjs_model
 from .weights_file import (
     ImportFailed,
     ImportReport,
     creation_order,
+    imported_file,
     inception_layout,
     sha256_of,
     write_import,
@@ -62,9 +62,7 @@ _WEIGHT_BYTES = 22_360_869
 
 def imported_weights_file(keras_home: str | os.PathLike | None = None) -> Path:
     """Where the import writes (and the fallback looks for) the weights file."""
-    if keras_home is not None:
-        return Path(keras_home) / "models" / WEIGHTS_FILE
-    return keras_cache_file(WEIGHTS_FILE)
+    return imported_file(WEIGHTS_FILE, keras_home)
 
 
 def read_provenance(path: str | os.PathLike) -> dict | None:

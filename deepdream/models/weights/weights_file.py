@@ -16,6 +16,7 @@ Contract:
   or None (another file, another package's, or unreadable).
 - ``ImportFailed`` (one plain sentence: what is wrong with the input) and ``ImportReport``
   (what an import read, checked and wrote) are both imports' own.
+- ``imported_file(name, keras_home=None)``: where an import writes its weights file.
 - ``sha256_of(path)``: the hex digest of a file, read in blocks.
 Needs h5py and Keras only when writing or reading a file.
 """
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ...media.files import write_atomically
+from .sources import keras_cache_file
 
 #: HDF5 attribute holding the provenance JSON.
 PROVENANCE_ATTR = "deepdream_provenance"
@@ -65,6 +67,14 @@ class ImportReport:
     weight_bytes: int
     imagenet_layers: tuple[str, ...]
     retrained_layers: tuple[str, ...]
+
+
+def imported_file(name: str, keras_home: str | os.PathLike | None = None) -> Path:
+    """Where an import writes its weights file ``name``: Keras's cache (``$KERAS_HOME/models``),
+    or ``keras_home``'s ``models`` folder."""
+    if keras_home is not None:
+        return Path(keras_home) / "models" / name
+    return keras_cache_file(name)
 
 
 def provenance_file(weights_file: Path) -> Path:
