@@ -6,7 +6,8 @@ Contract:
   layer, an optional mask (where the dream goes), the gradient normalisation (``std`` or
   ``laplacian``), whether the dream starts from a photo or from noise, steps per octave, step
   size, octaves, octave scale, tile size, max working side, seed, keep-colours, and how often
-  a preview is produced.
+  a preview is produced; for a dream from noise, how the picture is held (``param``: a Fourier,
+  colour-decorrelated spectrum or raw pixels) and the random transforms each step sees.
 - Construction validates everything and raises ``ValueError`` with a sentence a
   non-programmer can act on. A config that exists is a config that can run.
 - Presets are plain instances (``PRESETS``); ``DreamConfig.with_model`` moves a config to the
@@ -48,6 +49,12 @@ ChannelWeights = tuple[tuple[str, int, float], ...]
 NORMALIZATIONS = ("std", "laplacian")
 #: What a dream starts from: the photo, or low-amplitude noise (feature visualisation).
 STARTS = ("photo", "noise")
+#: How a dream from noise holds its picture, the default first: a scaled, colour-decorrelated
+#: Fourier spectrum (lucid's feature visualisation, ``param.py``) or raw pixels (the classic
+#: octave loop). Here, not in ``param.py``, so that settings never import TensorFlow.
+PARAMS = ("fft", "pixel")
+#: The random transforms a Fourier dream from noise sees at each step (``transform.py``).
+TRANSFORMS = ("standard", "none")
 
 
 def _as_layer_weights(layers: Mapping[str, float] | LayerWeights) -> LayerWeights:
@@ -89,6 +96,12 @@ class DreamConfig:
         seed: seeds the random roll, so the same seed gives the same dream.
         keep_colors: keep the photo's colours, take only the brightness from the dream.
         preview_every: a preview image is attached to every n-th progress update.
+        param: for a dream from noise, ``"fft"`` (the default: a Fourier, colour-decorrelated
+            picture grown by Adam for ``total_steps`` steps at the working size, lucid's
+            feature visualisation) or ``"pixel"`` (the octave loop on the noise canvas, as
+            a photo is dreamed). Photo dreams ignore it.
+        transforms: for a Fourier dream from noise, ``"standard"`` (jitter, scale and rotate
+            at every step: transformation robustness) or ``"none"``.
     """
 
     model: str = INCEPTION_V3
@@ -109,6 +122,8 @@ class DreamConfig:
     seed: int = 0
     keep_colors: bool = False
     preview_every: int = 5
+    param: str = "fft"
+    transforms: str = "standard"
     notes: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -165,6 +180,15 @@ class DreamConfig:
         _check_int("preview_every", self.preview_every, 1, 10_000)
         if not isinstance(self.keep_colors, bool):
             raise ValueError("keep_colors must be true or false.")
+        self._validate_picture()
+
+    def _validate_picture(self) -> None:
+        if self.param not in PARAMS:
+            raise ValueError(f"param must be one of {', '.join(PARAMS)}; got {self.param!r}.")
+        if self.transforms not in TRANSFORMS:
+            raise ValueError(
+                f"transforms must be one of {', '.join(TRANSFORMS)}; got {self.transforms!r}."
+            )
 
     def _validate_channels(self, known: tuple[str, ...]) -> None:
         seen = set()
@@ -207,6 +231,11 @@ class DreamConfig:
         if self.guide is None:
             return None
         return self.guide_layer or GUIDE_LAYERS[self.model]
+
+    @property
+    def visualises(self) -> bool:
+        """True when this dream is a feature visualisation: from noise, Fourier-held."""
+        return self.start == "noise" and self.param == "fft"
 
     @property
     def total_steps(self) -> int:
@@ -262,6 +291,8 @@ class DreamConfig:
             "start": self.start,
             "guide": self.guide.digest if self.guide is not None else "none",
             "mask": self.mask.digest if self.mask is not None else "none",
+            "param": self.param,
+            "transforms": self.transforms,
             **self._guide_description(),
         }
 

@@ -18,6 +18,9 @@ Contract:
   the finished dream is laid onto the photo through it at full size (``Mask.lay``): where
   the mask is 0 the photo's pixels are returned unchanged.
 - Same input + same config (seed included) + same model => the same output.
+- A dream from noise with ``config.param == "fft"`` (``config.visualises``) is a feature
+  visualisation instead of the octave loop: ``from_noise.noise_steps``, the same updates and
+  result (the canvas gives its size only).
 - ``dream(image, config, model=None)`` runs ``dream_steps`` to the end and returns the result.
 - ``warm_up(model, config, shape)`` runs ``config`` for one step an octave on a noise canvas of
   ``shape``: the step is traced and the kernels for those sizes prepared, so the first real
@@ -35,6 +38,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .config import MODEL_TITLES, DreamConfig
+from .from_noise import noise_steps
 from .gradients import random_shift, step_for_config
 from .media import image as pixels
 from .models.feature_model import FeatureModel, load_model
@@ -77,6 +81,9 @@ def dream_steps(
     """
     _check_image(image)
     model = _model_for(config, model)
+    if config.visualises:
+        yield from noise_steps(image, config, model)
+        return
     start = time.perf_counter()
     step = step_for_config(model, config)
     weights = step.weights_for(config)  # raises for a channel the layer does not have
@@ -218,5 +225,6 @@ def warm_up(
     noise canvas of ``shape``; returns the seconds it took."""
     start = time.perf_counter()
     canvas = pixels.noise_canvas(*shape, seed=config.seed)
-    dream(canvas, config.replace(steps_per_octave=1, start="noise"), model)
+    # The pixel loop: its traced step is what a photo's dream runs.
+    dream(canvas, config.replace(steps_per_octave=1, start="noise", param="pixel"), model)
     return time.perf_counter() - start

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from deepdream import fit_within
+from deepdream.config import PARAMS
 from deepdream.media.image import noise_canvas
 
 from .live import ready_toast_ui
@@ -22,11 +23,13 @@ from .upload import upload_ui
 BUTTON_LABEL = "Generate DeepDream Image"
 START_LABELS = {"photo": "A photo", "noise": "Noise (no photo needed)"}
 NOISE_SIZES = ["256×256", "512×512", "768×512", "1024×768"]
+PARAM_LABELS = {"fft": "Fourier (clear shapes)", "pixel": "Pixels (classic grain)"}
 
 
 def start_ui(on_new_photo, seed: int):
-    """Photo or noise: returns ``(start, image, stem)``; the image is None until a usable
-    photo is uploaded."""
+    """Photo or noise: returns ``(start, image, stem, picture)``; the image is None until a
+    usable photo is uploaded; ``picture`` is the noise start's ``param`` and ``transforms``
+    (``noise_picture_ui``), empty for a photo."""
     start = st.radio(
         "Start from",
         list(START_LABELS),
@@ -39,9 +42,33 @@ def start_ui(on_new_photo, seed: int):
     if start == "noise":
         size = st.selectbox("Canvas size", NOISE_SIZES, index=1, key="noise_size")
         width, height = (int(side) for side in size.split("×"))
-        return start, noise_canvas(height, width, seed), "noise"
+        return start, noise_canvas(height, width, seed), "noise", noise_picture_ui()
     photo, stem = upload_ui(on_new_photo=on_new_photo)
-    return start, photo, stem
+    return start, photo, stem, {}
+
+
+def noise_picture_ui() -> dict[str, str]:
+    """How a dream from noise holds its picture: ``{"param": ..., "transforms": ...}``."""
+    left, right = st.columns(2)
+    param = left.radio(
+        "Picture",
+        PARAMS,
+        key="noise_param",
+        format_func=PARAM_LABELS.get,
+        horizontal=True,
+        help="Fourier grows the picture as a colour-balanced spectrum (lucid's feature "
+        "visualisation): shapes, eyes and fur instead of grain. Pixels dreams on the noise in "
+        "octaves, as a photo is dreamed.",
+    )
+    robust = right.checkbox(
+        "Jitter, scale and rotate",
+        value=True,
+        key="noise_transforms",
+        disabled=param != "fft",
+        help="Move the picture a little at every step, so only patterns the network still "
+        "sees when moved grow (transformation robustness). Fourier pictures only.",
+    )
+    return {"param": param, "transforms": "standard" if robust else "none"}
 
 
 def photo_page() -> None:
@@ -55,7 +82,7 @@ def photo_page() -> None:
     ready_toast_ui()
     handover = session_handover()
     seed = config.seed if config is not None else 0
-    start, photo, stem = start_ui(handover.clear, seed)
+    start, photo, stem, picture = start_ui(handover.clear, seed)
     painting = st.session_state.get("mask_on") and st.session_state.get("mask_source") == PAINT
     if start == "photo" and photo is not None and handover.result is None and not painting:
         height, width = photo.shape[:2]
@@ -83,7 +110,7 @@ def photo_page() -> None:
     elif clicked and mask_problem:
         st.warning(mask_problem)
     elif clicked and photo is not None and config is not None:
-        run_dream(photo, config.replace(start=start, mask=mask), stem)
+        run_dream(photo, config.replace(start=start, mask=mask, **picture), stem)
     result_ui(handover.result)
 
 

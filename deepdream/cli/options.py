@@ -4,8 +4,8 @@ Contract:
 - ``build_parser()`` is every option of every mode (photo, motion, folder), with help that
   names each preset's values: the photo's groups here (``add_file_arguments``,
   ``add_settings_arguments``, ``add_guide_arguments``, ``add_mask_arguments``,
-  ``add_step_arguments``, ``add_model_arguments``, ``add_output_arguments``), motion's in
-  ``cli/motion.py`` and a folder's in ``cli/batch.py``.
+  ``add_step_arguments``, ``add_noise_arguments``, ``add_model_arguments``,
+  ``add_output_arguments``), motion's in ``cli/motion.py`` and a folder's in ``cli/batch.py``.
 - ``config_from_args(args)`` is the ``DreamConfig`` the options ask for: the preset (or the
   recipe in ``--settings-from``'s dream file) with each option given applied, the guide and the
   mask read from their files; errors name the option the user typed (``ValueError``).
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from .. import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig, Guide, __version__, decode_image
-from ..config import NORMALIZATIONS, parse_channels, parse_layers
+from ..config import NORMALIZATIONS, PARAMS, TRANSFORMS, parse_channels, parse_layers
 from ..media.image import DEFAULT_QUALITY
 from .batch import add_batch_arguments
 from .motion import (
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_guide_arguments(parser)
     add_mask_arguments(parser)
     add_step_arguments(parser)
+    add_noise_arguments(parser)
     add_model_arguments(parser)
     add_output_arguments(parser)
     add_motion_arguments(parser)
@@ -210,6 +211,23 @@ def add_step_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_noise_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a dream from noise holds its picture, and what each step does to it."""
+    parser.add_argument(
+        "--param",
+        choices=PARAMS,
+        help="with --from-noise: fft grows a Fourier, colour-decorrelated picture (lucid's "
+        "feature visualisation: smooth shapes, little grain; steps x octaves Adam steps) or "
+        "pixel dreams on the noise in octaves like a photo [fft]",
+    )
+    parser.add_argument(
+        "--transforms",
+        choices=TRANSFORMS,
+        help="with --from-noise and --param fft: standard jitters, scales and rotates the "
+        "picture at every step, so only patterns robust to that grow; none [standard]",
+    )
+
+
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """Which network, which weights, which precision."""
     parser.add_argument(
@@ -318,7 +336,7 @@ def config_from_options(args: argparse.Namespace) -> DreamConfig:
             changes["layers"] = ()
     if args.guide is not None:
         changes["guide"] = Guide.from_image(read_guide(args.guide))
-    for option in ("guide_strength", "guide_layer", "normalize"):
+    for option in ("guide_strength", "guide_layer", "normalize", "param", "transforms"):
         if getattr(args, option) is not None:
             changes[option] = getattr(args, option)
     if args.mask is not None:

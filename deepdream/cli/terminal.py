@@ -41,6 +41,8 @@ OPTION_OF_FIELD = {
     "seed": "--seed",
     "guide_strength": "--guide-strength",
     "normalize": "--normalize",
+    "param": "--param",
+    "transforms": "--transforms",
     "blend": "--blend",
     "carried_steps": "--carried-steps",
     "scene_cut": "--scene-cut",

@@ -10,7 +10,8 @@ Contract:
   ``Recipe``: the ``DreamConfig`` (every setting, seed and network), what the dream was made
   with (weights, precision) and ``problems``: plain sentences for what cannot be restored
   (a guide or a mask is recorded only as a hash of its pixels; a stopped dream's recipe
-  dreams to the end). Settings missing from an older record take ``DreamConfig``'s defaults.
+  dreams to the end). Settings missing from an older record take ``DreamConfig``'s defaults,
+  except a dream from noise recorded without ``param``: it was the pixel loop, so it stays one.
 - Anything that cannot become a config raises ``RecipeError`` with a sentence saying what
   to do: not a picture, a picture without DeepDream settings, a network this version does
   not know, a setting out of range.
@@ -72,7 +73,7 @@ _NUMBERS = {
     "octave_scale": float,
     "guide_strength": float,
 }
-_WORDS = ("normalize", "start", "guide_layer")
+_WORDS = ("normalize", "start", "guide_layer", "param", "transforms")
 
 
 def read_recipe(data: bytes) -> Recipe:
@@ -165,6 +166,8 @@ def _config(settings: Mapping[str, str]) -> DreamConfig:
                 fields[name] = settings[name]
         if "keep_colors" in settings:
             fields["keep_colors"] = _flag(settings["keep_colors"])
+        if fields.get("start") == "noise" and "param" not in settings:
+            fields["param"] = "pixel"  # a noise dream recorded before there was a choice
         return DreamConfig(**fields)
     except ValueError as error:
         raise RecipeError(f"The recorded settings cannot be used: {error}") from None
