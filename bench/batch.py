@@ -138,7 +138,7 @@ if MODE == "cluster":
     pool.close()
 else:
     from deepdream import dream
-    from deepdream.models.feature_model import load_model
+    from deepdream.models.loading import load_model
     dream(photo, config, load_model("inception_v3", "random"))
 print("MEMORY " + json.dumps({**memory(), "tensorflow": "tensorflow" in sys.modules}))
 """

@@ -313,7 +313,7 @@ def cheaper_table(rows) -> str:
 def load_network(weights: str | None):
     """Google's whole ImageNet InceptionV3 from its import (or the file named): the network
     looks are judged on. Another file (the nsfwjs import, say) is said so on stderr."""
-    from deepdream.models.feature_model import load_model
+    from deepdream.models.loading import load_model
     from deepdream.models.weights.google_inception import WEIGHTS_LABEL, imported_weights_file
 
     path = weights or imported_weights_file()

@@ -50,7 +50,7 @@ ROBUST_DRAWS = 8
 
 def load(quick: bool, weights: str | None):
     """Random InceptionV3 for ``--quick`` (machinery only), else Google's ImageNet one."""
-    from deepdream.models.feature_model import load_model
+    from deepdream.models.loading import load_model
 
     if quick:
         return load_model("inception_v3", "random", precision="float32")

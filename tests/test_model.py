@@ -166,7 +166,7 @@ def test_extractors_are_keyed_by_layer_set_and_bounded(offline_vgg):
 def test_two_threads_asking_for_one_model_build_it_once(monkeypatch):
     import threading
 
-    from deepdream.models import feature_model as model_module
+    from deepdream.models import loading as model_module
 
     built = []
     real = model_module.load_model_with_fallback

@@ -83,7 +83,7 @@ def test_import_writes_weights_and_provenance(nsfwjs_tarball, tmp_path):
 def test_imported_file_loads_into_keras_exactly(nsfwjs_weights_file, decoded):
     import keras
 
-    from deepdream.models.feature_model import load_model
+    from deepdream.models.loading import load_model
 
     keras.applications.InceptionV3(include_top=False, weights=None)  # moves Keras's name counter
     model = load_model("inception_v3", nsfwjs_weights_file, precision="float32")
@@ -276,7 +276,7 @@ def test_the_record_names_the_source(nsfwjs_inception, photo):
 
 
 def test_the_import_stands_in_before_vgg16(nsfwjs_weights_file, monkeypatch, tmp_path):
-    from deepdream.models.feature_model import load_model_with_fallback
+    from deepdream.models.loading import load_model_with_fallback
 
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
@@ -292,7 +292,7 @@ def test_the_import_stands_in_before_vgg16(nsfwjs_weights_file, monkeypatch, tmp
 
 
 def test_a_damaged_import_falls_back_to_vgg16_and_says_so(monkeypatch, tmp_path):
-    from deepdream.models.feature_model import load_model_with_fallback
+    from deepdream.models.loading import load_model_with_fallback
 
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / WEIGHTS_FILE).write_bytes(b"not hdf5")

@@ -11,7 +11,7 @@ Contract:
 - ``WeightsUnavailableError`` says in plain words why and how to fix it. Its ``user_named`` is
   True when the weights were named (1 or 2): such a failure is the user's to fix, and nothing
   may stand in for it. Only when nothing was named and the ImageNet weights cannot be had may
-  a caller fall back to the offline model (see ``models.feature_model.load_model_with_fallback``).
+  a caller fall back to the offline model (see ``models.loading.load_model_with_fallback``).
 Pure Python; no TensorFlow.
 """
 
