@@ -9,8 +9,8 @@ Writes (all under ``assets/``):
   (scikit-image's: a face, a cat, a rocket at dusk, a cup), the photo first in each row;
 - ``control/guided.jpg``: a photo, its classic dream, the same guided by horizontal stripes and
   by a field of dots (each guide in the corner);
-- ``control/channels.jpg``: the first eight channels of mixed3, mixed5, mixed7 and mixed9 that
-  respond, as the page's Explore channels sketches draw them;
+- ``control/channels.jpg``: the first eight channels of mixed3, mixed5, mixed7 and mixed9, as
+  the page's Explore channels sketches draw them (docs/visualise.md);
 - ``motion/pan.jpg``: frames 1, 12 and 24 of a pan over the test photo, input above, the
   classic dream and the deep one below (the video mode: carried detail, blend 0.9);
 - ``studio/mask.jpg``: a photo, a feathered mask (white = dream), and the classic dream
@@ -95,22 +95,12 @@ def guided(model) -> None:
 
 
 def channels(model) -> None:
-    rows = [row(responding_sketches(model, layer, 8)) for layer in SKETCHED]
+    """The first eight channels of each sketched layer, as the explorer draws them (a Fourier
+    picture with standard transforms, one batched run a layer)."""
+    from deepdream.explore import channel_sketches
+
+    rows = [row(list(channel_sketches(model, layer, range(8)))) for layer in SKETCHED]
     stack(rows).save(ASSETS / "control" / "channels.jpg", quality=88)
-
-
-def responding_sketches(model, layer: str, count: int) -> list[np.ndarray]:
-    """Sketches of the first ``count`` channels of ``layer`` that respond to a grey canvas (a
-    channel silent on grey leaves a flat grey square, which shows nothing)."""
-    from deepdream.explore import channel_sketch
-
-    sketches, channel = [], 0
-    while len(sketches) < count:
-        sketch = channel_sketch(model, layer, channel)
-        if sketch.std() > 8.0:  # the noise canvas alone has about 4.6
-            sketches.append(sketch)
-        channel += 1
-    return sketches
 
 
 def pan(model) -> None:
