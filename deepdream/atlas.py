@@ -5,13 +5,16 @@ Contract:
 - ``atlas_layers(model)`` is the layers an atlas draws: the mixed layers the model offers
   (``FeatureModel.layers``; mixed0-mixed10 with Google's whole InceptionV3, mixed0-mixed5 with
   nsfwjs's), or every layer it offers when it has no mixed ones (VGG16), shallow to deep.
-- ``atlas_rows(model, channels, side, steps)`` yields ``(layer, sketches)`` one layer at a
-  time (one batched run each): the sketches of channels ``0 .. channels - 1`` (fewer when the
-  layer has fewer), each (side, side, 3) uint8. Stopping iteration stops the work.
+- ``atlas_rows(model, channels, side, steps, layers)`` yields ``(layer, sketches)`` one layer
+  at a time (one batched run each), for ``layers`` (default: ``atlas_layers(model)``; any the
+  model offers, drawn in the order given): the sketches of channels ``0 .. channels - 1``
+  (fewer when the layer has fewer), each (side, side, 3) uint8. Stopping iteration stops the
+  work.
 - ``atlas_sheet(rows, side)`` lays rows into one uint8 RGB sheet: a header with the channel
   numbers, then one row a layer, its name at the left. Pure numpy and Pillow.
-- ``build_atlas(model, channels, side, steps)`` is the whole sheet.
-Raises ``ValueError`` for fewer than one channel or a side below the network's smallest.
+- ``build_atlas(model, channels, side, steps, layers)`` is the whole sheet.
+Raises ``ValueError`` for fewer than one channel, a side below the network's smallest, no
+layers, or a layer the model does not offer (the message names those it does).
 """
 
 from __future__ import annotations
@@ -40,9 +43,29 @@ Row = tuple[str, Sequence[np.ndarray]]
 
 
 def atlas_layers(model: FeatureModel) -> tuple[str, ...]:
-    """The layers an atlas of ``model`` draws (see the module docstring)."""
-    mixed = tuple(layer for layer in model.layers if layer.startswith("mixed"))
-    return mixed or tuple(model.layers)
+    """The layers an atlas of ``model`` draws unless told (see the module docstring)."""
+    return default_atlas_layers(model.layers)
+
+
+def default_atlas_layers(offered: Sequence[str]) -> tuple[str, ...]:
+    """Of the ``offered`` layers, the mixed ones, or all of them when none is mixed (VGG16)."""
+    mixed = tuple(layer for layer in offered if layer.startswith("mixed"))
+    return mixed or tuple(offered)
+
+
+def chosen_atlas_layers(model: FeatureModel, layers: Sequence[str] | None) -> tuple[str, ...]:
+    """``layers`` checked against what ``model`` offers; ``None`` is the default set."""
+    if layers is None:
+        return atlas_layers(model)
+    if not layers:
+        raise ValueError("Choose at least one layer for the atlas.")
+    unknown = [layer for layer in layers if layer not in model.layers]
+    if unknown:
+        raise ValueError(
+            f"{', '.join(unknown)}: not a layer this network offers; it offers "
+            f"{', '.join(model.layers)}."
+        )
+    return tuple(layers)
 
 
 def _channel_count(model: FeatureModel, layer: str) -> int:
@@ -54,6 +77,7 @@ def atlas_rows(
     channels: int = ATLAS_CHANNELS,
     side: int = ATLAS_SIDE,
     steps: int = SKETCH_STEPS,
+    layers: Sequence[str] | None = None,
 ) -> Iterator[Row]:
     """Each layer's first ``channels`` sketches, one layer (one run) at a time."""
     if channels < 1:
@@ -63,7 +87,7 @@ def atlas_rows(
             f"Atlas sketches must be at least {model.min_side} pixels on a side for this "
             f"network; {side} is too small."
         )
-    for layer in atlas_layers(model):
+    for layer in chosen_atlas_layers(model, layers):
         count = min(channels, _channel_count(model, layer))
         yield layer, channel_sketches(model, layer, range(count), side, steps)
 
@@ -94,6 +118,7 @@ def build_atlas(
     channels: int = ATLAS_CHANNELS,
     side: int = ATLAS_SIDE,
     steps: int = SKETCH_STEPS,
+    layers: Sequence[str] | None = None,
 ) -> np.ndarray:
     """The atlas sheet of ``model`` (see the module docstring)."""
-    return atlas_sheet(atlas_rows(model, channels, side, steps), side)
+    return atlas_sheet(atlas_rows(model, channels, side, steps, layers), side)

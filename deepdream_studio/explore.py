@@ -31,7 +31,7 @@ import os
 
 import streamlit as st
 
-from deepdream.atlas import ATLAS_SIDE, atlas_sheet
+from deepdream.atlas import ATLAS_SIDE, atlas_sheet, default_atlas_layers
 from deepdream.config import MODEL_CHANNELS
 from deepdream.explore import (
     LARGE_SIDE,
@@ -235,11 +235,9 @@ def _sketch_cell(spot, png: bytes, layer: str, channel: int) -> None:
         st.rerun(scope="app")  # the channel field lives outside this fragment
 
 
-def draw_atlas(model: str, channels: int, progress) -> bytes:
-    """The PNG of the atlas sheet of ``model``'s first ``channels`` channels a layer;
-    ``progress(done, total, layer)`` is called after each layer."""
-    layers = [layer for layer in offered_layers(model) if layer.startswith("mixed")]
-    layers = layers or list(offered_layers(model))
+def draw_atlas(model: str, channels: int, layers, progress) -> bytes:
+    """The PNG of the atlas sheet of ``model``'s first ``channels`` channels of each of
+    ``layers``; ``progress(done, total, layer)`` is called after each layer."""
     runner = _runner(model, layers[0], 0)
     local_model = getattr(runner, "model", None)
     runner.close()
@@ -266,7 +264,19 @@ def _atlas(model: str) -> None:
         key="atlas_channels",
         help="The first channels of every mixed layer, a row a layer, shallow to deep.",
     )
-    key = (*_served(model), "atlas", int(count))
+    offered = default_atlas_layers(offered_layers(model))
+    chosen = st.multiselect(
+        "Layers",
+        offered,
+        default=offered,
+        key=f"atlas_layers_{model}",
+        help="A row each, shallow to deep; fewer layers draw sooner.",
+    )
+    if not chosen:
+        st.caption("Choose at least one layer for the atlas.")
+        return
+    layers = [layer for layer in offered if layer in chosen]  # shallow to deep, as offered
+    key = (*_served(model), "atlas", int(count), *layers)
     draw = st.button("Draw the atlas", key="atlas_draw", help="A few seconds a layer.")
     if not draw and key not in ATLASES:
         st.caption("What the network sees, from strokes to animal parts, in one sheet.")
@@ -278,7 +288,7 @@ def _atlas(model: str) -> None:
             bar.progress(done / total, text=f"Drew {layer} ({done} of {total} layers)...")
 
     try:
-        png = ATLASES.get_or_build(key, lambda: draw_atlas(model, int(count), progress))
+        png = ATLASES.get_or_build(key, lambda: draw_atlas(model, int(count), layers, progress))
     except (ValueError, *PLAIN_ERRORS) as error:
         st.error(str(error))
         return

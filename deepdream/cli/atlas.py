@@ -1,6 +1,6 @@
-"""Command line: ``python -m deepdream --atlas OUT.png [--atlas-channels K] [--atlas-side PX]``:
-the first K channels of every mixed layer of the served network in one labelled sheet
-(``deepdream.atlas``), shallow layers at the top.
+"""Command line: ``python -m deepdream --atlas OUT.png [--atlas-channels K] [--atlas-side PX]
+[--atlas-layers L,L]``: the first K channels of every mixed layer of the served network (or of
+the layers named) in one labelled sheet (``deepdream.atlas``), shallow layers at the top.
 
 Contract: loads the model as a dream does (``--model``, ``--weights``, ``--precision``; the
 fallback's notice on stderr), draws one layer (one batched run) at a time with a progress bar
@@ -64,12 +64,23 @@ def add_atlas_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"side of each sketch in pixels (75 or more on InceptionV3) [{SIDE}]",
     )
     parser.add_argument(
+        "--atlas-layers",
+        type=_layer_list,
+        metavar="L,L",
+        help="only these layers, a row each in this order (e.g. mixed3,mixed4,mixed5) "
+        "[every mixed layer the network offers]",
+    )
+    parser.add_argument(
         "--atlas-steps",
         type=int,
         default=SKETCH_STEPS,
         metavar="N",
         help=f"steps each sketch grows for: more = clearer, slower [{SKETCH_STEPS}]",
     )
+
+
+def _layer_list(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def run_atlas(argv: Sequence[str]) -> int:
@@ -81,7 +92,7 @@ def run_atlas(argv: Sequence[str]) -> int:
     model = model_or_exit(args)
     try:
         sheet = _drawn(model, args)
-    except ValueError as error:  # a side below the network's smallest
+    except ValueError as error:  # a side below the network's smallest, an unknown layer
         raise CommandExit(error, EXIT_BAD_INPUT) from None
     from ..media.files import write_atomically
     from ..media.image import encode_image
@@ -107,13 +118,13 @@ def _settings_problem(args: argparse.Namespace) -> str | None:
 def _drawn(model, args: argparse.Namespace):
     from tqdm import tqdm
 
-    from ..atlas import atlas_layers, atlas_rows, atlas_sheet
+    from ..atlas import atlas_rows, atlas_sheet, chosen_atlas_layers
 
     if not args.verbose:  # every sketch is a fresh trace; TensorFlow's warning says so
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
     rows = []
-    layers = atlas_layers(model)
-    drawing = atlas_rows(model, args.atlas_channels, args.atlas_side, args.atlas_steps)
+    layers = chosen_atlas_layers(model, args.atlas_layers)
+    drawing = atlas_rows(model, args.atlas_channels, args.atlas_side, args.atlas_steps, layers)
     with tqdm(total=len(layers), disable=args.quiet, unit="layer", file=sys.stderr) as bar:
         for layer, sketches in drawing:
             rows.append((layer, sketches))

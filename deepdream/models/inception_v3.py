@@ -35,6 +35,7 @@ from .weights.sources import (
     missing_imagenet_help,
     named_file_help,
     offline_mode,
+    seeded_random_weights,
 )
 
 
@@ -131,7 +132,9 @@ def load_inception_v3(
     precision = resolve_precision(precision)
     choice = choose_inception_weights(weights)
     if choice.kind == RANDOM_WEIGHTS:
-        return _inception(_build_inception(None, precision), RANDOM_WEIGHTS, precision)
+        with seeded_random_weights():
+            backbone = _build_inception(None, precision)
+        return _inception(backbone, RANDOM_WEIGHTS, precision)
     if choice.kind == IMAGENET:
         return _inception(_imagenet_backbone(precision), IMAGENET, precision)
     path = choice.path

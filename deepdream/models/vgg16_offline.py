@@ -20,6 +20,7 @@ from .weights.sources import (
     HED_BSDS500,
     RANDOM_WEIGHTS,
     WeightsUnavailableError,
+    seeded_random_weights,
 )
 
 
@@ -51,7 +52,7 @@ def load_vgg16_offline(
     start_tensorflow()
     import keras
 
-    with dtype_policy(precision):
+    with dtype_policy(precision), seeded_random_weights():  # the draw matters only for "random"
         backbone = keras.applications.VGG16(
             include_top=False, weights=None, input_shape=(None, None, 3)
         )

