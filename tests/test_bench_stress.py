@@ -67,3 +67,39 @@ def test_quick_stress_run_passes_with_a_first_come_first_served_queue(tmp_path):
     ), summary
     # The second session queued behind the first and its page said so.
     assert "  places seen: 1: none; 2: next" in summary, summary
+
+
+def test_quick_page_benchmark_times_the_page_against_the_engine():
+    """``python -m bench.page --quick``: a fresh server, one first and one later dream through
+    Chromium, the same dream in the engine, and the ratios against the goals."""
+    _need_browser()
+    command = [sys.executable, "-m", "bench.page", "--quick", "--no-settled-case"]
+    run = _run_to_the_end(command, timeout=15 * 60)
+    assert run.returncode == 0, run.stdout[-3000:]
+    rows = {line.split("  ")[1]: line for line in run.stdout.splitlines() if "  " in line[2:]}
+    assert "first (clicked at once)" in rows and "later" in rows, run.stdout
+    later_seconds = float(rows["later"].split()[1])
+    assert later_seconds > 0, run.stdout
+    engine = next(line for line in run.stdout.splitlines() if "engine (deepdream.dream" in line)
+    assert float(engine.split(":")[-1].split()[0].rstrip(",")) > 0, run.stdout
+    assert "a later dream in the page / the same dream in the engine: " in run.stdout
+
+
+def test_the_page_profile_names_each_sampled_stack_s_phase():
+    from bench.page import phase_samples
+
+    stacks = [
+        "_run_script (streamlit/runtime/x.py:1);dream_steps (deepdream/render.py:9);"
+        "__call__ (tensorflow/python/eager/y.py:3) 30",
+        "live_run (deepdream_studio/live.py:2);to_png (deepdream/result.py:5);"
+        "encode_png (deepdream/media/image.py:7) 5",
+        "_run_script (streamlit/runtime/x.py:1);settings_ui (deepdream_studio/settings.py:4) 2",
+        "run (threading.py:982) 1",
+        "not a stack line",
+    ]
+    assert phase_samples(stacks) == {
+        "the dream's steps (TensorFlow)": 30,
+        "encoding the PNG and its record": 5,
+        "the settings sidebar": 2,
+        "other (waiting for the browser, the script's own Python)": 1,
+    }
