@@ -122,6 +122,20 @@ def app(without_inception_weights):
     return at
 
 
+def offline_page_with_imported(monkeypatch, weights_file: Path):
+    """The page on a server that fetches nothing (``DEEPDREAM_OFFLINE``) and names no weights,
+    its Keras cache the one holding the imported ``weights_file``; started, no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
+    monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(weights_file.parent.parent))
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert not at.exception
+    return at
+
+
 def kept_result(at):
     """The dream record an AppTest session keeps (None before any dream)."""
     # AppTest's session state has no .get().

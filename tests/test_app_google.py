@@ -4,7 +4,7 @@ the whole ImageNet InceptionV3, names it, and offers every layer and the Deep pr
 from __future__ import annotations
 
 import pytest
-from conftest import APP, kept_result
+from conftest import kept_result, offline_page_with_imported
 from streamlit.testing.v1 import AppTest
 
 from deepdream.media.image import png_text
@@ -15,13 +15,7 @@ LAYERS = [f"mixed{i}" for i in range(11)]
 
 @pytest.fixture
 def google_server(monkeypatch, google_weights_file) -> AppTest:
-    monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
-    monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
-    monkeypatch.setenv("KERAS_HOME", str(google_weights_file.parent.parent))
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    assert not at.exception
-    return at
+    return offline_page_with_imported(monkeypatch, google_weights_file)
 
 
 def test_the_page_names_googles_network_and_offers_every_layer(google_server):

@@ -4,7 +4,7 @@ InceptionV3's ImageNet layers, says so, and offers only mixed0-mixed5."""
 from __future__ import annotations
 
 import pytest
-from conftest import APP, kept_result
+from conftest import kept_result, offline_page_with_imported
 from streamlit.testing.v1 import AppTest
 
 from deepdream.media.image import png_text
@@ -14,13 +14,7 @@ IMAGENET = ["mixed0", "mixed1", "mixed2", "mixed3", "mixed4", "mixed5"]
 
 @pytest.fixture
 def imported_server(monkeypatch, nsfwjs_weights_file) -> AppTest:
-    monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
-    monkeypatch.setenv("DEEPDREAM_OFFLINE", "1")
-    monkeypatch.setenv("KERAS_HOME", str(nsfwjs_weights_file.parent.parent))
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    assert not at.exception
-    return at
+    return offline_page_with_imported(monkeypatch, nsfwjs_weights_file)
 
 
 def test_the_page_says_which_layers_it_really_has(imported_server):
