@@ -73,6 +73,9 @@ RATIOS = {
     "later_vs_engine": ("a later dream in the page / the same dream in the engine", 1.2),
 }
 FULL_SHAPE, QUICK_SHAPE = (427, 640), (107, 160)  # height, width
+FIRST_AT_ONCE, FIRST_SETTLED = "first (clicked at once)", "first (after warm-up, settled)"
+#: The first-dream cases, each with the key of its ratio to a later dream.
+FIRST_CASES = {FIRST_AT_ONCE: "first_at_once", FIRST_SETTLED: "first_after_warm_up"}
 
 #: The server's phases, by a frame that marks each (module path or function name), in the
 #: order they are tried: the first phase whose marker is on a sample's stack takes the sample.
@@ -92,7 +95,7 @@ PHASES = (
 class PageDream:
     """One dream through the page."""
 
-    case: str  # "first (clicked at once)", "later", "first (after warm-up)"
+    case: str  # one of FIRST_CASES, or "later"
     seconds: float  # click to result on the page
     to_progress: float | None  # click to the first progress shown outside the queue message
     caption_seconds: float | None  # the page's caption: the engine's time inside the server
@@ -116,9 +119,8 @@ class PageReport:
         engine = min(self.engine_seconds, default=None)
         ratios = {}
         for dream in self.dreams:
-            if later and dream.case.startswith("first"):
-                key = "first_after_warm_up" if "settled" in dream.case else "first_at_once"
-                ratios[key] = dream.seconds / later
+            if later and dream.case in FIRST_CASES:
+                ratios[FIRST_CASES[dream.case]] = dream.seconds / later
         if later and engine:
             ratios["later_vs_engine"] = later / engine
         return ratios
@@ -159,14 +161,14 @@ class ServerProfile:
 
     def __init__(self, pid: int, folder: Path) -> None:
         self.pid, self.path = pid, folder / f"py-spy-{pid}.txt"
+        self.log = folder / f"py-spy-{pid}.log"
         self.samples: list[str] = []
 
     def __enter__(self) -> ServerProfile:
         command = [shutil.which("py-spy") or "py-spy", "record", "--pid", str(self.pid)]
         command += ["--format", "raw", "--rate", "200", "--output", str(self.path)]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
+        with self.log.open("w") as log:  # never a pipe nobody reads: py-spy could block
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
         time.sleep(1.0)  # py-spy attaches before the dream starts
         return self
 
@@ -177,8 +179,10 @@ class ServerProfile:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.path.exists():
-            self.samples = self.path.read_text().splitlines()
+        if not self.path.exists():  # no ptrace permission, say: a plain sentence, not nothing
+            said = self.log.read_text().strip().splitlines()[-1:] or ["no output"]
+            raise RuntimeError(f"py-spy could not sample the server: {said[0]}")
+        self.samples = self.path.read_text().splitlines()
 
 
 def phase_of(stack: str) -> str:
@@ -232,7 +236,7 @@ def page_dreams(
     settled when ``settle``), then ``later`` more (sampled by py-spy when ``profile``).
     Returns the dreams and py-spy's collapsed stacks."""
     dreams, samples = [], []
-    case = "first (after warm-up, settled)" if settle else "first (clicked at once)"
+    case = FIRST_SETTLED if settle else FIRST_AT_ONCE
     with (
         running_server(workdir, deadline, weights=weights) as server,
         browser_session(workdir, "page") as page,
