@@ -12,18 +12,30 @@ the page's default settings (the classic preset):
 3. In the full run, a second fresh server where the click comes once the warm-up is over (the
    server settled: under 30 % of a core for 2 s).
 4. **The engine**: the same photo, decoded the same way, the same settings, weights and
-   precision, ``deepdream.dream`` in this process after one warm-up dream (best of
-   ``--engine-runs``); server and browser are closed by then.
+   precision, ``deepdream.dream`` in this process (warmed up before the server starts),
+   ``--engine-runs`` times right after each later page dream, server and browser idle: the
+   machine's pace drifts by a third within minutes here, so the two are timed side by side.
+
+5. With ``--animate``, on the same server and browser: the Animate page's video of a camera
+   pan over the photo (24 frames at 480x320; ``--quick`` 4 at 96x64), the page's default
+   motion settings, dreamed ``--videos`` times (the first makes the clip size's kernels),
+   each followed by the same clip through ``deepdream.dream_video`` in this process (the
+   CLI's work without its start-up). Frames per second on the page and in the engine.
 
 For each page dream: seconds from the click to the result on the page ("Download the dream
-(PNG)"), from the click to the first progress, the seconds the page's caption gives (the
-engine's time inside the server), and the CPU seconds of the server's and the browser's
-process trees. With ``--profile``, ``py-spy`` samples the server during the later dreams and
-the report adds where its time went, by phase (``PHASES``: the first matching frame of each
-sample's stack names its phase).
+(PNG)") and from the click to the first progress, both by the page's own clock
+(``PAGE_CLOCK_JS``: a click listener and a DOM observer in the page; the harness's polling
+would add up to its interval), the seconds the page's caption gives (the engine's time
+inside the server), the CPU seconds of the server's and the browser's process trees, and the
+seconds the browser's main thread was busy, and running JavaScript, during the dream
+(Chromium's own ``Performance.getMetrics``). With ``--profile``, ``py-spy`` samples the
+server during the later dreams and the report adds where its time went, by phase
+(``PHASES``: the first matching frame of each sample's stack names its phase).
 
-Ratios (the issue's goals): first / later dream through the page <= 1.15, and a later dream
-through the page / the same dream in the engine <= 1.2.
+Ratios (the issue's goals): first / later dream through the page <= 1.15 (the fastest later
+one), a later dream through the page / the same dream in the engine <= 1.2, and
+(``--animate``) a later video through the Animate page / the same video in the engine <= 1.1;
+the last two are the median over each page dream and the engine's right after it.
 
 Weights: Google's InceptionV3 import where it is in Keras's cache (the network users dream
 with), else a RANDOM-weight file this script writes (the same arithmetic; said so). Servers,
@@ -31,19 +43,22 @@ browsers and py-spy are stopped by their own PIDs.
 
 Run from the repository root (needs Debian's ``chromium`` and ``chromium-driver``; py-spy for
 ``--profile``):
-    python -m bench.page                  # 640x427, 2 later dreams, both first-dream cases
+    python -m bench.page                  # 640x427, 3 later dreams, both first-dream cases
     python -m bench.page --profile --write
     python -m bench.page --quick          # 160x107, random weights, one later dream
+    python -m bench.page --animate --no-settled-case   # and the Animate page's video
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import datetime
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,6 +74,7 @@ from bench.stress import (
     CHROMEDRIVER,
     CHROMIUM,
     DREAM_TIMEOUT_S,
+    GENERATE_VIDEO_XPATH,
     Deadline,
     DreamOutcome,
     browser_session,
@@ -71,11 +87,41 @@ RATIOS = {
     "first_at_once": ("first dream of a fresh server, clicked at once / a later dream", 1.15),
     "first_after_warm_up": ("first dream once the server has settled / a later dream", 1.15),
     "later_vs_engine": ("a later dream in the page / the same dream in the engine", 1.2),
+    "video_vs_engine": ("a later video in the Animate page / the same video in the engine", 1.1),
 }
+VIDEO_CASE, VIDEO_FIRST_CASE = "video", "video (first)"
+#: The clip: (height, width), frames; at 24 frames a second (``bench.motion``'s pan).
+FULL_CLIP, QUICK_CLIP = ((320, 480), 24), ((64, 96), 4)
 FULL_SHAPE, QUICK_SHAPE = (427, 640), (107, 160)  # height, width
+ENGINE_PAUSE_S = 1.0  # after a page dream, before the engine's: the browser's drawing ends
 FIRST_AT_ONCE, FIRST_SETTLED = "first (clicked at once)", "first (after warm-up, settled)"
 #: The first-dream cases, each with the key of its ratio to a later dream.
 FIRST_CASES = {FIRST_AT_ONCE: "first_at_once", FIRST_SETTLED: "first_after_warm_up"}
+
+#: Installed in the page before each click (the observer once per page): ``window.__ddClock``
+#: then holds, by the page's clock (epoch ms), the click, the first live progress bar, and the
+#: first moment after it that a fresh download button shows with no live progress bar.
+PAGE_CLOCK_JS = r"""
+window.__ddClock = {clicked: null, progress: null, result: null};
+if (!window.__ddObserved) {
+  window.__ddObserved = true;
+  const live = '[data-testid="stElementContainer"]:not([data-stale="true"]) ';
+  document.addEventListener('click', () => {
+    if (window.__ddClock.clicked === null) window.__ddClock.clicked = Date.now();
+  }, true);
+  new MutationObserver(() => {
+    const clock = window.__ddClock;
+    const bar = document.querySelector(live + '[data-testid="stProgress"]') !== null;
+    if (clock.progress === null && bar) clock.progress = Date.now();
+    if (clock.progress !== null && clock.result === null && !bar
+        && document.querySelector(live + '[data-testid="stDownloadButton"]')) {
+      clock.result = Date.now();
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true});
+}
+"""
+#: Chromium's metrics read around each dream (seconds, summed over the page's main thread).
+BROWSER_METRICS = ("TaskDuration", "ScriptDuration")
 
 #: The server's phases, by a frame that marks each (module path or function name), in the
 #: order they are tried: the first phase whose marker is on a sample's stack takes the sample.
@@ -96,11 +142,13 @@ class PageDream:
     """One dream through the page."""
 
     case: str  # one of FIRST_CASES, or "later"
-    seconds: float  # click to result on the page
-    to_progress: float | None  # click to the first progress shown outside the queue message
+    seconds: float  # click to result on the page (the page's clock)
+    to_progress: float | None  # click to the first live progress bar (the page's clock)
     caption_seconds: float | None  # the page's caption: the engine's time inside the server
     server_cpu: float  # CPU seconds of the server's process tree during the dream
     browser_cpu: float  # CPU seconds of chromedriver, Chromium and its helpers
+    browser_busy: float | None  # seconds the page's main thread was busy (None: not read)
+    browser_script: float | None  # of them, running JavaScript
     waited: bool  # the page showed the queue message (the warm-up held the slot)
 
 
@@ -111,19 +159,35 @@ class PageReport:
     precision: str
     dreams: list[PageDream]
     engine_seconds: list[float]
+    engine_video_seconds: list[float] = field(default_factory=list)
+    frames: int = 0  # the clip's frames (--animate)
     profile: dict[str, int] = field(default_factory=dict)  # phase -> samples
     stacks: list[str] = field(default_factory=list)  # py-spy's collapsed stacks
 
     def ratios(self) -> dict[str, float]:
         later = min((d.seconds for d in self.dreams if d.case == "later"), default=None)
-        engine = min(self.engine_seconds, default=None)
         ratios = {}
         for dream in self.dreams:
             if later and dream.case in FIRST_CASES:
                 ratios[FIRST_CASES[dream.case]] = dream.seconds / later
-        if later and engine:
-            ratios["later_vs_engine"] = later / engine
+        for key, case, engine in (
+            ("later_vs_engine", "later", self.engine_seconds),
+            ("video_vs_engine", VIDEO_CASE, self.engine_video_seconds),
+        ):
+            pairs = paired_ratios([d.seconds for d in self.dreams if d.case == case], engine)
+            if pairs:
+                ratios[key] = statistics.median(pairs)
         return ratios
+
+
+def paired_ratios(page: Sequence[float], engine: Sequence[float]) -> list[float]:
+    """Each page dream over the engine's dreams timed right after it (the best of them):
+    ``engine`` holds the same number of runs after each page dream. The median of these is
+    the reported ratio, so a drift in the machine's pace between pairs does not count."""
+    if not page or len(engine) < len(page):
+        return []
+    runs = len(engine) // len(page)
+    return [seconds / min(engine[i * runs : (i + 1) * runs]) for i, seconds in enumerate(page)]
 
 
 def tree_cpu_seconds(pid: int) -> float:
@@ -203,22 +267,51 @@ def phase_samples(lines: Sequence[str]) -> dict[str, int]:
     return dict(counts.most_common())
 
 
-def dream_through_page(page, case: str, server_pid: int, deadline: Deadline, previous: str):
-    """Click Generate and follow the dream to its result; returns a ``PageDream``."""
+def browser_metrics(page) -> dict[str, float]:
+    """Chromium's own counters for the page (``BROWSER_METRICS``); empty where unreadable."""
+    try:
+        found = page.driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
+    except Exception:  # an older driver without CDP: the CPU seconds still say much
+        return {}
+    return {m["name"]: m["value"] for m in found if m["name"] in BROWSER_METRICS}
+
+
+def page_clock_seconds(clock: dict[str, float | None], mark: str) -> float | None:
+    """Seconds from the click to ``mark`` by the page's clock, or None if either is missing."""
+    if not clock or clock.get("clicked") is None or clock.get(mark) is None:
+        return None
+    return (clock[mark] - clock["clicked"]) / 1000
+
+
+def dream_through_page(
+    page, case: str, server_pid: int, deadline: Deadline, previous: str, button: str = ""
+):
+    """Click Generate (``button``'s XPath; the photo page's by default) and follow the dream
+    to its result; returns a ``PageDream`` and the result's caption."""
     browser_pid = page.driver.service.process.pid
+    page.driver.execute_script(PAGE_CLOCK_JS)
+    metrics_before = browser_metrics(page)
     server_before, browser_before = tree_cpu_seconds(server_pid), tree_cpu_seconds(browser_pid)
-    clicked_at = page.click_generate(deadline)
+    clicked_at = page.click_generate(deadline, *([button] if button else []))
     outcome: DreamOutcome = page.follow_dream(clicked_at, DREAM_TIMEOUT_S, deadline, previous)
     if outcome.error or outcome.seconds is None:
         raise RuntimeError(f"{case}: {outcome.error or 'no result'}")
-    to_progress = None if outcome.slot_at is None else outcome.slot_at - clicked_at
+    server_cpu = tree_cpu_seconds(server_pid) - server_before
+    browser_cpu = tree_cpu_seconds(browser_pid) - browser_before
+    clock = page.driver.execute_script("return window.__ddClock")
+    metrics = browser_metrics(page)
+    busy = {k: metrics[k] - metrics_before[k] for k in metrics if k in metrics_before}
+    polled_progress = None if outcome.slot_at is None else outcome.slot_at - clicked_at
+    to_progress = page_clock_seconds(clock, "progress")
     return PageDream(
         case=case,
-        seconds=outcome.seconds,
-        to_progress=to_progress,
+        seconds=page_clock_seconds(clock, "result") or outcome.seconds,
+        to_progress=polled_progress if to_progress is None else to_progress,
         caption_seconds=caption_seconds(outcome.caption),
-        server_cpu=tree_cpu_seconds(server_pid) - server_before,
-        browser_cpu=tree_cpu_seconds(browser_pid) - browser_before,
+        server_cpu=server_cpu,
+        browser_cpu=browser_cpu,
+        browser_busy=busy.get("TaskDuration"),
+        browser_script=busy.get("ScriptDuration"),
         waited=outcome.waited,
     ), outcome.caption
 
@@ -230,18 +323,27 @@ def page_dreams(
     later: int,
     settle: bool,
     deadline: Deadline,
+    engine: EngineDream,
+    engine_runs: int,
     profile: bool = False,
-) -> tuple[list[PageDream], list[str]]:
+    clip: Path | None = None,
+    videos: int = 0,
+) -> tuple[list[PageDream], list[float], list[float], list[str]]:
     """A fresh server and browser: the first dream (clicked at once, or once the server has
-    settled when ``settle``), then ``later`` more (sampled by py-spy when ``profile``).
-    Returns the dreams and py-spy's collapsed stacks."""
-    dreams, samples = [], []
+    settled when ``settle``), then ``later`` more (sampled by py-spy when ``profile``), each
+    followed by ``engine_runs`` of the engine's; then, given a ``clip``, ``videos`` dreams of
+    it through the Animate page, each but the first followed by the engine's. Returns the
+    page's dreams, the engine's seconds for the photo and for the clip, and py-spy's
+    collapsed stacks."""
+    dreams, engine_seconds, engine_video, samples = [], [], [], []
     case = FIRST_SETTLED if settle else FIRST_AT_ONCE
     with (
         running_server(workdir, deadline, weights=weights) as server,
         browser_session(workdir, "page") as page,
     ):
         pid = server.process.pid
+        with contextlib.suppress(Exception):  # without it only the busy columns stay empty
+            page.driver.execute_cdp_cmd("Performance.enable", {})
         page.open_with_photo(server.url, photo, deadline)
         if settle:
             wait_until_quiet(psutil.Process(pid), deadline)
@@ -255,25 +357,57 @@ def page_dreams(
             else:
                 dream, caption = dream_through_page(page, "later", pid, deadline, caption)
             dreams.append(dream)
-    return dreams, samples
+            time.sleep(ENGINE_PAUSE_S)  # the page's last drawing done: the machine idle
+            engine_seconds += [engine() for _ in range(engine_runs)]
+        if clip is not None and videos:
+            page.open_with_photo(f"{server.url}/animate", clip, deadline, GENERATE_VIDEO_XPATH)
+            caption = ""
+            for index in range(videos):
+                case = VIDEO_FIRST_CASE if index == 0 and videos > 1 else VIDEO_CASE
+                dream, caption = dream_through_page(
+                    page, case, pid, deadline, caption, GENERATE_VIDEO_XPATH
+                )
+                dreams.append(dream)
+                if case == VIDEO_CASE:
+                    time.sleep(ENGINE_PAUSE_S)
+                    engine_video += [engine.video(clip, workdir) for _ in range(engine_runs)]
+    return dreams, engine_seconds, engine_video, samples
 
 
-def engine_seconds(jpeg: bytes, weights: Path, runs: int) -> tuple[list[float], str]:
-    """The page's default dream in this process: ``runs`` timings after one warm-up dream,
-    and the precision used."""
-    from deepdream import DEFAULT_PRESET, PRESETS, decode_image, dream, load_model
+class EngineDream:
+    """The page's default dream in this process: ``EngineDream(jpeg, weights)()`` times one
+    (the first call, made here, traces the step and prepares the kernels)."""
 
-    model = load_model("inception_v3", weights)
-    # The page's defaults (deepdream_studio/settings.py): the preset, longest side 1024, seed 0.
-    config = PRESETS[DEFAULT_PRESET].replace(max_side=1024, seed=0)
-    photo = decode_image(jpeg)
-    dream(photo, config, model)  # traces the step and prepares the kernels
-    seconds = []
-    for _ in range(runs):
+    def __init__(self, jpeg: bytes, weights: Path) -> None:
+        from deepdream import DEFAULT_PRESET, PRESETS, decode_image, load_model
+
+        self.model = load_model("inception_v3", weights)
+        # The page's defaults (deepdream_studio/settings.py): the preset, longest side 1024,
+        # seed 0.
+        self.config = PRESETS[DEFAULT_PRESET].replace(max_side=1024, seed=0)
+        self.photo = decode_image(jpeg)
+        self()
+
+    @property
+    def precision(self) -> str:
+        return self.model.precision
+
+    def __call__(self) -> float:
+        from deepdream import dream
+
         start = time.perf_counter()
-        dream(photo, config, model)
-        seconds.append(time.perf_counter() - start)
-    return seconds, model.precision
+        dream(self.photo, self.config, self.model)
+        return time.perf_counter() - start
+
+    def video(self, clip: Path, workdir: Path) -> float:
+        """Seconds to dream ``clip`` into an MP4 as the Animate page does by default (the
+        same settings, the default motion settings), decode to encode."""
+        from deepdream import MotionConfig, dream_video
+
+        start = time.perf_counter()
+        for _ in dream_video(clip, workdir / "engine.mp4", self.config, MotionConfig(), self.model):
+            pass
+        return time.perf_counter() - start
 
 
 def weights_file(choice: str, workdir: Path) -> tuple[Path, str]:
@@ -300,8 +434,8 @@ def weights_file(choice: str, workdir: Path) -> tuple[Path, str]:
 def measure_page(args: argparse.Namespace) -> PageReport:
     """Run the cases of the module docstring; returns a ``PageReport``."""
     shape = QUICK_SHAPE if args.quick else FULL_SHAPE
-    later = args.later if args.later is not None else (1 if args.quick else 2)
-    runs = args.engine_runs if args.engine_runs is not None else (1 if args.quick else 2)
+    later = args.later if args.later is not None else (1 if args.quick else 3)
+    runs = args.engine_runs if args.engine_runs is not None else 1
     settled_case = not args.quick if args.settled_case is None else args.settled_case
     deadline = Deadline.after(15 * 60 if args.quick else 40 * 60)
     jpeg = photo_jpeg(shape)
@@ -311,18 +445,34 @@ def measure_page(args: argparse.Namespace) -> PageReport:
         photo.write_bytes(jpeg)
         choice = args.weights or ("random" if args.quick else "auto")
         weights, label = weights_file(choice, workdir)
-        dreams, samples = [], []
+        engine = EngineDream(jpeg, weights)  # warm before any server: it shares no CPU then
+        clip, frames = None, 0
+        if args.animate:
+            (clip_shape, frames) = QUICK_CLIP if args.quick else FULL_CLIP
+            clip = workdir / "pan.mp4"
+            from bench.motion import write_pan_clip  # TensorFlow's import: only when asked
+
+            write_pan_clip(clip, clip_shape, frames, fps=24)
+            engine.video(clip, workdir)  # the clip's size traced here too
+        videos = args.videos if args.videos is not None else (1 if args.quick else 3)
+        dreams, seconds, video_seconds, samples = [], [], [], []
         for settle in [False, True] if settled_case else [False]:
             server_dir = Path(tempfile.mkdtemp(dir=workdir))
-            found, sampled = page_dreams(
+            found, timed, timed_video, sampled = page_dreams(
                 photo, weights, server_dir, 0 if settle else later, settle, deadline,
-                profile=args.profile,
+                engine, runs, profile=args.profile, clip=None if settle else clip,
+                videos=videos,
             )  # fmt: skip
             dreams += found
+            seconds += timed
+            video_seconds += timed_video
             samples += sampled
-        seconds, precision = engine_seconds(jpeg, weights, runs)
+        precision = engine.precision
     shown = f"{shape[1]}x{shape[0]}"
-    return PageReport(shown, label, precision, dreams, seconds, phase_samples(samples), samples)
+    return PageReport(
+        shown, label, precision, dreams, seconds, video_seconds, frames,
+        phase_samples(samples), samples,
+    )  # fmt: skip
 
 
 def report_lines(report: PageReport) -> list[str]:
@@ -339,15 +489,36 @@ def report_lines(report: PageReport) -> list[str]:
             "-" if dream.caption_seconds is None else f"{dream.caption_seconds:.1f}",
             f"{dream.server_cpu:.1f}",
             f"{dream.browser_cpu:.1f}",
+            "-" if dream.browser_busy is None else f"{dream.browser_busy:.2f}",
+            "-" if dream.browser_script is None else f"{dream.browser_script:.2f}",
             "yes" if dream.waited else "no",
         )
         for dream in report.dreams
     ]
     header = ("case", "click->result s", "click->progress s", "caption s", "server cpu s",
-              "browser cpu s", "waited")  # fmt: skip
+              "browser cpu s", "page busy s", "of it JS s", "waited")  # fmt: skip
     lines += table(header, rows)
     engine = ", ".join(f"{s:.2f}" for s in report.engine_seconds)
-    lines.append(f"  engine (deepdream.dream, this process, warm): {engine} s")
+    lines.append(
+        f"  engine (deepdream.dream, this process, warm, after each later dream): {engine} s"
+    )
+    if report.engine_video_seconds:
+        video = ", ".join(f"{s:.2f}" for s in report.engine_video_seconds)
+        lines.append(f"  engine's video (deepdream.dream_video, {report.frames} frames, after each "
+                     f"later video): {video} s")  # fmt: skip
+        lines += fps_lines(report)
+    for case, engine in (
+        ("later", report.engine_seconds),
+        (VIDEO_CASE, report.engine_video_seconds),
+    ):
+        pairs = paired_ratios([d.seconds for d in report.dreams if d.case == case], engine)
+        if pairs:
+            shown = ", ".join(f"{ratio:.2f}" for ratio in pairs)
+            lines.append(f"  each {case} dream / the engine's right after it: {shown}")
+    lines.append(
+        "  click->result and click->progress by the page's clock; page busy: Chromium's main "
+        "thread (TaskDuration), of it JS (ScriptDuration)"
+    )
     for key, value in report.ratios().items():
         what, goal = RATIOS[key]
         verdict = "ok" if value <= goal else "MISS"
@@ -359,11 +530,23 @@ def report_lines(report: PageReport) -> list[str]:
     return lines
 
 
+def fps_lines(report: PageReport) -> list[str]:
+    """Frames per second of the fastest later video on the page and in the engine."""
+    page = min((d.seconds for d in report.dreams if d.case == VIDEO_CASE), default=None)
+    engine = min(report.engine_video_seconds, default=None)
+    if not (page and engine and report.frames):
+        return []
+    return [f"  frames per second: {report.frames / page:.2f} on the Animate page, "
+            f"{report.frames / engine:.2f} in the engine"]  # fmt: skip
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small photo, fewer dreams")
-    parser.add_argument("--later", type=int, help="later dreams through the page (2; 1)")
-    parser.add_argument("--engine-runs", type=int, help="timed engine dreams (2; 1)")
+    parser.add_argument("--later", type=int, help="later dreams through the page (3; 1)")
+    parser.add_argument(
+        "--engine-runs", type=int, help="engine dreams after each later page dream (1)"
+    )
     parser.add_argument(
         "--settled-case",
         action=argparse.BooleanOptionalAction,
@@ -372,6 +555,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--weights", help="google, random or a file [Google's import when there; quick: random]"
     )
+    parser.add_argument(
+        "--animate", action="store_true", help="also the Animate page's video of a pan"
+    )
+    parser.add_argument("--videos", type=int, help="with --animate: videos dreamed (3; 1)")
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy")
     parser.add_argument("--stacks", type=Path, help="with --profile: keep py-spy's stacks here")
     parser.add_argument("--write", action="store_true", help="write bench/results/page.txt")

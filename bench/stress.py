@@ -76,6 +76,8 @@ from bench.harness import (
 
 PHOTO = TEST_PHOTO
 GENERATE_XPATH = "//button[starts-with(normalize-space(), 'Generate DeepDream Image')]"
+#: The Animate page's button (the page benchmark's ``--animate``).
+GENERATE_VIDEO_XPATH = "//button[starts-with(normalize-space(), 'Generate DeepDream Video')]"
 
 SAMPLE_INTERVAL_S = 0.2
 POLL_INTERVAL_S = 0.3
@@ -267,8 +269,11 @@ class DreamPage:
             self.closed = True
             self.driver.quit()
 
-    def open_with_photo(self, url: str, photo: Path, deadline: Deadline) -> None:
-        """Load the page, upload ``photo`` and wait until Generate can be clicked."""
+    def open_with_photo(
+        self, url: str, photo: Path, deadline: Deadline, button: str = GENERATE_XPATH
+    ) -> None:
+        """Load the page, upload ``photo`` (or a video) and wait until ``button`` (Generate)
+        can be clicked."""
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support import expected_conditions as ec
         from selenium.webdriver.support.ui import WebDriverWait
@@ -283,9 +288,9 @@ class DreamPage:
             )
         )
         upload.send_keys(str(photo))
-        wait.until(ec.element_to_be_clickable((By.XPATH, GENERATE_XPATH)))
+        wait.until(ec.element_to_be_clickable((By.XPATH, button)))
 
-    def click_generate(self, deadline: Deadline) -> float:
+    def click_generate(self, deadline: Deadline, button: str = GENERATE_XPATH) -> float:
         """Click Generate (retrying while Streamlit redraws it); returns the click time."""
         from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.common.by import By
@@ -294,10 +299,10 @@ class DreamPage:
 
         wait = WebDriverWait(self.driver, deadline.limit(30))
         for attempt in range(5):
-            button = wait.until(ec.element_to_be_clickable((By.XPATH, GENERATE_XPATH)))
+            found = wait.until(ec.element_to_be_clickable((By.XPATH, button)))
             try:
                 clicked_at = time.monotonic()
-                button.click()
+                found.click()
                 return clicked_at
             except WebDriverException:  # stale or covered while the page redraws
                 if attempt == 4:

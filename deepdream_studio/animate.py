@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -164,8 +165,20 @@ def _progress_widgets() -> tuple[Any, dict[str, Any]]:
     return live, {"status": status, "progress": progress, "preview": preview}
 
 
-def show_motion_progress(widgets: dict[str, Any], update: Any) -> None:
-    """Draw one finished frame: the bar with frames, frames/s and time left; the frame."""
+#: Least seconds between two redraws of the bar and the latest frame. Each redraw is work
+#: for the browser (about 0.1 s of its main thread here), taken from the dream when browser
+#: and server share the CPU; a frame a second still shows the video coming.
+MOTION_REDRAW_SECONDS = 1.0
+
+
+def show_motion_progress(widgets: dict[str, Any], update: Any, now: float | None = None) -> None:
+    """Draw one finished frame: the bar with frames, frames/s and time left; the frame. At
+    most every ``MOTION_REDRAW_SECONDS`` (the first frame always); ``now``: the monotonic
+    clock's reading, read here by default."""
+    now = time.monotonic() if now is None else now
+    if now - widgets.get("drawn_at", -MOTION_REDRAW_SECONDS) < MOTION_REDRAW_SECONDS:
+        return
+    widgets["drawn_at"] = now
     total = update.total or update.done
     eta = f" · about {update.eta:.0f} s left" if update.eta is not None else ""
     widgets["progress"].progress(

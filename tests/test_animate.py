@@ -178,3 +178,23 @@ def test_a_masked_video_and_a_zoom_land_in_the_gallery_and_reopen(page, photo, p
     assert not page.exception
     assert _kept(page) is video and page.session_state["animate_mode"] == "video"
     assert any("mask is not kept" in w.value for w in page.sidebar.warning)
+
+
+def test_the_progress_shows_the_first_frame_then_at_most_one_a_second():
+    """Each redraw is the browser's work taken from the dream on a shared machine: the bar
+    and the latest frame are drawn for the first frame, then at most every
+    ``MOTION_REDRAW_SECONDS``."""
+    from types import SimpleNamespace
+
+    import deepdream_studio.animate as animate
+
+    drawn: list[str] = []
+    widgets = {
+        "progress": SimpleNamespace(progress=lambda *_, **__: drawn.append("bar")),
+        "preview": SimpleNamespace(image=lambda *_, **__: drawn.append("frame")),
+    }
+    frame = np.zeros((32, 48, 3), np.uint8)
+    for done, now in enumerate([100.0, 100.3, 100.9, 101.1, 101.5], start=1):
+        update = SimpleNamespace(done=done, total=5, eta=None, frames_per_second=3.0, image=frame)
+        animate.show_motion_progress(widgets, update, now=now)
+    assert drawn == ["bar", "frame", "bar", "frame"]  # at 100.0 and 101.1 only

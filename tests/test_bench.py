@@ -46,3 +46,23 @@ def test_benchmark_quick_mode_runs_every_section(tmp_path):
     assert (tmp_path / "throughput.png").stat().st_size > 1000
     shares = [float(row["value"]) for row in rows if row["name"] == "conv_share"]
     assert shares and all(0 < share < 5 for share in shares)  # a share of a step, not garbage
+
+
+@pytest.mark.slow
+def test_the_gpu_benchmark_quick_mode_writes_every_figure(tmp_path, capsys):
+    """``python -m bench.gpu --quick --cpu-ok`` (the GPU machine's one command) in this
+    process: every section's row in the results file, no verdict on quick sizes; without a
+    GPU and without ``--cpu-ok`` it says what it is for and stops."""
+    from bench import gpu
+
+    out = tmp_path / "gpu.txt"
+    assert gpu.main(["--quick", "--cpu-ok", "--out", str(out)]) == 0
+    written = out.read_text()
+    for row in ["classic preset", "deep preset", "classic, full size", "video, 3 frames"]:
+        assert row in written, written
+    assert "frames/s" in written and "no verdict" in written
+    _, on_gpu = gpu.accelerator()
+    if not on_gpu:
+        capsys.readouterr()
+        assert gpu.main(["--quick"]) == 2
+        assert "for a GPU machine" in capsys.readouterr().out

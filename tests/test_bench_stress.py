@@ -70,10 +70,11 @@ def test_quick_stress_run_passes_with_a_first_come_first_served_queue(tmp_path):
 
 
 def test_quick_page_benchmark_times_the_page_against_the_engine():
-    """``python -m bench.page --quick``: a fresh server, one first and one later dream through
-    Chromium, the same dream in the engine, and the ratios against the goals."""
+    """``python -m bench.page --quick --animate``: a fresh server, one first and one later
+    dream through Chromium, then a video through the Animate page, each against the same in
+    the engine, and the ratios against the goals."""
     _need_browser()
-    command = [sys.executable, "-m", "bench.page", "--quick", "--no-settled-case"]
+    command = [sys.executable, "-m", "bench.page", "--quick", "--no-settled-case", "--animate"]
     run = _run_to_the_end(command, timeout=15 * 60)
     assert run.returncode == 0, run.stdout[-3000:]
     rows = {line.split("  ")[1]: line for line in run.stdout.splitlines() if "  " in line[2:]}
@@ -83,6 +84,20 @@ def test_quick_page_benchmark_times_the_page_against_the_engine():
     engine = next(line for line in run.stdout.splitlines() if "engine (deepdream.dream" in line)
     assert float(engine.split(":")[-1].split()[0].rstrip(",")) > 0, run.stdout
     assert "a later dream in the page / the same dream in the engine: " in run.stdout
+    assert float(rows["video"].split()[1]) > 0, run.stdout  # the Animate page's video
+    assert "a later video in the Animate page / the same video in the engine: " in run.stdout
+    assert "frames per second: " in run.stdout and "on the Animate page" in run.stdout
+
+
+def test_the_page_ratio_pairs_each_page_dream_with_the_engine_s_right_after_it():
+    """The machine's pace drifts: each page dream is divided by the engine's best of the runs
+    timed right after it, not by the best engine run of the whole session."""
+    from bench.page import paired_ratios
+
+    page = [2.0, 4.0]  # the second page dream came while the machine was slow
+    engine = [1.0, 1.2, 2.0, 2.5]  # two engine runs after each
+    assert paired_ratios(page, engine) == [2.0, 2.0]
+    assert paired_ratios(page, engine[:1]) == []  # too few engine runs: no ratio
 
 
 def test_the_page_profile_names_each_sampled_stack_s_phase():
