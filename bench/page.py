@@ -283,12 +283,29 @@ def page_clock_seconds(clock: dict[str, float | None], mark: str) -> float | Non
     return (clock[mark] - clock["clicked"]) / 1000
 
 
+def lowest_priority(pid: int) -> None:
+    """Renice process ``pid`` and its descendants to 19 (the browser's, with ``--nice-browser``)."""
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                process.nice(19)
+
+
 def dream_through_page(
-    page, case: str, server_pid: int, deadline: Deadline, previous: str, button: str = ""
+    page,
+    case: str,
+    server_pid: int,
+    deadline: Deadline,
+    previous: str,
+    button: str = "",
+    nice_browser: bool = False,
 ):
     """Click Generate (``button``'s XPath; the photo page's by default) and follow the dream
     to its result; returns a ``PageDream`` and the result's caption."""
     browser_pid = page.driver.service.process.pid
+    if nice_browser:
+        lowest_priority(browser_pid)
     page.driver.execute_script(PAGE_CLOCK_JS)
     metrics_before = browser_metrics(page)
     server_before, browser_before = tree_cpu_seconds(server_pid), tree_cpu_seconds(browser_pid)
@@ -328,13 +345,15 @@ def page_dreams(
     profile: bool = False,
     clip: Path | None = None,
     videos: int = 0,
+    nice_browser: bool = False,
 ) -> tuple[list[PageDream], list[float], list[float], list[str]]:
     """A fresh server and browser: the first dream (clicked at once, or once the server has
     settled when ``settle``), then ``later`` more (sampled by py-spy when ``profile``), each
     followed by ``engine_runs`` of the engine's; then, given a ``clip``, ``videos`` dreams of
     it through the Animate page, each but the first followed by the engine's. Returns the
     page's dreams, the engine's seconds for the photo and for the clip, and py-spy's
-    collapsed stacks."""
+    collapsed stacks. With ``nice_browser`` the browser runs at the lowest CPU priority (its
+    processes reniced before each click), so it takes only what the dream leaves."""
     dreams, engine_seconds, engine_video, samples = [], [], [], []
     case = FIRST_SETTLED if settle else FIRST_AT_ONCE
     with (
@@ -347,15 +366,21 @@ def page_dreams(
         page.open_with_photo(server.url, photo, deadline)
         if settle:
             wait_until_quiet(psutil.Process(pid), deadline)
-        dream, caption = dream_through_page(page, case, pid, deadline, "")
+        dream, caption = dream_through_page(
+            page, case, pid, deadline, "", nice_browser=nice_browser
+        )
         dreams.append(dream)
         for _ in range(later):
             if profile:
                 with ServerProfile(pid, workdir) as sampled:
-                    dream, caption = dream_through_page(page, "later", pid, deadline, caption)
+                    dream, caption = dream_through_page(
+                        page, "later", pid, deadline, caption, nice_browser=nice_browser
+                    )
                 samples += sampled.samples
             else:
-                dream, caption = dream_through_page(page, "later", pid, deadline, caption)
+                dream, caption = dream_through_page(
+                    page, "later", pid, deadline, caption, nice_browser=nice_browser
+                )
             dreams.append(dream)
             time.sleep(ENGINE_PAUSE_S)  # the page's last drawing done: the machine idle
             engine_seconds += [engine() for _ in range(engine_runs)]
@@ -365,7 +390,7 @@ def page_dreams(
             for index in range(videos):
                 case = VIDEO_FIRST_CASE if index == 0 and videos > 1 else VIDEO_CASE
                 dream, caption = dream_through_page(
-                    page, case, pid, deadline, caption, GENERATE_VIDEO_XPATH
+                    page, case, pid, deadline, caption, GENERATE_VIDEO_XPATH, nice_browser
                 )
                 dreams.append(dream)
                 if case == VIDEO_CASE:
@@ -461,7 +486,7 @@ def measure_page(args: argparse.Namespace) -> PageReport:
             found, timed, timed_video, sampled = page_dreams(
                 photo, weights, server_dir, 0 if settle else later, settle, deadline,
                 engine, runs, profile=args.profile, clip=None if settle else clip,
-                videos=videos,
+                videos=videos, nice_browser=args.nice_browser,
             )  # fmt: skip
             dreams += found
             seconds += timed
@@ -559,6 +584,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--animate", action="store_true", help="also the Animate page's video of a pan"
     )
     parser.add_argument("--videos", type=int, help="with --animate: videos dreamed (3; 1)")
+    parser.add_argument(
+        "--nice-browser",
+        action="store_true",
+        help="run the browser at the lowest CPU priority: what the page costs the server alone",
+    )
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy")
     parser.add_argument("--stacks", type=Path, help="with --profile: keep py-spy's stacks here")
     parser.add_argument("--write", action="store_true", help="write bench/results/page.txt")
