@@ -43,7 +43,15 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
 
-from bench.harness import CHROMEDRIVER, CHROMIUM, RESULTS, cpu_model, photo_jpeg, table
+from bench.harness import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    RESULTS,
+    cpu_model,
+    photo_jpeg,
+    table,
+    write_report,
+)
 
 
 @dataclass(frozen=True)
@@ -209,10 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines += page_report()
     lines.append(f"  ({time.perf_counter() - started:.0f} s in all)")
     print("\n".join(lines[1:]))
-    out = args.out or RESULTS / ("quick" if args.quick else "") / "gpu.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}", file=sys.stderr)
+    write_report(lines, args.out or RESULTS / ("quick" if args.quick else "") / "gpu.txt")
     return 0
 
 

@@ -12,7 +12,8 @@ Contract:
   shows a seam (the looks benchmark's figures and the mask tests' limits).
 - ``Deadline``: a point no wait may pass (``DeadlineExceeded`` when it has).
 - ``peak_rss_mib()``: this process's peak resident memory (the kernel's ``VmHWM``).
-- ``table(header, rows)``: fixed-width lines for the printed reports.
+- ``table(header, rows)``: fixed-width lines for the printed reports; ``write_report(lines,
+  out)`` writes one to its results file.
 - ``running_server(workdir, deadline, env=..., prefix=...)``: ``streamlit run app.py`` on a
   free loopback port (inside ``prefix``, e.g. ``nsenter`` into a private network), its health
   waited for, stopped by its own PID on exit (SIGTERM, then SIGKILL after a grace period);
@@ -178,6 +179,13 @@ def peak_rss_mib() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("/proc/self/status has no VmHWM line")
+
+
+def write_report(lines: Sequence[str], out: Path) -> None:
+    """Write a benchmark's printed report to ``out`` (its folder made), and say so on stderr."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]], indent: str = "  ") -> list[str]:

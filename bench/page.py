@@ -69,7 +69,7 @@ from pathlib import Path
 
 import psutil
 
-from bench.harness import RESULTS, cpu_flags, cpu_model, photo_jpeg, table
+from bench.harness import RESULTS, cpu_flags, cpu_model, photo_jpeg, table, write_report
 from bench.stress import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -613,10 +613,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.stacks and report.stacks:
         args.stacks.write_text("\n".join(report.stacks) + "\n")
     if args.write:
-        out = RESULTS / ("quick" if args.quick else "") / "page.txt"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("\n".join(lines) + "\n")
-        print(f"wrote {out}", file=sys.stderr)
+        write_report(lines, RESULTS / ("quick" if args.quick else "") / "page.txt")
     return 0
 
 
