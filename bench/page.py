@@ -29,7 +29,7 @@ would add up to its interval), the seconds the page's caption gives (the engine'
 inside the server), the CPU seconds of the server's and the browser's process trees, and the
 seconds the browser's main thread was busy, and running JavaScript, during the dream
 (Chromium's own ``Performance.getMetrics``). With ``--profile``, ``py-spy`` samples the
-server during the later dreams and the report adds where its time went, by phase
+server during the later dreams and the videos and the report adds where its time went, by phase
 (``PHASES``: the first matching frame of each sample's stack names its phase).
 
 Ratios (the issue's goals): first / later dream through the page <= 1.15 (the fastest later
@@ -93,6 +93,8 @@ VIDEO_CASE, VIDEO_FIRST_CASE = "video", "video (first)"
 #: The clip: (height, width), frames; at 24 frames a second (``bench.motion``'s pan).
 FULL_CLIP, QUICK_CLIP = ((320, 480), 24), ((64, 96), 4)
 FULL_SHAPE, QUICK_SHAPE = (427, 640), (107, 160)  # height, width
+#: py-spy's samples a second: at 200 its own work on the two cores slowed the dreams 3-4x.
+PROFILE_RATE_HZ = 50
 ENGINE_PAUSE_S = 1.0  # after a page dream, before the engine's: the browser's drawing ends
 FIRST_AT_ONCE, FIRST_SETTLED = "first (clicked at once)", "first (after warm-up, settled)"
 #: The first-dream cases, each with the key of its ratio to a later dream.
@@ -128,8 +130,11 @@ BROWSER_METRICS = ("TaskDuration", "ScriptDuration")
 PHASES = (
     ("the dream's steps (TensorFlow)", ("gradients.py", "tensorflow/")),
     ("encoding the PNG and its record", ("encode_png", "to_png")),
-    ("the live preview and chart", ("show_progress",)),
-    ("the result, gallery and download", ("result_ui", "gallery", "download_button")),
+    ("the live preview and chart", ("show_progress", "show_motion_progress")),
+    ("the result, gallery and download", ("result_ui", "gallery", "download_button", "to_gif")),
+    ("encoding the MP4 (PyAV)", ("write (deepdream/media/video.py", "copy_until", "_frame (")),
+    ("decoding the video (PyAV)", ("read_frames", "probe_video", "deepdream/media/video.py")),
+    ("optical flow and carrying the dream (OpenCV)", ("motion/flow.py",)),
     ("the rest of the dream loop", ("render.py", "dream_steps", "octaves.py")),
     ("decoding the upload", ("decode_image", "media/image.py")),
     ("the settings sidebar", ("settings_ui", "settings.py")),
@@ -163,6 +168,7 @@ class PageReport:
     frames: int = 0  # the clip's frames (--animate)
     profile: dict[str, int] = field(default_factory=dict)  # phase -> samples
     stacks: list[str] = field(default_factory=list)  # py-spy's collapsed stacks
+    video_profile: dict[str, int] = field(default_factory=dict)  # the same for the videos
 
     def ratios(self) -> dict[str, float]:
         later = min((d.seconds for d in self.dreams if d.case == "later"), default=None)
@@ -230,7 +236,7 @@ class ServerProfile:
 
     def __enter__(self) -> ServerProfile:
         command = [shutil.which("py-spy") or "py-spy", "record", "--pid", str(self.pid)]
-        command += ["--format", "raw", "--rate", "200", "--output", str(self.path)]
+        command += ["--format", "raw", "--rate", str(PROFILE_RATE_HZ), "--output", str(self.path)]
         with self.log.open("w") as log:  # never a pipe nobody reads: py-spy could block
             self.process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
         time.sleep(1.0)  # py-spy attaches before the dream starts
@@ -346,15 +352,17 @@ def page_dreams(
     clip: Path | None = None,
     videos: int = 0,
     nice_browser: bool = False,
-) -> tuple[list[PageDream], list[float], list[float], list[str]]:
+) -> tuple[list[PageDream], list[float], list[float], dict[str, list[str]]]:
     """A fresh server and browser: the first dream (clicked at once, or once the server has
     settled when ``settle``), then ``later`` more (sampled by py-spy when ``profile``), each
     followed by ``engine_runs`` of the engine's; then, given a ``clip``, ``videos`` dreams of
     it through the Animate page, each but the first followed by the engine's. Returns the
     page's dreams, the engine's seconds for the photo and for the clip, and py-spy's
-    collapsed stacks. With ``nice_browser`` the browser runs at the lowest CPU priority (its
-    processes reniced before each click), so it takes only what the dream leaves."""
-    dreams, engine_seconds, engine_video, samples = [], [], [], []
+    collapsed stacks of the later photo dreams and of the videos (``"photo"``, ``"video"``).
+    With ``nice_browser`` the browser runs at the lowest CPU priority (its processes reniced
+    before each click), so it takes only what the dream leaves."""
+    dreams, engine_seconds, engine_video = [], [], []
+    samples: dict[str, list[str]] = {"photo": [], "video": []}
     case = FIRST_SETTLED if settle else FIRST_AT_ONCE
     with (
         running_server(workdir, deadline, weights=weights) as server,
@@ -370,17 +378,20 @@ def page_dreams(
             page, case, pid, deadline, "", nice_browser=nice_browser
         )
         dreams.append(dream)
-        for _ in range(later):
-            if profile:
-                with ServerProfile(pid, workdir) as sampled:
-                    dream, caption = dream_through_page(
-                        page, "later", pid, deadline, caption, nice_browser=nice_browser
-                    )
-                samples += sampled.samples
-            else:
-                dream, caption = dream_through_page(
-                    page, "later", pid, deadline, caption, nice_browser=nice_browser
+
+        def sampled(kind: str, case: str, previous: str, button: str = ""):
+            """One dream through the page, sampled by py-spy when ``profile``."""
+            if not profile:
+                return dream_through_page(page, case, pid, deadline, previous, button, nice_browser)
+            with ServerProfile(pid, workdir) as sampling:
+                found = dream_through_page(
+                    page, case, pid, deadline, previous, button, nice_browser
                 )
+            samples[kind] += sampling.samples
+            return found
+
+        for _ in range(later):
+            dream, caption = sampled("photo", "later", caption)
             dreams.append(dream)
             time.sleep(ENGINE_PAUSE_S)  # the page's last drawing done: the machine idle
             engine_seconds += [engine() for _ in range(engine_runs)]
@@ -389,9 +400,7 @@ def page_dreams(
             caption = ""
             for index in range(videos):
                 case = VIDEO_FIRST_CASE if index == 0 and videos > 1 else VIDEO_CASE
-                dream, caption = dream_through_page(
-                    page, case, pid, deadline, caption, GENERATE_VIDEO_XPATH, nice_browser
-                )
+                dream, caption = sampled("video", case, caption, GENERATE_VIDEO_XPATH)
                 dreams.append(dream)
                 if case == VIDEO_CASE:
                     time.sleep(ENGINE_PAUSE_S)
@@ -480,7 +489,8 @@ def measure_page(args: argparse.Namespace) -> PageReport:
             write_pan_clip(clip, clip_shape, frames, fps=24)
             engine.video(clip, workdir)  # the clip's size traced here too
         videos = args.videos if args.videos is not None else (1 if args.quick else 3)
-        dreams, seconds, video_seconds, samples = [], [], [], []
+        dreams, seconds, video_seconds = [], [], []
+        samples: dict[str, list[str]] = {"photo": [], "video": []}
         for settle in [False, True] if settled_case else [False]:
             server_dir = Path(tempfile.mkdtemp(dir=workdir))
             found, timed, timed_video, sampled = page_dreams(
@@ -491,12 +501,14 @@ def measure_page(args: argparse.Namespace) -> PageReport:
             dreams += found
             seconds += timed
             video_seconds += timed_video
-            samples += sampled
+            for kind, stacks in sampled.items():
+                samples[kind] += stacks
         precision = engine.precision
     shown = f"{shape[1]}x{shape[0]}"
     return PageReport(
         shown, label, precision, dreams, seconds, video_seconds, frames,
-        phase_samples(samples), samples,
+        phase_samples(samples["photo"]), samples["photo"] + samples["video"],
+        phase_samples(samples["video"]),
     )  # fmt: skip
 
 
@@ -548,10 +560,11 @@ def report_lines(report: PageReport) -> list[str]:
         what, goal = RATIOS[key]
         verdict = "ok" if value <= goal else "MISS"
         lines.append(f"  {what}: {value:.2f}  [goal <= {goal:g}] {verdict}")
-    if report.profile:
-        total = sum(report.profile.values())
-        lines.append(f"  the server during the later dreams, by phase (py-spy, {total} samples):")
-        lines += [f"    {n / total:6.1%}  {phase}" for phase, n in report.profile.items()]
+    for what, profile in (("later dreams", report.profile), ("videos", report.video_profile)):
+        if profile:
+            total = sum(profile.values())
+            lines.append(f"  the server during the {what}, by phase (py-spy, {total} samples):")
+            lines += [f"    {n / total:6.1%}  {phase}" for phase, n in profile.items()]
     return lines
 
 
