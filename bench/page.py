@@ -146,7 +146,7 @@ PHASES = (
 class PageDream:
     """One dream through the page."""
 
-    case: str  # one of FIRST_CASES, or "later"
+    case: str  # one of FIRST_CASES, "later", VIDEO_FIRST_CASE or VIDEO_CASE
     seconds: float  # click to result on the page (the page's clock)
     to_progress: float | None  # click to the first live progress bar (the page's clock)
     caption_seconds: float | None  # the page's caption: the engine's time inside the server
