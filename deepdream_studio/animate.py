@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from deepdream import DreamConfig, fit_within
 from deepdream.media.image import VIDEO_SUFFIXES
 
 from .gallery import session_gallery
-from .live import LiveJob, live_run, ready_toast_ui
+from .live import LiveJob, live_run, ready_toast_ui, redraw_due
 from .paint import MaskProblem, mask_ui
 from .run import PLAIN_ERRORS, runner_or_error, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
@@ -175,10 +174,8 @@ def show_motion_progress(widgets: dict[str, Any], update: Any, now: float | None
     """Draw one finished frame: the bar with frames, frames/s and time left; the frame. At
     most every ``MOTION_REDRAW_SECONDS`` (the first frame always); ``now``: the monotonic
     clock's reading, read here by default."""
-    now = time.monotonic() if now is None else now
-    if now - widgets.get("drawn_at", -MOTION_REDRAW_SECONDS) < MOTION_REDRAW_SECONDS:
+    if not redraw_due(widgets, MOTION_REDRAW_SECONDS, now):
         return
-    widgets["drawn_at"] = now
     total = update.total or update.done
     eta = f" · about {update.eta:.0f} s left" if update.eta is not None else ""
     widgets["progress"].progress(

@@ -21,11 +21,15 @@ Contract: ``live_run(job)``
    ``job.kept(record)`` (the gallery), and lets the next run go on;
 6. after a run that reached its end, leaves a toast (``job.ready``) and reruns the page to
    show the result.
+
+``redraw_due(widgets, every)`` is how a job's ``draw`` keeps its redraws apart: each is a
+message the browser must render, on a server it may share with the dream.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -54,6 +58,17 @@ class LiveJob:
     failure: Callable[[Exception], str]
     ready: str
     close: Callable[[], None]
+
+
+def redraw_due(widgets: dict[str, Any], every: float, now: float | None = None) -> bool:
+    """Whether the live widgets may be redrawn: the first time, then once ``every`` seconds
+    have passed since the last redraw (kept in ``widgets["drawn_at"]``, which a redraw
+    allowed here sets). ``now``: the monotonic clock's reading, read here by default."""
+    now = time.monotonic() if now is None else now
+    if now - widgets.get("drawn_at", -every) < every:
+        return False
+    widgets["drawn_at"] = now
+    return True
 
 
 def queue_message(ahead: int, warming: bool = False) -> str:

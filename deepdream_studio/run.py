@@ -14,7 +14,6 @@ Contract:
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ from deepdream.serving.pace import dream_work, shared_pace
 from .backend import DreamRunner, cluster_address, runner_for
 from .gallery import session_gallery
 from .handover import ResultHandover
-from .live import LiveJob, live_run
+from .live import LiveJob, live_run, redraw_due
 from .models import load_dream_model
 from .result import dream_record
 
@@ -76,11 +75,9 @@ def objective_chart(losses: list[float]) -> dict[str, Any]:
 def show_progress(widgets: dict[str, Any], update: Any, losses: list[float]) -> None:
     """Draw one progress update: bar, objective chart, and the preview when there is one.
     Bar and chart are redrawn at most every ``REDRAW_SECONDS`` (always with a preview)."""
-    now = time.monotonic()
     with_preview = update.preview is not None and update.result is None
-    if not with_preview and now - widgets.get("drawn_at", 0.0) < REDRAW_SECONDS:
+    if not redraw_due(widgets, 0.0 if with_preview else REDRAW_SECONDS):
         return
-    widgets["drawn_at"] = now
     eta = f" · about {update.eta:.0f} s left" if update.eta else ""
     widgets["progress"].progress(
         min(update.work, 1.0),
