@@ -47,6 +47,7 @@ from bench.harness import (
     CHROMEDRIVER,
     CHROMIUM,
     RESULTS,
+    astronaut_photo,
     cpu_model,
     photo_jpeg,
     table,
@@ -146,7 +147,7 @@ def measure(sizes: Sizes, workdir: Path) -> tuple[dict[str, float], list[tuple[s
     clip = workdir / "pan.mp4"
     write_pan_clip(clip, sizes.clip, sizes.frames, fps=24)
     video_config = PRESETS["classic"]
-    dream(photo_jpeg_array(sizes.clip), video_config, model)  # the clip's size traced
+    dream(astronaut_photo(sizes.clip), video_config, model)  # the clip's size traced
     timed = time_video(model, video_config, clip, workdir)
     figures["video_fps"] = timed["fps"]
     rows.append((f"video, {sizes.frames} frames", f"{sizes.clip[1]}x{sizes.clip[0]}",
@@ -154,12 +155,6 @@ def measure(sizes: Sizes, workdir: Path) -> tuple[dict[str, float], list[tuple[s
                  f"first frame {timed['first_frame_s']:.2f} s, then "
                  f"{timed['carried_fps']:.1f} frames/s"))  # fmt: skip
     return figures, rows, f"{label}, {model.precision}"
-
-
-def photo_jpeg_array(shape: tuple[int, int]):
-    from deepdream import decode_image
-
-    return decode_image(photo_jpeg(shape))
 
 
 def page_report() -> list[str]:

@@ -75,6 +75,7 @@ from bench.stress import (
     CHROMIUM,
     DREAM_TIMEOUT_S,
     GENERATE_VIDEO_XPATH,
+    GENERATE_XPATH,
     Deadline,
     DreamOutcome,
     browser_session,
@@ -304,7 +305,7 @@ def dream_through_page(
     server_pid: int,
     deadline: Deadline,
     previous: str,
-    button: str = "",
+    button: str = GENERATE_XPATH,
     nice_browser: bool = False,
 ):
     """Click Generate (``button``'s XPath; the photo page's by default) and follow the dream
@@ -315,7 +316,7 @@ def dream_through_page(
     page.driver.execute_script(PAGE_CLOCK_JS)
     metrics_before = browser_metrics(page)
     server_before, browser_before = tree_cpu_seconds(server_pid), tree_cpu_seconds(browser_pid)
-    clicked_at = page.click_generate(deadline, *([button] if button else []))
+    clicked_at = page.click_generate(deadline, button)
     outcome: DreamOutcome = page.follow_dream(clicked_at, DREAM_TIMEOUT_S, deadline, previous)
     if outcome.error or outcome.seconds is None:
         raise RuntimeError(f"{case}: {outcome.error or 'no result'}")
@@ -379,7 +380,7 @@ def page_dreams(
         )
         dreams.append(dream)
 
-        def sampled(kind: str, case: str, previous: str, button: str = ""):
+        def sampled(kind: str, case: str, previous: str, button: str = GENERATE_XPATH):
             """One dream through the page, sampled by py-spy when ``profile``."""
             if not profile:
                 return dream_through_page(page, case, pid, deadline, previous, button, nice_browser)
