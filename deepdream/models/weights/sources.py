@@ -42,17 +42,24 @@ RANDOM_WEIGHTS_SEED = 20151205
 def seeded_random_weights() -> Iterator[None]:
     """Build a network inside this to give its untrained weights a fixed draw.
 
-    Why: Keras draws an unseeded initializer's seed from Python's ``random``, so the "random"
-    network used to differ from process to process, and with it whether a few steps on some
-    channel climb; tests and speed figures should not depend on the draw. Python's random
-    state is put back afterwards, so nothing else is seeded by it.
+    Why: tests and speed figures should not depend on the draw (whether a few steps on some
+    channel climb). Keras draws an unseeded initializer's seed from one process-wide
+    generator, made on first use from Python's ``random`` (Keras 3.15.1), so a second network
+    built in the same process drew other weights: ``keras.utils.set_random_seed`` seeds
+    Python's ``random`` and makes that generator afresh. Python's and NumPy's random states are put back afterwards,
+    so nothing else is seeded by it (TensorFlow's global seed stays set; every random
+    operation here has its own seed).
     """
-    state = random.getstate()
-    random.seed(RANDOM_WEIGHTS_SEED)
+    import keras
+    import numpy as np
+
+    state, numpy_state = random.getstate(), np.random.get_state()
+    keras.utils.set_random_seed(RANDOM_WEIGHTS_SEED)
     try:
         yield
     finally:
         random.setstate(state)
+        np.random.set_state(numpy_state)
 
 
 class WeightsUnavailableError(RuntimeError):
