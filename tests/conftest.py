@@ -67,12 +67,14 @@ def offline_download(monkeypatch, tmp_path):
     """Make Keras's weight download and pip's fetch fail the way they do without a network,
     with an empty Keras cache (so neither Keras's file nor an import that CI put there is
     found)."""
+    import keras
     from keras.src.utils import file_utils
 
     def refuse(*args, **kwargs):
         raise Exception("URL fetch failure on https://example.invalid/weights.h5: no network")
 
-    monkeypatch.setattr(file_utils, "get_file", refuse)
+    monkeypatch.setattr(file_utils, "get_file", refuse)  # what Keras's applications call
+    monkeypatch.setattr(keras.utils, "get_file", refuse)  # what inception_v3.py calls
     monkeypatch.delenv("DEEPDREAM_WEIGHTS", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
     pip_without_index(monkeypatch, tmp_path)

@@ -100,6 +100,19 @@ def test_the_page_ratio_pairs_each_page_dream_with_the_engine_s_right_after_it()
     assert paired_ratios(page, engine[:1]) == []  # too few engine runs: no ratio
 
 
+def test_a_first_dream_is_paired_with_the_dream_right_after_it_on_its_server():
+    """Not with the fastest later dream of the run (minutes away, on another server)."""
+    from bench.page import FIRST_AT_ONCE, FIRST_SETTLED, PageDream, PageReport
+
+    def dream(case: str, seconds: float) -> PageDream:
+        return PageDream(case, seconds, None, None, 0.0, 0.0, None, None, False)
+
+    dreams = [dream(FIRST_AT_ONCE, 6.0), dream("later", 2.0), dream("later", 1.0),
+              dream(FIRST_SETTLED, 3.0), dream("later", 2.5)]  # fmt: skip
+    ratios = PageReport("160x107", "random", "float32", dreams, []).ratios()
+    assert ratios == {"first_at_once": 3.0, "first_after_warm_up": 1.2}
+
+
 def test_the_page_profile_names_each_sampled_stack_s_phase():
     from bench.page import phase_samples
 

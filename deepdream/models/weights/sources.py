@@ -46,9 +46,9 @@ def seeded_random_weights() -> Iterator[None]:
     channel climb). Keras draws an unseeded initializer's seed from one process-wide
     generator, made on first use from Python's ``random`` (Keras 3.15.1), so a second network
     built in the same process drew other weights: ``keras.utils.set_random_seed`` seeds
-    Python's ``random`` and makes that generator afresh. Python's and NumPy's random states are put back afterwards,
-    so nothing else is seeded by it (TensorFlow's global seed stays set; every random
-    operation here has its own seed).
+    Python's ``random`` and makes that generator afresh. Python's and NumPy's random states
+    are put back afterwards, so nothing else is seeded by it (TensorFlow's global seed stays
+    set; every random operation here has its own seed).
     """
     import keras
     import numpy as np
