@@ -12,17 +12,22 @@ What it measures, on this machine, every figure in the same run:
    strength range and leading-edge strength, for our carry and for dreaming every frame on its
    own (same seed; and a new seed a frame, the way a naive script does it).
 3. Zoom animation at 512x512: frames per second for both models.
-4. Peak resident memory (``VmHWM`` of a child process) dreaming a short and a long 720p clip
+4. Work beside the dream (``deepdream.motion.beside``): the InceptionV3 pan through
+   ``dream_video`` with decoding, optical flow and encoding in threads beside the dream (the
+   default on a GPU), and all in turn (the default on a CPU), alternated in pairs (ABBA) in
+   the same run: seconds of each and their ratio. In this machine's own precision.
+5. Peak resident memory (``VmHWM`` of a child process) dreaming a short and a long 720p clip
    with a cheap dream (one octave, one step, max side 128): streaming means the long clip's
    peak is the short one's. Full mode: 20 s and 2 min at 24 fps.
 
 Results: a table on stdout, also written to ``bench/results/motion.txt`` (``--quick``:
-``bench/results/quick/motion.txt``).
+``bench/results/quick/motion.txt``; ``--beside-only``: ``motion-beside.txt`` beside it).
 
 Run from the repository root:
     python -m bench.motion                 # full run: long on 2 CPU cores (the 2-min clip)
     python -m bench.motion --frames 4      # the full sizes, fewer frames, no long clip
     python -m bench.motion --quick         # smoke run, well under a minute
+    python -m bench.motion --beside-only   # only section 4
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class Plan:
     memory_seconds: tuple[float, float]  # short, long
     dream_changes: tuple[tuple[str, object], ...] = ()
     quality: bool = True  # measure the quality table too
+    beside_pairs: int = 3  # pairs of runs in section 4
 
 
 FULL = Plan("full", (320, 480), 24, 512, 8, (720, 1280), 24, (20.0, 120.0))
@@ -80,6 +86,7 @@ QUICK = Plan(
     12,
     (0.5, 2.0),
     (("steps_per_octave", 2), ("octaves", 1)),
+    beside_pairs=1,
 )
 
 
@@ -137,6 +144,57 @@ def time_video(model, config: DreamConfig, source: Path, workdir: Path) -> dict[
         "first_frame_s": float(gaps[0]),
         "carried_fps": float(1 / np.mean(gaps[1:])) if len(gaps) > 1 else float("nan"),
     }
+
+
+def time_beside(model, config: DreamConfig, source: Path, workdir: Path, pairs: int):
+    """Rows ``(beside s, in turn s, ratio)`` of ``pairs`` pairs of the same ``dream_video``,
+    with the work beside the dream in threads and all in turn (``depth=0``), alternated so a
+    drift in the machine's pace falls on both; and the median ratio."""
+    from deepdream.motion import flow, writing
+    from deepdream.motion.beside import GPU_DEPTH
+
+    defaults = flow.FRAMES_AHEAD, writing.FRAMES_BEHIND
+    ways = {"beside": (GPU_DEPTH, GPU_DEPTH), "in turn": (0, 0)}
+    rows, ratios = [], []
+    try:
+        for index in range(pairs):
+            seconds = {}
+            for way in list(ways) if index % 2 == 0 else list(ways)[::-1]:
+                flow.FRAMES_AHEAD, writing.FRAMES_BEHIND = ways[way]
+                start = time.perf_counter()
+                for _ in dream_video(source, workdir / "beside.mp4", config, MotionConfig(), model):
+                    pass
+                seconds[way] = time.perf_counter() - start
+            ratios.append(seconds["beside"] / seconds["in turn"])
+            rows.append(
+                (f"{seconds['beside']:.2f}", f"{seconds['in turn']:.2f}", f"{ratios[-1]:.3f}")
+            )
+    finally:
+        flow.FRAMES_AHEAD, writing.FRAMES_BEHIND = defaults
+    return rows, float(np.median(ratios))
+
+
+def beside_report(plan: Plan, source: Path, workdir: Path) -> str:
+    """Section 4: the pan with its work beside the dream and in turn (see the docstring)."""
+    from deepdream import load_model
+
+    model = load_model("inception_v3", "random")  # the machine's own precision
+    config = dream_config("inception_v3", plan)
+    warm_up(model, config)
+    list(dream_video(source, workdir / "beside.mp4", config, MotionConfig(), model))  # sizes
+    from deepdream.motion.beside import machine_depth
+
+    rows, ratio = time_beside(model, config, source, workdir, plan.beside_pairs)
+    height, width = plan.video_size
+    default = "beside" if machine_depth() else "in turn"
+    return table(
+        f"\nWork beside the dream: InceptionV3 (RANDOM weights, {model.precision}), video "
+        f"{width}x{height} ({plan.video_frames} frames, classic preset); decoding, flow and "
+        f"encoding in threads beside the dream, or in turn (this machine's default: "
+        f"{default}); median ratio {ratio:.3f}",
+        ("beside s", "in turn s", "beside / in turn"),
+        rows,
+    )
 
 
 def time_zoom(model, config: DreamConfig, size: int, frames: int, workdir: Path) -> float:
@@ -254,7 +312,12 @@ def table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> s
 
 
 def run(
-    plan: Plan, out: Path, skip_memory: bool, memory_only: bool = False, quality_only: bool = False
+    plan: Plan,
+    out: Path,
+    skip_memory: bool,
+    memory_only: bool = False,
+    quality_only: bool = False,
+    beside_only: bool = False,
 ) -> str:
     report = [
         f"Motion benchmark ({plan.label}), {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} "
@@ -265,14 +328,18 @@ def run(
     ]
     with tempfile.TemporaryDirectory(prefix="deepdream-motion-") as folder:
         workdir = Path(folder)
-        if quality_only:
+        if beside_only:
+            source = workdir / "pan.mp4"
+            write_pan_clip(source, plan.video_size, plan.video_frames, 24)
+            report.append(beside_report(plan, source, workdir))
+        elif quality_only:
             model = load("vgg16_offline")
             report.append(
                 quality_table(plan, measure_quality(model, dream_config(VGG, plan), plan))
             )
         elif not memory_only:
             report += measure_speed_and_quality(plan, workdir)
-        if not (skip_memory or quality_only):
+        if not (skip_memory or quality_only or beside_only):
             report.append(
                 table(
                     "\nPeak memory (VmHWM of a child process; VGG16, 1 octave, 1 step, max side "
@@ -322,6 +389,7 @@ def measure_speed_and_quality(plan: Plan, workdir: Path) -> list[str]:
     )
     if plan.quality:
         report.append(quality_table(plan, quality_rows))
+    report.append(beside_report(plan, source, workdir))
     return report
 
 
@@ -345,6 +413,8 @@ def main() -> None:
     parser.add_argument("--memory-only", action="store_true", help="only the memory children")
     parser.add_argument("--quality-only", action="store_true", help="only the quality table")
     parser.add_argument("--no-quality", action="store_true", help="skip the quality table")
+    parser.add_argument("--beside-only", action="store_true", help="only the work-beside pairs")
+    parser.add_argument("--pairs", type=int, help="pairs in the work-beside section (plan's)")
     parser.add_argument("--video-size", help="video clip size WxH (default: plan's)")
     parser.add_argument("--steps", type=int, help="steps per octave (default: the preset's)")
     parser.add_argument("--octaves", type=int, help="octaves (default: the preset's)")
@@ -376,10 +446,14 @@ def main() -> None:
     plan = Plan(**{**plan.__dict__, "dream_changes": tuple(changes.items())})
     if args.no_quality:
         plan = Plan(**{**plan.__dict__, "quality": False})
+    if args.pairs:
+        plan = Plan(**{**plan.__dict__, "beside_pairs": args.pairs})
     if args.memory_seconds:
         plan = Plan(**{**plan.__dict__, "memory_seconds": tuple(args.memory_seconds)})
-    default = RESULTS_DIR / ("quick" if args.quick else "") / "motion.txt"
-    print(run(plan, args.out or default, args.no_memory, args.memory_only, args.quality_only))
+    name = "motion-beside.txt" if args.beside_only else "motion.txt"  # not the full report
+    default = RESULTS_DIR / ("quick" if args.quick else "") / name
+    out = args.out or default
+    print(run(plan, out, args.no_memory, args.memory_only, args.quality_only, args.beside_only))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 import io
+import threading
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ from clips import audio_of, pan, write_clip
 from deepdream import dream
 from deepdream.config import PRESETS
 from deepdream.media.video import probe_video, read_frames
-from deepdream.motion import quality
+from deepdream.motion import flow, quality, writing
 from deepdream.motion.config import MotionConfig
 from deepdream.motion.flow import dream_video_frames
 from deepdream.motion.writing import dream_video, zoom_video
@@ -137,7 +138,37 @@ def test_dream_video_keeps_count_size_rate_and_sound(tmp_path, photo, offline_vg
     assert np.abs(last - updates[-1].image).mean() < 0.7 * np.abs(last - frames[-1]).mean()
 
 
-def test_stopping_a_video_keeps_the_frames_done_as_a_playable_file(photo, random_inception):
+def test_frames_made_and_written_beside_the_dream_give_the_same_video(
+    photo, random_inception, monkeypatch
+):
+    """Threads beside the dream (the GPU default) change when the work is done, not what."""
+    source = io.BytesIO()
+    write_clip(source, pan(photo, 4, SIZE, STEP), fps=12)
+    videos = []
+    for depth in (0, 2):
+        monkeypatch.setattr(flow, "FRAMES_AHEAD", depth)
+        monkeypatch.setattr(writing, "FRAMES_BEHIND", depth)
+        target = io.BytesIO()
+        run = dream_video(
+            source.getvalue(), target, small("inception_v3"), MotionConfig(), random_inception,
+            format="mp4",
+        )  # fmt: skip
+        images = [update.image for update in run]
+        videos.append((images, target.getvalue()))
+    (in_turn, file_in_turn), (beside, file_beside) = videos
+    assert len(beside) == 4 and all(np.array_equal(a, b) for a, b in zip(in_turn, beside))
+    assert probe_video(file_beside).frames == 4
+    assert [f.image.tolist() for f in read_frames(file_beside)] == [
+        f.image.tolist() for f in read_frames(file_in_turn)
+    ]
+
+
+@pytest.mark.parametrize("depth", [0, 2], ids=["in turn", "beside"])
+def test_stopping_a_video_keeps_the_frames_done_as_a_playable_file(
+    photo, random_inception, monkeypatch, depth
+):
+    monkeypatch.setattr(flow, "FRAMES_AHEAD", depth)
+    monkeypatch.setattr(writing, "FRAMES_BEHIND", depth)
     source = io.BytesIO()
     write_clip(source, pan(photo, 8, SIZE, STEP), fps=12, audio=True)
     target = io.BytesIO()
@@ -153,6 +184,9 @@ def test_stopping_a_video_keeps_the_frames_done_as_a_playable_file(photo, random
         if update.done == 3:
             break
     run.close()
+    # Nothing goes on decoding or encoding beside it once the run is closed.
+    beside = {"deepdream-frames", "deepdream-encoder"}
+    assert not [thread for thread in threading.enumerate() if thread.name in beside]
     info = probe_video(target.getvalue())
     assert info.frames == 3 and info.has_audio
     assert info.duration == pytest.approx(0.25, abs=0.01)

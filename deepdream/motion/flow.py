@@ -19,7 +19,12 @@ Contract:
   is laid onto its input through it, so carried detail never drifts past the mask's edge.
 - ``video_frames_dreamed(source, ...)`` is the same over a video file (or bytes), each update
   carrying its source frame's time.
-- Cancelling is stopping iteration (``close()`` on the generator, or ``break``).
+- Where the dream runs on a GPU, the next frames and their flow are made beside it
+  (``beside.made_ahead``, ``FRAMES_AHEAD`` frames ahead: decoding and OpenCV's flow need
+  only the input frames); what needs the last frame's dream (moving its detail) is done in
+  turn. On a CPU all is done in turn (see ``beside.py`` for the measured reason).
+- Cancelling is stopping iteration (``close()`` on the generator, or ``break``): the thread
+  making frames ahead is stopped before the generator's ``close()`` returns.
 - Same frames + same configs + same model => the same output.
 Nothing here writes files.
 """
@@ -36,6 +41,7 @@ import numpy as np
 
 from ..config import DreamConfig
 from ..media.video import MAX_FRAME_PIXELS, Source, probe_video, read_frames
+from .beside import machine_depth, made_ahead
 from .config import STRENGTH_CAP, MotionConfig, MotionUpdate
 from .frame import dream_frame, lay_detail
 from .quality import added_detail, detail_strength
@@ -43,42 +49,61 @@ from .quality import added_detail, detail_strength
 #: Grey levels a pixel may differ from where the flow says it came from and still count as
 #: the same thing seen again. Video noise and compression stay well below it.
 MATCH_TOLERANCE = 24.0
+#: Frames (with their flow) made ahead of the one dreaming, in a thread; None: as
+#: ``beside.machine_depth()`` says (2 on a GPU, 0 = in turn on a CPU). A 4K frame and its
+#: flow hold about 90 MB.
+FRAMES_AHEAD: int | None = None
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
-class _Flow:
-    """Where each pixel of a frame was in the previous frame (OpenCV DIS optical flow)."""
+def frames_with_flow(
+    frames: Iterable[np.ndarray], with_flow: bool = True
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """Each frame with where each of its pixels was in the frame before (OpenCV DIS optical
+    flow, ``(height, width, 2)``); None for the first frame, and for all without
+    ``with_flow``. Needs only the input frames, so it runs ahead of the dream.
 
-    def __init__(self) -> None:
-        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    Raises:
+        ValueError: a frame of another size than the first.
+    """
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    previous = None
+    for frame in frames:
+        if previous is not None and frame.shape != previous.shape:
+            raise ValueError("Every frame of a video must have the same size.")
+        flow = None
+        if previous is not None and with_flow:
+            flow = dis.calc(_grey(frame), _grey(previous), None)
+        yield frame, flow
+        previous = frame
 
-    def carry(
-        self, previous: np.ndarray, current: np.ndarray, detail: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, float]:
-        """``detail`` (float32, on ``previous``) moved onto ``current``, where it was carried
-        (a 0..1 weight per pixel), and the share of pixels explained.
 
-        Pixels whose source lies outside the previous frame, or whose colour there differs
-        by more than ``MATCH_TOLERANCE``, get no detail (a soft edge, no hard seam).
-        """
-        height, width = current.shape[:2]
-        flow = self._dis.calc(_grey(current), _grey(previous), None)
-        grid_x, grid_y = np.meshgrid(
-            np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
-        )
-        map_x, map_y = grid_x + flow[..., 0], grid_y + flow[..., 1]
-        moved = cv2.remap(
-            detail, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-        )
-        seen = cv2.remap(previous, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
-        mismatch = np.abs(seen.astype(np.float32) - current.astype(np.float32)).mean(axis=2)
-        explained = inside & (mismatch < MATCH_TOLERANCE)
-        weight = cv2.GaussianBlur(explained.astype(np.float32), (5, 5), 0)
-        return moved * weight[..., None], weight, float(explained.mean())
+def carry_detail(
+    previous: np.ndarray, current: np.ndarray, detail: np.ndarray, flow: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``detail`` (float32, on ``previous``) moved along ``flow`` onto ``current``, where it
+    was carried (a 0..1 weight per pixel), and the share of pixels explained.
+
+    Pixels whose source lies outside the previous frame, or whose colour there differs by
+    more than ``MATCH_TOLERANCE``, get no detail (a soft edge, no hard seam).
+    """
+    height, width = current.shape[:2]
+    grid_x, grid_y = np.meshgrid(
+        np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32)
+    )
+    map_x, map_y = grid_x + flow[..., 0], grid_y + flow[..., 1]
+    moved = cv2.remap(
+        detail, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    seen = cv2.remap(previous, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    inside = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+    mismatch = np.abs(seen.astype(np.float32) - current.astype(np.float32)).mean(axis=2)
+    explained = inside & (mismatch < MATCH_TOLERANCE)
+    weight = cv2.GaussianBlur(explained.astype(np.float32), (5, 5), 0)
+    return moved * weight[..., None], weight, float(explained.mean())
 
 
 @dataclass(frozen=True)
@@ -143,7 +168,8 @@ def dream_video_frames(
     """Dream a sequence of frames coherently; see the module docstring.
 
     Args:
-        frames: uint8 RGB arrays, all of one size (a generator is fine: one is held at a time).
+        frames: uint8 RGB arrays, all of one size (a generator is fine; on a GPU it is
+            pulled in a thread, ``FRAMES_AHEAD`` frames ahead of the dream, and closed there).
         total: the number of frames when known, for the ETA.
 
     Raises:
@@ -151,41 +177,43 @@ def dream_video_frames(
         WeightsUnavailableError: ``model`` omitted and its weights cannot be had.
     """
     carried_config = config.replace(steps_per_octave=motion.steps_for_carried(config))
-    flow = _Flow()
     start = time.perf_counter()
     previous = detail = reference = None
-    for index, frame in enumerate(frames):
-        if previous is not None and frame.shape != previous.shape:
-            raise ValueError("Every frame of a video must have the same size.")
-        explained = 0.0
-        if previous is not None and motion.blend > 0:
-            moved, carried, explained = flow.carry(previous, frame, detail)
-        fresh = previous is None or motion.blend == 0 or 1 - explained > motion.scene_cut
-        if fresh:
-            output = dream_frame(frame, config, model)
-            added = added_detail(frame, output)
-            reference = _Reference.of(added)
+    depth = machine_depth() if FRAMES_AHEAD is None else FRAMES_AHEAD
+    ahead = made_ahead(frames_with_flow(frames, motion.blend > 0), depth, "deepdream-frames")
+    try:
+        for index, (frame, flow) in enumerate(ahead):
             explained = 0.0
-        else:
-            output, added = _carried_frame(
-                frame,
-                motion.blend * moved,
-                carried,
-                config,
-                carried_config,
-                motion,
-                model,
-                reference,
+            if flow is not None:
+                moved, carried, explained = carry_detail(previous, frame, detail, flow)
+            fresh = flow is None or 1 - explained > motion.scene_cut
+            if fresh:
+                output = dream_frame(frame, config, model)
+                added = added_detail(frame, output)
+                reference = _Reference.of(added)
+                explained = 0.0
+            else:
+                output, added = _carried_frame(
+                    frame,
+                    motion.blend * moved,
+                    carried,
+                    config,
+                    carried_config,
+                    motion,
+                    model,
+                    reference,
+                )
+            yield MotionUpdate(
+                index=index,
+                total=total,
+                elapsed=time.perf_counter() - start,
+                image=output,
+                fresh=fresh,
+                explained=explained,
             )
-        yield MotionUpdate(
-            index=index,
-            total=total,
-            elapsed=time.perf_counter() - start,
-            image=output,
-            fresh=fresh,
-            explained=explained,
-        )
-        previous, detail = frame, added
+            previous, detail = frame, added
+    finally:
+        ahead.close()  # the thread making frames ahead stops here, not at garbage collection
 
 
 def video_frames_dreamed(
@@ -210,8 +238,10 @@ def video_frames_dreamed(
             times.append(frame.time)
             yield frame.image
 
+    dreamed = dream_video_frames(images(), config, motion, model, total=info.frames)
     try:
-        for update in dream_video_frames(images(), config, motion, model, total=info.frames):
+        for update in dreamed:
             yield dataclasses.replace(update, time=times[update.index])
     finally:
+        dreamed.close()  # first: its thread decodes from ``frames``
         frames.close()

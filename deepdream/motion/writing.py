@@ -9,6 +9,9 @@ Contract:
   source's size, frame times and sound, a zoom plays at ``motion.fps``.
 - ``dream_video(source, target, ...)`` and ``zoom_video(photo, target, ...)`` are the two
   together.
+- Where the dream runs on a GPU, frames are encoded beside it (``beside.written_beside``, up
+  to ``FRAMES_BEHIND`` frames behind); on a CPU in turn (``beside.py`` says why). Either way
+  the target is finished only once every frame passed on is in it.
 - Cancelling is stopping iteration: the target is then finished with the frames done so far,
   playable. Nothing here writes a file other than the ``target`` the caller names.
 """
@@ -22,9 +25,14 @@ import numpy as np
 
 from ..config import DreamConfig
 from ..media.video import MAX_FRAME_PIXELS, Source, VideoWriter, probe_video, reopenable
+from .beside import machine_depth, written_beside
 from .config import MotionConfig, MotionUpdate
 from .flow import video_frames_dreamed
 from .zoom import zoom_frames
+
+#: Frames waiting to be encoded in a thread while the next ones dream; None: as
+#: ``beside.machine_depth()`` says (2 on a GPU, 0 = in turn on a CPU).
+FRAMES_BEHIND: int | None = None
 
 
 def moving_dream(
@@ -70,14 +78,21 @@ def write_motion(
         size, fps, sound = (source.shape[1], source.shape[0]), motion.fps, None
         fps = Fraction(fps).limit_denominator(1001)
     try:
-        with VideoWriter(target, *size, fps, audio_from=sound, format=format) as writer:
+        with (
+            VideoWriter(target, *size, fps, audio_from=sound, format=format) as writer,
+            written_beside(writer.write, _frames_behind(), "deepdream-encoder") as write,
+        ):
             for update in updates:
-                writer.write(update.image, update.time)
+                write(update.image, update.time)
                 yield update
     finally:
         close = getattr(updates, "close", None)
         if close is not None:
             close()
+
+
+def _frames_behind() -> int:
+    return machine_depth() if FRAMES_BEHIND is None else FRAMES_BEHIND
 
 
 def dream_video(
