@@ -3,9 +3,9 @@
 Why: decoding (PyAV), optical flow (OpenCV) and encoding (PyAV's x264) release Python's lock
 while they work; run in turn with the dream, a GPU's dream waits for them every frame while
 the CPU could have done them during its steps. On a CPU the dream's own TensorFlow threads
-take every core already: there the threads measured no faster (1.0-1.14x slower on the
-project's 2-core EPYC, ``bench.motion --beside-only``), so ``machine_depth()`` turns them
-on only where the dream runs on a GPU.
+take every core already: there the threads measured no faster (on the project's 2-core
+EPYC, ``bench.motion --beside-only``: 0.97-1.24x the time in turn, medians 1.05 and 1.14 in
+two runs), so ``machine_depth()`` turns them on only where the dream runs on a GPU.
 
 Contract:
 - ``made_ahead(items, depth)`` yields what the iterable ``items`` yields, in its order, while
