@@ -18,7 +18,9 @@ so (a step costs the same with any weights):
 3. a 4000x3000 photo dreamed at full size (classic preset, ``max_side`` 4000): seconds and the
    GPU's peak memory (TensorFlow's own count);
 4. a 24-frame 480x320 camera pan, decode to H.264 (``deepdream.dream_video``, default motion
-   settings): frames per second (goal: 10 or more);
+   settings): frames per second (goal: 10 or more), with decoding, flow and encoding in
+   threads beside the dream (the default on a GPU, ``deepdream/motion/beside.py``) and, for
+   the ratio, all in turn (``bench.motion.time_beside``, one pair);
 5. the page's dream in headless Chromium against a fresh server (``python -m bench.page
    --no-settled-case``, run as a child; its report is copied in), when Chromium is there.
 
@@ -118,7 +120,7 @@ def best_seconds(run, times: int) -> float:
 def measure(sizes: Sizes, workdir: Path) -> tuple[dict[str, float], list[tuple[str, ...]], str]:
     """Sections 1-4: the figures by key, the table's rows, and the weights' label."""
     from bench.benchmark import end_to_end_seconds
-    from bench.motion import time_video, write_pan_clip
+    from bench.motion import time_beside, time_video, write_pan_clip
     from deepdream import PRESETS, dream, load_model
 
     weights, label = weights_and_label()
@@ -154,6 +156,10 @@ def measure(sizes: Sizes, workdir: Path) -> tuple[dict[str, float], list[tuple[s
                  f"{timed['fps']:.1f} frames/s",
                  f"first frame {timed['first_frame_s']:.2f} s, then "
                  f"{timed['carried_fps']:.1f} frames/s"))  # fmt: skip
+    _, ratio = time_beside(model, video_config, clip, workdir, pairs=1)
+    figures["video_beside_ratio"] = ratio
+    rows.append(("video, work beside / in turn", f"{sizes.clip[1]}x{sizes.clip[0]}",
+                 f"{ratio:.2f}", "decoding, flow, encoding in threads or in turn"))  # fmt: skip
     return figures, rows, f"{label}, {model.precision}"
 
 

@@ -22,9 +22,10 @@ Contract:
   visualisation instead of the octave loop: ``from_noise.noise_steps``, the same updates and
   result (the canvas gives its size only).
 - ``dream(image, config, model=None)`` runs ``dream_steps`` to the end and returns the result.
-- ``warm_up(model, config, shape)`` runs ``config`` for one step an octave on a noise canvas of
-  ``shape``: the step is traced and the kernels for those sizes prepared, so the first real
-  dream at these settings runs like a later one (a server does this in the background).
+- ``warm_up(model, config, shape, give_way)`` runs ``config`` for one step an octave on a
+  noise canvas of ``shape``: the step is traced and the kernels for those sizes prepared, so
+  the first real dream at these settings runs like a later one (a server does this in the
+  background); it stops after any step once ``give_way()`` says so.
 - When ``model`` is omitted the model named by ``config.model`` is loaded once and kept;
   InceptionV3 without weights raises ``WeightsUnavailableError`` (never random weights).
 """
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -220,12 +221,23 @@ WARM_UP_SHAPE = (384, 512)
 
 
 def warm_up(
-    model: FeatureModel, config: DreamConfig, shape: tuple[int, int] = WARM_UP_SHAPE
+    model: FeatureModel,
+    config: DreamConfig,
+    shape: tuple[int, int] = WARM_UP_SHAPE,
+    give_way: Callable[[], bool] | None = None,
 ) -> float:
     """Trace ``config``'s step and prepare its kernels with a one-step-an-octave dream on a
-    noise canvas of ``shape``; returns the seconds it took."""
+    noise canvas of ``shape``; returns the seconds it took. ``give_way()``, asked after each
+    step, may end it early (once the step is traced, by the first): a dream waiting for the
+    warm-up's slot has its own sizes' kernels to make anyway."""
     start = time.perf_counter()
     canvas = pixels.noise_canvas(*shape, seed=config.seed)
     # The pixel loop: its traced step is what a photo's dream runs.
-    dream(canvas, config.replace(steps_per_octave=1, start="noise", param="pixel"), model)
+    steps = dream_steps(
+        canvas, config.replace(steps_per_octave=1, start="noise", param="pixel"), model
+    )
+    for _ in steps:
+        if give_way is not None and give_way():
+            steps.close()
+            break
     return time.perf_counter() - start

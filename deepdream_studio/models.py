@@ -12,7 +12,8 @@ Contract:
   default preset's step in a background thread, so the first visitor's first dream does not
   pay for tracing: see ``deepdream.warm_up``. The warm-up holds a dream slot like a dream, so
   a dream asked for meanwhile queues behind it (first come, first served) instead of sharing
-  the cores with it. Afterwards it freezes the start-up objects (``deepdream_studio/process.py``).
+  the cores with it, and the warm-up gives way to it as soon as the step is traced.
+  Afterwards it freezes the start-up objects (``deepdream_studio/process.py``).
   ``warming_up()`` says whether it is still running, so the waiting page can say why.
   Failures there are logged, never shown: the dream itself will say what is wrong.
 (``notice.py`` says on the page which model stands in; it reads this module and
@@ -78,10 +79,13 @@ def warm_up_in_slot(precision: str) -> float:
 
     # In a slot: a dream asked for meanwhile waits its turn rather than halving the speed of
     # both (and, with the step traced by then, runs like any later dream).
-    with shared_slots().slot():
+    slots = shared_slots()
+    with slots.slot():
         # The engine's shared cache: the very model the page's _cached_model hands out.
         model, _ = shared_model(INCEPTION_V3, precision=precision)
-        return warm_up(model, PRESETS[DEFAULT_PRESET].with_model(model.name))
+        config = PRESETS[DEFAULT_PRESET].with_model(model.name)
+        # Once the step is traced, a dream queued behind the warm-up goes first.
+        return warm_up(model, config, give_way=lambda: slots.waiting > 0)
 
 
 @st.cache_resource(show_spinner=False)

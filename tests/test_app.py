@@ -280,8 +280,8 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
     slots = shared_slots()
     seen = []
 
-    def fake_warm_up(model, config):
-        seen.append((model.name, config.steps_per_octave, slots.in_use))
+    def fake_warm_up(model, config, give_way):
+        seen.append((model.name, config.steps_per_octave, slots.in_use, give_way()))
         return 0.0
 
     monkeypatch.setattr(render, "warm_up", fake_warm_up)  # where the page takes it from
@@ -289,6 +289,7 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
     warm_up_in_slot(resolve_precision("auto"))
     # It ran inside a slot (one taken while it ran), and gave the slot back.
     assert len(seen) == 1 and seen[0][2] == 1
+    assert seen[0][3] is False  # nobody queued behind it: it does not give way
     assert slots.in_use == 0 and slots.waiting == 0
 
 

@@ -58,7 +58,9 @@ def test_the_gpu_benchmark_quick_mode_writes_every_figure(tmp_path, capsys):
     out = tmp_path / "gpu.txt"
     assert gpu.main(["--quick", "--cpu-ok", "--out", str(out)]) == 0
     written = out.read_text()
-    for row in ["classic preset", "deep preset", "classic, full size", "video, 3 frames"]:
+    rows = ["classic preset", "deep preset", "classic, full size", "video, 3 frames",
+            "video, work beside / in turn"]  # fmt: skip
+    for row in rows:
         assert row in written, written
     assert "frames/s" in written and "no verdict" in written
     _, on_gpu = gpu.accelerator()

@@ -171,3 +171,17 @@ def test_a_stopped_dream_is_finished_like_a_whole_one(random_inception, photo):
     no_preview = dataclasses.replace(last, preview=None)
     with pytest.raises(ValueError, match="no preview"):
         partial_result(photo, no_preview, config, random_inception)
+
+
+def test_a_warm_up_traces_the_step_and_gives_way_after_it_when_asked(random_inception):
+    from deepdream.gradients import step_for_config
+    from deepdream.render import warm_up
+
+    config = FAST.replace(octaves=3, max_side=400, layers=(("mixed4", 1.0),))
+    asked = []
+    warm_up(random_inception, config, (300, 400), give_way=lambda: asked.append(1) or False)
+    assert len(asked) == 3 + 1  # after each octave's one step, and after the finished update
+    asked.clear()
+    warm_up(random_inception, config, (300, 400), give_way=lambda: asked.append(1) or True)
+    assert len(asked) == 1  # a dream is waiting: it stopped after the first step
+    assert step_for_config(random_inception, config).trace_count == 1  # traced once, kept
