@@ -321,7 +321,8 @@ def run(
 ) -> str:
     report = [
         f"Motion benchmark ({plan.label}), {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} "
-        f"UTC, {cpu_model()}, {os.cpu_count()} CPUs, float32\n",
+        f"UTC, {cpu_model()}, {os.cpu_count()} CPUs, float32 (the work-beside pairs: the "
+        "machine's own precision)\n",
         f"command: python -m bench.motion {' '.join(sys.argv[1:])}\n",
         "InceptionV3 is timed with RANDOM weights (its ImageNet file cannot be had here); a step "
         "costs the same with any weights. Quality is measured on the offline VGG16 only.\n",
