@@ -115,3 +115,17 @@ def test_depth_zero_does_the_same_work_in_turn_without_a_thread():
     with written_beside(written.append, depth=0) as put:
         put(1)
         assert written == [1]  # written at once, in this thread
+
+
+def test_a_process_without_tensorflow_encodes_beside_and_never_loads_it():
+    """A cluster's web page writes the video while the dream runs on a worker: its CPU is
+    free, and finding out must not import TensorFlow into it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from deepdream.motion.beside import GPU_DEPTH, machine_depth; "
+        "print(machine_depth() == GPU_DEPTH, 'tensorflow' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "False"], done.stderr[-2000:]

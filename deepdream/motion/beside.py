@@ -5,7 +5,8 @@ while they work; run in turn with the dream, a GPU's dream waits for them every 
 the CPU could have done them during its steps. On a CPU the dream's own TensorFlow threads
 take every core already: there the threads measured no faster (on the project's 2-core
 EPYC, ``bench.motion --beside-only``: 0.97-1.24x the time in turn, medians 1.05 and 1.14 in
-two runs), so ``machine_depth()`` turns them on only where the dream runs on a GPU.
+two runs), so ``machine_depth()`` turns them on only where the dream runs on a GPU, or in
+another process (a cluster's worker: the web page's process then only encodes).
 
 Contract:
 - ``made_ahead(items, depth)`` yields what the iterable ``items`` yields, in its order, while
@@ -23,13 +24,15 @@ Contract:
 - The items and arguments are handed over as they are: the caller must not change an array
   after handing it on.
 - ``depth=0`` does the same work in turn, in the caller's thread, with no thread at all.
-- ``machine_depth()`` is the depth for this machine: ``GPU_DEPTH`` where TensorFlow sees a
-  GPU, else 0.
+- ``machine_depth()`` is the depth for this process: ``GPU_DEPTH`` where TensorFlow sees a
+  GPU or is not loaded at all (no dream runs here; TensorFlow is not imported to find out),
+  else 0.
 """
 
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -44,7 +47,10 @@ GPU_DEPTH = 2
 
 
 def machine_depth() -> int:
-    """``GPU_DEPTH`` where TensorFlow sees a GPU, else 0 (in turn); see the module docstring."""
+    """``GPU_DEPTH`` where TensorFlow sees a GPU or is not loaded, else 0 (in turn); see the
+    module docstring."""
+    if "tensorflow" not in sys.modules:  # the dream runs elsewhere (a cluster's web page)
+        return GPU_DEPTH
     from ..models.runtime import gpu_count
 
     return GPU_DEPTH if gpu_count() else 0
