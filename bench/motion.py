@@ -15,7 +15,8 @@ What it measures, on this machine, every figure in the same run:
 4. Work beside the dream (``deepdream.motion.beside``): the InceptionV3 pan through
    ``dream_video`` with decoding, optical flow and encoding in threads beside the dream (the
    default on a GPU), and all in turn (the default on a CPU), alternated in pairs (ABBA) in
-   the same run: seconds of each and their ratio. In this machine's own precision.
+   the same run: seconds of each and their ratio. In this machine's own precision (``--quick``:
+   float32, on the speed table's model).
 5. Peak resident memory (``VmHWM`` of a child process) dreaming a short and a long 720p clip
    with a cheap dream (one octave, one step, max side 128): streaming means the long clip's
    peak is the short one's. Full mode: 20 s and 2 min at 24 fps.
@@ -73,6 +74,7 @@ class Plan:
     dream_changes: tuple[tuple[str, object], ...] = ()
     quality: bool = True  # measure the quality table too
     beside_pairs: int = 3  # pairs of runs in section 4
+    beside_precision: str = "auto"  # section 4's precision ("auto": the machine's own)
 
 
 FULL = Plan("full", (320, 480), 24, 512, 8, (720, 1280), 24, (20.0, 120.0))
@@ -87,6 +89,7 @@ QUICK = Plan(
     (0.5, 2.0),
     (("steps_per_octave", 2), ("octaves", 1)),
     beside_pairs=1,
+    beside_precision="float32",  # the speed table's model serves: no second build
 )
 
 
@@ -174,11 +177,16 @@ def time_beside(model, config: DreamConfig, source: Path, workdir: Path, pairs: 
     return rows, float(np.median(ratios))
 
 
-def beside_report(plan: Plan, source: Path, workdir: Path) -> str:
-    """Section 4: the pan with its work beside the dream and in turn (see the docstring)."""
+def beside_report(plan: Plan, source: Path, workdir: Path, loaded=None) -> str:
+    """Section 4: the pan with its work beside the dream and in turn (see the docstring), on
+    the random InceptionV3 ``loaded`` when it has the plan's precision, else on one built."""
     from deepdream import load_model
+    from deepdream.models.precision import resolve_precision
 
-    model = load_model("inception_v3", "random")  # the machine's own precision
+    precision = resolve_precision(plan.beside_precision)
+    model = loaded
+    if model is None or model.precision != precision:
+        model = load_model("inception_v3", "random", precision=precision)
     config = dream_config("inception_v3", plan)
     warm_up(model, config)
     list(dream_video(source, workdir / "beside.mp4", config, MotionConfig(), model))  # sizes
@@ -390,7 +398,7 @@ def measure_speed_and_quality(plan: Plan, workdir: Path) -> list[str]:
     )
     if plan.quality:
         report.append(quality_table(plan, quality_rows))
-    report.append(beside_report(plan, source, workdir))
+    report.append(beside_report(plan, source, workdir, model))  # the InceptionV3 loaded last
     return report
 
 
