@@ -129,3 +129,11 @@ def test_a_process_without_tensorflow_encodes_beside_and_never_loads_it():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["True", "False"], done.stderr[-2000:]
+
+
+def test_depth_none_is_this_machine_s_depth():
+    assert list(made_ahead(iter(range(3)), None)) == [0, 1, 2]
+    written = []
+    with written_beside(written.append, None) as put:
+        put(1)
+    assert written == [1]

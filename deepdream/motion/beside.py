@@ -23,7 +23,8 @@ Contract:
   dropped.
 - The items and arguments are handed over as they are: the caller must not change an array
   after handing it on.
-- ``depth=0`` does the same work in turn, in the caller's thread, with no thread at all.
+- ``depth=0`` does the same work in turn, in the caller's thread, with no thread at all;
+  ``depth=None`` is ``machine_depth()``.
 - ``machine_depth()`` is the depth for this process: ``GPU_DEPTH`` where TensorFlow sees a
   GPU or is not loaded at all (no dream runs here; TensorFlow is not imported to find out),
   else 0.
@@ -70,10 +71,24 @@ def _put_unless(stop: threading.Event, channel: queue.Queue, message: tuple) -> 
     return False
 
 
-def made_ahead(items: Iterable[T], depth: int = 2, name: str = "deepdream-ahead") -> Iterator[T]:
-    """``items``, made up to ``depth`` ahead in a thread; see the module docstring."""
+def _checked_depth(depth: int | None) -> int:
+    depth = machine_depth() if depth is None else depth
     if depth < 0:
         raise ValueError("depth must be 0 (no thread) or more")
+    return depth
+
+
+def _close(iterator: Iterator) -> None:
+    close = getattr(iterator, "close", None)
+    if close is not None:  # a generator: closed by the thread that runs it
+        close()
+
+
+def made_ahead(
+    items: Iterable[T], depth: int | None = 2, name: str = "deepdream-ahead"
+) -> Iterator[T]:
+    """``items``, made up to ``depth`` ahead in a thread; see the module docstring."""
+    depth = _checked_depth(depth)
     if depth == 0:
         return _in_turn(items)
     channel: queue.Queue = queue.Queue(maxsize=depth)
@@ -89,9 +104,7 @@ def made_ahead(items: Iterable[T], depth: int = 2, name: str = "deepdream-ahead"
         except BaseException as error:  # handed to the caller, raised there
             _put_unless(stop, channel, (_ERROR, error))
         finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:  # a generator closed in the thread that runs it
-                close()
+            _close(iterator)
 
     thread = threading.Thread(target=produce, name=name, daemon=True)
     return _consumed(channel, stop, thread)
@@ -102,9 +115,7 @@ def _in_turn(items: Iterable[T]) -> Iterator[T]:
     try:
         yield from iterator
     finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
+        _close(iterator)
 
 
 def _consumed(channel: queue.Queue, stop: threading.Event, thread: threading.Thread):
@@ -124,11 +135,10 @@ def _consumed(channel: queue.Queue, stop: threading.Event, thread: threading.Thr
 
 @contextmanager
 def written_beside(
-    write: Callable[..., Any], depth: int = 2, name: str = "deepdream-writer"
+    write: Callable[..., Any], depth: int | None = 2, name: str = "deepdream-writer"
 ) -> Iterator[Callable[..., None]]:
     """``put(*args)``: ``write(*args)`` run in a thread, in order; see the module docstring."""
-    if depth < 0:
-        raise ValueError("depth must be 0 (no thread) or more")
+    depth = _checked_depth(depth)
     if depth == 0:
         yield write
         return

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..config import DreamConfig
 from ..media.video import MAX_FRAME_PIXELS, Source, probe_video, read_frames
-from .beside import machine_depth, made_ahead
+from .beside import made_ahead
 from .config import STRENGTH_CAP, MotionConfig, MotionUpdate
 from .frame import dream_frame, lay_detail
 from .quality import added_detail, detail_strength
@@ -179,8 +179,8 @@ def dream_video_frames(
     carried_config = config.replace(steps_per_octave=motion.steps_for_carried(config))
     start = time.perf_counter()
     previous = detail = reference = None
-    depth = machine_depth() if FRAMES_AHEAD is None else FRAMES_AHEAD
-    ahead = made_ahead(frames_with_flow(frames, motion.blend > 0), depth, "deepdream-frames")
+    paired = frames_with_flow(frames, motion.blend > 0)
+    ahead = made_ahead(paired, FRAMES_AHEAD, "deepdream-frames")
     try:
         for index, (frame, flow) in enumerate(ahead):
             explained = 0.0

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..config import DreamConfig
 from ..media.video import MAX_FRAME_PIXELS, Source, VideoWriter, probe_video, reopenable
-from .beside import machine_depth, written_beside
+from .beside import written_beside
 from .config import MotionConfig, MotionUpdate
 from .flow import video_frames_dreamed
 from .zoom import zoom_frames
@@ -80,7 +80,7 @@ def write_motion(
     try:
         with (
             VideoWriter(target, *size, fps, audio_from=sound, format=format) as writer,
-            written_beside(writer.write, _frames_behind(), "deepdream-encoder") as write,
+            written_beside(writer.write, FRAMES_BEHIND, "deepdream-encoder") as write,
         ):
             for update in updates:
                 write(update.image, update.time)
@@ -89,10 +89,6 @@ def write_motion(
         close = getattr(updates, "close", None)
         if close is not None:
             close()
-
-
-def _frames_behind() -> int:
-    return machine_depth() if FRAMES_BEHIND is None else FRAMES_BEHIND
 
 
 def dream_video(
