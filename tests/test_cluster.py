@@ -295,6 +295,70 @@ def test_a_batch_survives_losing_a_node(ray_head, tmp_path):
         assert png_text(data)["deepdream.seed"] == "2"
 
 
+FRAGILE = """
+import json, os, sys
+from pathlib import Path
+import ray
+from deepdream.batch import BatchJob
+from deepdream.cluster.batch import dream_on_ray
+from deepdream.cluster.connection import connect
+from deepdream.config import PRESETS
+
+folder = Path(sys.argv[1])
+connect(ADDRESS)
+
+class Fragile:
+    # Stands in for DreamWorker: one file kills the process dreaming it, as an
+    # out-of-memory kill would; every other file comes back changed.
+    def info(self):
+        return {"pid": os.getpid(), "node": ray.get_runtime_context().get_node_id()}
+
+    def dream_file(self, data, config, kind):
+        if data == b"poison":
+            with open(folder / "tries", "a") as tries:
+                tries.write(f"{os.getpid()}\\n")
+            os._exit(1)
+        return data.upper()
+
+workers = [ray.remote(Fragile).options(num_cpus=0.5, max_restarts=-1).remote() for _ in range(2)]
+names = ["a", "b", "poison", "c", "d", "e"]
+jobs = []
+for name in names:
+    (folder / name).write_bytes(b"poison" if name == "poison" else name.encode())
+    jobs.append(BatchJob(folder / name, folder / (name + ".out"), name))
+outcomes = {}
+for job, outcome in dream_on_ray(jobs, PRESETS["gentle"], workers):
+    assert job.name not in outcomes, job.name  # each file once
+    outcomes[job.name] = outcome.decode() if isinstance(outcome, bytes) else outcome.reason
+for worker in workers:
+    ray.kill(worker, no_restart=True)
+pids = (folder / "tries").read_text().split()
+print("REPORT " + json.dumps({"outcomes": outcomes, "tries": len(pids), "pids": len(set(pids))}))
+"""
+
+
+def test_a_file_that_kills_its_worker_fails_after_three_tries_and_the_rest_go_on(
+    ray_head, tmp_path
+):
+    network, env, _ = ray_head
+    code = FRAGILE.replace("ADDRESS", repr(ADDRESS))
+    done = subprocess.run(
+        [*network.prefix, sys.executable, "-c", code, str(tmp_path)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.split("REPORT ", 1)[1].splitlines()[0])  # Ray logs after
+    outcomes = report["outcomes"]
+    assert sorted(outcomes) == ["a", "b", "c", "d", "e", "poison"]
+    assert all(outcomes[name] == name.upper() for name in "abcde")
+    assert "stopped 3 times" in outcomes["poison"]
+    assert report["tries"] == 3 and report["pids"] == 3  # three processes died, no more
+
+
 def test_the_cli_with_ray_alone_starts_a_private_local_ray(tmp_path):
     """``--ray`` without an address: a fresh local Ray (never a remembered cluster), which the
     CLI stops again; a broken file is listed and the exit code is 1."""

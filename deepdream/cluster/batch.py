@@ -3,15 +3,28 @@
 Contract: ``dream_on_ray(jobs, config, workers)`` yields ``(job, outcome)`` like
 ``deepdream.batch.dream_in_process``: each job once, ``bytes`` (the PNG or MP4) or
 ``FileFailure``. Files travel as bytes, so nodes need no shared disk; the driver writes every
-output, so a retried file is still written once. A file whose every try killed its worker
-fails with a plain reason instead of stopping the batch. Stopping iteration cancels what is
-still running.
+output, so a retried file is still written once. Stopping iteration cancels what is still
+running.
+
+A worker lost mid-file: its files wait until Ray has restarted it (``max_restarts=-1``,
+``start_workers``), then go back to the front of the queue. This driver, not Ray, decides
+whether the loss counts against them, because only here is it known what died:
+- the worker's process died on a node that is still alive: it counts. A file that kills
+  every worker it meets (by exhausting memory, say) fails after ``ATTEMPTS_PER_FILE`` tries
+  with a plain reason instead of stopping the batch;
+- its node died: a failed machine is not the file's fault, so it counts only towards
+  ``NODE_LOSSES_PER_FILE``;
+- the same process answers again (the call was cut off, nothing died): it does not count.
+A worker not back within ``COMEBACK_SECONDS`` is given up and its files go to the others;
+with none left, the files not yet dreamed fail with a plain reason.
 """
 
 from __future__ import annotations
 
 import collections
+import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 import ray
 from ray.exceptions import RayActorError, RayTaskError
@@ -19,59 +32,210 @@ from ray.exceptions import RayActorError, RayTaskError
 from ..batch import BatchJob, FileFailure
 from ..config import DreamConfig
 from .connection import ray_cause
-from .worker import ATTEMPTS_PER_FILE
 
 #: Files queued at each worker, so it starts the next one while the driver writes the last.
 IN_FLIGHT_PER_WORKER = 2
+#: How often a file may be tried when its worker's process dies under it on a live node.
+ATTEMPTS_PER_FILE = 3
+#: How often a file may be tried when the node dreaming it is lost (a bound, not a judgement:
+#: a file that brings down whole machines must not loop forever either).
+NODE_LOSSES_PER_FILE = 5
+#: How long a lost worker may take to come back (Ray notices a dead node, then restarts the
+#: worker elsewhere and it loads its model) before its files go to the other workers.
+COMEBACK_SECONDS = 300.0
+#: How often a lost worker is asked whether it is back (a call to a restarting worker fails
+#: at once rather than waiting for it).
+ASK_EVERY_SECONDS = 0.5
+
+Outcome = tuple[BatchJob, "bytes | FileFailure"]
+
+
+@dataclass(eq=False)
+class _Worker:
+    """One worker as this driver sees it: where its process runs and what it is doing."""
+
+    handle: object
+    pid: int | None = None
+    node: str | None = None
+    load: int = 0  # its calls in flight
+    down_since: float | None = None  # when one of its calls came back as "worker lost"
+    lost: list[BatchJob] = field(default_factory=list)  # its files then, waiting for it
+    ping: ray.ObjectRef | None = None  # its info(), asked while it is down
+    ask_at: float = 0.0  # when to ask again
+
+    @property
+    def up(self) -> bool:
+        return self.down_since is None
+
+    def learn(self, info: dict) -> None:
+        self.pid, self.node = info["pid"], info["node"]
 
 
 def dream_on_ray(
     jobs: Iterable[BatchJob], config: DreamConfig, workers: list
 ) -> Iterator[tuple[BatchJob, bytes | FileFailure]]:
     """Dream ``jobs`` on ``workers``; yields each job once as soon as its outcome is back."""
-    queue = collections.deque(jobs)
-    in_flight: dict[ray.ObjectRef, tuple[BatchJob, object]] = {}
-    load = {id(worker): 0 for worker in workers}
-    failed_early: list[tuple[BatchJob, FileFailure]] = []  # unreadable before any work
+    run = _Run(collections.deque(jobs), config, [_Worker(handle) for handle in workers])
+    try:
+        yield from run.outcomes()
+    finally:
+        for ref in run.calls:
+            ray.cancel(ref, force=True)
 
-    def submit(worker) -> bool:
-        if not queue:
+
+class _Run:
+    """The state of one batch on Ray: the queue, the calls in flight, the workers."""
+
+    def __init__(self, queue: collections.deque, config: DreamConfig, pool: list[_Worker]):
+        self.queue, self.config, self.pool = queue, config, pool
+        self.calls: dict[ray.ObjectRef, tuple[BatchJob, _Worker]] = {}
+        self.ready: collections.deque[Outcome] = collections.deque()
+        self.deaths: collections.Counter[BatchJob] = collections.Counter()
+        self.node_losses: collections.Counter[BatchJob] = collections.Counter()
+
+    def outcomes(self) -> Iterator[Outcome]:
+        self._learn_where_workers_run()
+        self._fill_all()
+        while self.calls or self.ready or self.queue or any(w.lost for w in self.pool):
+            while self.ready:
+                yield self.ready.popleft()
+            self._ask_lost_workers()
+            self._give_up_on_late_workers()
+            waiting = list(self.calls) + [w.ping for w in self._down() if w.ping is not None]
+            if not waiting:
+                if self._down():
+                    time.sleep(max(0.0, self._next_deadline() - time.monotonic()))
+                continue
+            ready, _ = ray.wait(waiting, num_returns=1, timeout=self._wait_seconds())
+            if not ready:
+                continue
+            [ref] = ready
+            if ref in self.calls:
+                yield from self._file_came_back(ref)
+            else:
+                self._worker_answered(next(w for w in self.pool if w.ping == ref))
+
+    # Files
+
+    def _submit(self, worker: _Worker) -> bool:
+        if not self.queue:
             return False
-        job = queue.popleft()
+        job = self.queue.popleft()
         try:
             data = job.source.read_bytes()
         except OSError as error:
-            failed_early.append((job, FileFailure(f"could not be read: {error.strerror or error}")))
+            self.ready.append((job, FileFailure(f"could not be read: {error.strerror or error}")))
             return True
-        in_flight[worker.dream_file.remote(data, config, job.kind)] = (job, worker)
-        load[id(worker)] += 1
+        self.calls[worker.handle.dream_file.remote(data, self.config, job.kind)] = (job, worker)
+        worker.load += 1
         return True
 
-    try:
-        for _ in range(IN_FLIGHT_PER_WORKER):
-            for worker in workers:
-                submit(worker)
-        while in_flight or failed_early or queue:
-            while failed_early:
-                yield failed_early.pop()
-            if not in_flight:
-                if queue:
-                    submit(workers[0])
-                continue
-            [ref], _ = ray.wait(list(in_flight), num_returns=1)
-            job, worker = in_flight.pop(ref)
-            load[id(worker)] -= 1
-            try:
-                outcome = ray.get(ref)
-            except RayActorError:
-                outcome = FileFailure(
+    def _fill(self, worker: _Worker) -> None:
+        while worker.up and worker.load < IN_FLIGHT_PER_WORKER and self._submit(worker):
+            pass
+
+    def _fill_all(self) -> None:
+        for worker in self.pool:
+            self._fill(worker)
+        if self.queue and not self.pool:
+            self._fail_the_rest()
+
+    def _file_came_back(self, ref: ray.ObjectRef) -> Iterator[Outcome]:
+        job, worker = self.calls.pop(ref)
+        worker.load -= 1
+        try:
+            outcome = ray.get(ref)
+        except RayActorError:
+            worker.lost.append(job)
+            if worker.up:
+                worker.down_since = worker.ask_at = time.monotonic()
+            return
+        except RayTaskError as error:
+            outcome = FileFailure(f"could not be dreamed: {ray_cause(error)}")
+        self._fill(worker)
+        yield job, outcome
+
+    def _judge(self, job: BatchJob, restarted: bool, node_lost: bool) -> None:
+        """Count a lost try against ``job`` as the contract says; retry it or fail it."""
+        if restarted and node_lost:
+            self.node_losses[job] += 1
+            if self.node_losses[job] >= NODE_LOSSES_PER_FILE:
+                reason = f"the node dreaming it was lost {NODE_LOSSES_PER_FILE} times"
+                self.ready.append((job, FileFailure(reason)))
+                return
+        elif restarted:
+            self.deaths[job] += 1
+            if self.deaths[job] >= ATTEMPTS_PER_FILE:
+                reason = (
                     f"the worker dreaming it stopped {ATTEMPTS_PER_FILE} times (out of memory?)"
                 )
-            except RayTaskError as error:
-                outcome = FileFailure(f"could not be dreamed: {ray_cause(error)}")
-            while load[id(worker)] < IN_FLIGHT_PER_WORKER and submit(worker):
-                pass
-            yield job, outcome
-    finally:
-        for ref in in_flight:
-            ray.cancel(ref, force=True)
+                self.ready.append((job, FileFailure(reason)))
+                return
+        self.queue.appendleft(job)
+
+    def _fail_the_rest(self) -> None:
+        reason = f"no worker was left to dream it (none came back within {COMEBACK_SECONDS:.0f} s)"
+        while self.queue:
+            self.ready.append((self.queue.popleft(), FileFailure(reason)))
+
+    # Workers
+
+    def _down(self) -> list[_Worker]:
+        return [worker for worker in self.pool if not worker.up]
+
+    def _learn_where_workers_run(self) -> None:
+        for worker in self.pool:
+            try:
+                worker.learn(ray.get(worker.handle.info.remote()))
+            except RayActorError:
+                worker.down_since = time.monotonic()  # judged when it answers
+
+    def _ask_lost_workers(self) -> None:
+        now = time.monotonic()
+        for worker in self._down():
+            if worker.ping is None and now >= worker.ask_at:
+                worker.ping = worker.handle.info.remote()
+
+    def _worker_answered(self, worker: _Worker) -> None:
+        ref, worker.ping = worker.ping, None
+        try:
+            info = ray.get(ref)
+        except RayActorError:  # not back yet
+            worker.ask_at = time.monotonic() + ASK_EVERY_SECONDS
+            return
+        restarted = (info["pid"], info["node"]) != (worker.pid, worker.node)
+        # Ray restarts a lost node's worker only once it has declared the node dead, so by
+        # the time the worker answers, the node list already tells the two losses apart.
+        node_lost = restarted and worker.node not in _alive_nodes()
+        lost, worker.lost = worker.lost, []
+        for job in reversed(lost):  # back to the front of the queue in their first order
+            self._judge(job, restarted, node_lost)
+        worker.learn(info)
+        worker.down_since = None
+        self._fill_all()
+
+    def _give_up_on_late_workers(self) -> None:
+        now = time.monotonic()
+        for worker in self._down():
+            if now - worker.down_since > COMEBACK_SECONDS:
+                self.pool.remove(worker)
+                self.queue.extendleft(reversed(worker.lost))  # not the files' fault
+                if worker.ping is not None:
+                    ray.cancel(worker.ping)
+        self._fill_all()
+
+    def _next_deadline(self) -> float:
+        """When a down worker is next to be asked or given up."""
+        times = [
+            w.ask_at if w.ping is None else w.down_since + COMEBACK_SECONDS for w in self._down()
+        ]
+        return min(times, default=time.monotonic())
+
+    def _wait_seconds(self) -> float | None:
+        if not self._down():
+            return None
+        return max(0.0, self._next_deadline() - time.monotonic())
+
+
+def _alive_nodes() -> set[str]:
+    return {node["NodeID"] for node in ray.nodes() if node.get("Alive")}

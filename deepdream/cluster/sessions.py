@@ -111,8 +111,9 @@ class ClusterDreams:
             atexit.register(self.close)  # runs before Ray's own hook (registered earlier)
             cpus, gpus, nodes = cluster_size()
             plan = plan_workers(*self._requested, cpus=cpus, gpus=gpus, nodes=nodes)
-            # No Ray retries of a stream: a dream half-shown would restart from the start.
-            workers, infos = start_workers(self.model_choice, plan, retries_per_call=0)
+            # Ray never retries a worker's calls, so a dream half-shown is never restarted
+            # from its first step behind the page's back.
+            workers, infos = start_workers(self.model_choice, plan)
             self._infos = {id(worker): info for worker, info in zip(workers, infos)}
             self._first_info = infos[0]
             self._workers, self._free = workers, list(workers)

@@ -11,9 +11,10 @@ Contract:
 - ``start_workers(model, plan)`` starts ``plan.workers`` actors and returns their handles with
   each one's ``info()``, asked once, when it has loaded its model. Each owns ``plan.threads``
   CPUs (``num_cpus`` for Ray, TensorFlow's thread pools for the work) and they are spread over
-  the nodes. Ray restarts a worker whose process or node died (``max_restarts=-1``) and
-  retries the call it was running there (``max_task_retries``). A worker that cannot load its
-  model raises ``ClusterError`` with the reason.
+  the nodes. Ray restarts a worker whose process or node died (``max_restarts=-1``) but does
+  not retry the call it was running: its caller decides (``deepdream.cluster.batch`` tries a
+  file again; a live dream reports the loss instead of starting again from the first step). A
+  worker that cannot load its model raises ``ClusterError`` with the reason.
 - ``worker_notice(infos)`` (from those infos), ``stop_workers(workers)``.
 Importing this module imports Ray, never TensorFlow (the worker process loads it).
 """
@@ -32,10 +33,6 @@ from ..config import DreamConfig
 from ..result import ModelFacts
 from . import ClusterError, WorkerPlan
 from .connection import ray_cause
-
-#: How often one file may be tried when its worker dies under it (a file that kills every
-#: worker it meets, e.g. by exhausting memory, fails instead of looping forever).
-ATTEMPTS_PER_FILE = 3
 
 
 class DreamWorker:
@@ -109,9 +106,7 @@ def _own_threads(threads: int) -> None:
         pass  # TensorFlow already ran in this worker process; it keeps its pools
 
 
-def start_workers(
-    model_choice: ModelChoice, plan: WorkerPlan, retries_per_call: int = ATTEMPTS_PER_FILE - 1
-) -> tuple[list, list[dict]]:
+def start_workers(model_choice: ModelChoice, plan: WorkerPlan) -> tuple[list, list[dict]]:
     """Start ``plan.workers`` ``DreamWorker`` actors, spread over the nodes; waits until each
     has loaded its model and returns their handles and, in the same order, their ``info()``.
 
@@ -122,8 +117,11 @@ def start_workers(
         num_cpus=plan.threads,
         num_gpus=plan.gpus_each,
         scheduling_strategy="SPREAD",
-        max_restarts=-1,  # a worker whose node died comes back wherever there is room
-        max_task_retries=retries_per_call,  # and the call it was running is tried again
+        # A worker whose process or node died comes back wherever there is room. Ray does not
+        # retry its calls (max_task_retries stays 0): while a lost node is not yet known dead,
+        # each retry would go to the dead address and fail at once, spending a file's tries
+        # before the worker was ever back.
+        max_restarts=-1,
     )
     workers = [actor_class.remote(model_choice, plan.threads) for _ in range(plan.workers)]
     try:
