@@ -1,9 +1,10 @@
 """The photo page, top to bottom as the user goes: settings in the sidebar, upload a photo (or
 choose to start from noise, a feature visualisation of the chosen layers or channels),
 optionally paint where the dream goes (a mask, ``paint.py``), Generate DeepDream Image, watch
-it dream (Stop keeps it), then original and dream side by side with the download. The model
-runs only when the button is pressed; the result lives in the session, so changing a setting
-afterwards does not lose it."""
+it dream (Stop keeps it), then original and dream side by side with the download. The dream
+runs only when the button is pressed (while the photo is looked at, the server makes its
+sizes' kernels in the background: ``models.prepare_photo_sizes``); the result lives in the
+session, so changing a setting afterwards does not lose it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from deepdream.config import PARAMS
 from deepdream.media.image import noise_canvas
 
 from .live import ready_toast_ui
+from .models import prepare_photo_sizes
 from .paint import PAINT, MaskProblem, mask_ui
 from .result import VIEW_SIDE, result_ui
 from .run import run_dream, session_handover, time_estimate, wait_for_stopped_dream
@@ -111,6 +113,9 @@ def photo_page() -> None:
         st.warning(mask_problem)
     elif clicked and photo is not None and config is not None:
         run_dream(photo, config.replace(start=start, mask=mask, **picture), stem)
+    elif photo is not None and config is not None:
+        # While the photo is looked at, its sizes' kernels are made, not after the click.
+        prepare_photo_sizes(photo.shape[:2], config.replace(start=start, **picture))
     result_ui(handover.result)
 
 

@@ -6,6 +6,7 @@ the network: the visible fallback notice, then real dreams from the offline VGG1
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from conftest import kept_result
 from streamlit.testing.v1 import AppTest
 
+from deepdream import PRESETS
 from deepdream.media.image import decode_image, png_text
 
 APP = str(Path(__file__).parent.parent / "app.py")
@@ -290,6 +292,85 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
     # It ran inside a slot (one taken while it ran), and gave the slot back.
     assert len(seen) == 1 and seen[0][2] == 1
     assert seen[0][3] is False  # nobody queued behind it: it does not give way
+    assert slots.in_use == 0 and slots.waiting == 0
+
+
+def _prepare_thread_done() -> None:
+    import threading
+
+    from deepdream_studio.models import PREPARE_THREAD
+
+    for thread in threading.enumerate():
+        if thread.name == PREPARE_THREAD:
+            thread.join(timeout=180)
+            assert not thread.is_alive()
+
+
+def test_an_uploaded_photo_s_sizes_are_prepared_before_the_click(app, photo_bytes, monkeypatch):
+    from deepdream.gradients import cached_steps
+    from deepdream_studio import models
+
+    _upload(app, "astronaut.jpg", photo_bytes)
+    _small_settings(app)  # each rerun with a photo asks; one preparation runs at a time
+    _prepare_thread_done()
+    app.run()  # the settings' own size, if an earlier one was still running when asked
+    _prepare_thread_done()
+    prepared = [key for key in models._prepared if key[5] == (256, 256)]
+    assert prepared and prepared[-1][0] == "vgg16_offline", list(models._prepared)
+    layers = prepared[-1][2]
+    assert any(step.layers == layers for step in cached_steps())  # the step is traced
+    started = []
+    monkeypatch.setattr(models, "_prepare", lambda *args: started.append(args))
+    app.run()  # asked again for what is ready: nothing runs
+    _prepare_thread_done()
+    assert started == []
+    app.button(key="generate").click().run()  # and the dream runs as ever
+    assert not app.exception and kept_result(app) is not None
+
+
+def _dream_for_a_moment(slots) -> None:
+    with slots.slot(interval=0.01):
+        time.sleep(0.05)
+
+
+def test_a_preparation_takes_only_a_spare_slot_and_gives_way_to_a_dream(
+    monkeypatch, without_inception_weights
+):
+    import threading
+
+    from deepdream import render
+    from deepdream.serving.slots import shared_slots
+    from deepdream_studio import models
+
+    monkeypatch.setattr(models, "chosen_precision", lambda: "float32")  # no script run here
+    slots = shared_slots()
+    config = PRESETS["classic"].with_model("vgg16_offline")
+    seen = []
+
+    def fake_warm_up(model, config, shape, give_way):
+        seen.append((shape, slots.in_use, give_way()))
+        if len(seen) == 2:  # a dream asks for the slot meanwhile: it must be given way to
+            waiter = threading.Thread(target=_dream_for_a_moment, args=(slots,))
+            waiter.start()
+            deadline = time.monotonic() + 5
+            while not slots.waiting and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen.append(("asked", give_way()))
+        return 0.0
+
+    monkeypatch.setattr(render, "warm_up", fake_warm_up)
+    with slots.slot():  # a dream holds the only slot: the preparation does nothing
+        models.prepare_photo_sizes((300, 400), config).join(60)
+    assert seen == [] and not any(key[5] == (300, 400) for key in models._prepared)
+    models.prepare_photo_sizes((300, 400), config).join(60)  # the slot is spare now
+    assert seen == [((300, 400), 1, False)]
+    assert any(key[5] == (300, 400) for key in models._prepared)
+    models.prepare_photo_sizes((310, 400), config).join(60)
+    assert seen[1:] == [((310, 400), 1, False), ("asked", True)]
+    assert not any(key[5] == (310, 400) for key in models._prepared)  # given way: not done
+    deadline = time.monotonic() + 5
+    while (slots.in_use or slots.waiting) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the waiting dream got the slot the preparation gave back
     assert slots.in_use == 0 and slots.waiting == 0
 
 

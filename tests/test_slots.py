@@ -177,3 +177,45 @@ def test_a_place_not_taken_back_in_time_is_dropped():
 
 def _raise() -> None:
     raise RunCutShort
+
+
+def test_a_spare_slot_is_taken_only_when_free_and_nobody_waits():
+    slots = DreamSlots(1)
+    with slots.spare_slot() as taken:
+        assert taken and slots.in_use == 1
+        with slots.spare_slot() as second:  # the only slot is held
+            assert not second and slots.in_use == 1
+    assert slots.in_use == 0
+
+    # A dream waiting for the held slot: a spare one is refused even once the slot is free
+    # for an instant, and the dream is not held up by it.
+    held, released, got = threading.Event(), threading.Event(), []
+    holder = threading.Thread(target=lambda: _hold(slots, held, released))
+    holder.start()
+    held.wait(5)
+    waiter = threading.Thread(target=lambda: _take(slots, got))
+    waiter.start()
+    deadline = time.monotonic() + 5
+    while slots.waiting == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with slots.spare_slot() as taken:
+        assert not taken  # the slot is busy and a dream is in line
+    released.set()
+    holder.join(5)
+    waiter.join(5)
+    assert got == [True] and slots.in_use == 0
+    with pytest.raises(RuntimeError), slots.spare_slot() as taken:
+        assert taken
+        raise RuntimeError("the preparation failed")
+    assert slots.in_use == 0  # given back however the block ends
+
+
+def _hold(slots: DreamSlots, held: threading.Event, released: threading.Event) -> None:
+    with slots.slot():
+        held.set()
+        released.wait(5)
+
+
+def _take(slots: DreamSlots, got: list) -> None:
+    with slots.slot(interval=0.01):
+        got.append(True)

@@ -14,6 +14,8 @@ Contract:
   interrupted and started afresh (a rerun, a reconnect) while it queues, and without an owner
   the new run would join at the back, behind everyone who clicked later. Meanwhile the
   absent waiter is skipped, so it holds nobody up; a place not taken back is dropped.
+- ``spare_slot()`` takes a slot only if one is free and nobody waits, and yields whether it
+  did: for work that helps dreams but must never delay one (preparing a photo's sizes).
 - ``default_limit(gpus)`` sizes the limit for a machine (``DEEPDREAM_MAX_DREAMS`` overrides):
   one dream per GPU where there are GPUs, else cores // 2, from 1 to 4. ``shared_slots()`` is
   the one ``DreamSlots`` of this process, sized for this machine.
@@ -158,6 +160,22 @@ class DreamSlots:
             with self._changed:
                 self._in_use -= 1
                 self._changed.notify_all()
+
+    @contextmanager
+    def spare_slot(self) -> Iterator[bool]:
+        """Hold a slot for the ``with`` block if one is free and no dream waits for one;
+        yields True then, else False (nothing taken, nothing queued)."""
+        with self._changed:
+            taken = self._in_use < self.limit and not self._present()
+            if taken:
+                self._in_use += 1
+        try:
+            yield taken
+        finally:
+            if taken:
+                with self._changed:
+                    self._in_use -= 1
+                    self._changed.notify_all()
 
 
 @functools.lru_cache(maxsize=1)
