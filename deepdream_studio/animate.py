@@ -23,6 +23,7 @@ from deepdream.media.image import VIDEO_SUFFIXES
 
 from .gallery import session_gallery
 from .live import LiveJob, live_run, ready_toast_ui, redraw_due
+from .models import prepare_photo_sizes
 from .paint import MaskProblem, mask_ui
 from .run import PLAIN_ERRORS, runner_or_error, session_handover, wait_for_stopped_dream
 from .settings import settings_ui
@@ -393,6 +394,8 @@ def animate_page() -> None:
         st.warning(mask_problem)
     elif clicked and ready and config is not None:
         run_motion(mode, source, config.replace(mask=mask), motion, stem)
+    elif picture is not None and config is not None:
+        prepare_photo_sizes(picture.shape[:2], config)  # every frame has the first's size
     record = handover.result
     if record and record["mode"] == mode:
         motion_result_ui(record)

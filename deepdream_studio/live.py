@@ -38,7 +38,7 @@ from typing import Any
 import streamlit as st
 
 from .handover import ResultHandover
-from .models import warming_up
+from .models import preparing, warming_up
 
 log = logging.getLogger("deepdream.app")
 
@@ -71,14 +71,17 @@ def redraw_due(widgets: dict[str, Any], every: float, now: float | None = None) 
     return True
 
 
-def queue_message(ahead: int, warming: bool = False) -> str:
+def queue_message(ahead: int, warming: bool = False, preparing: bool = False) -> str:
     """What a waiting page says, ``ahead`` dreams queueing in front of this one; ``warming``:
-    the server's start-up warm-up holds the slot this one waits for."""
+    the server's start-up warm-up holds the slot this one waits for; ``preparing``: a photo's
+    sizes are being prepared (``models.prepare_photo_sizes``), which stops within a step."""
     if ahead <= 0 and warming:
         return (
             "The server is getting the dreaming network ready (once, after it starts); your "
             "dream starts as soon as that is done..."
         )
+    if ahead <= 0 and preparing:
+        return "Getting the network ready for your picture's size; your dream starts now..."
     if ahead <= 0:
         return "All dream slots are busy: yours is next, waiting for a running dream to end..."
     dreams = "dream" if ahead == 1 else "dreams"
@@ -91,7 +94,7 @@ def live_run(job: LiveJob) -> None:
     outcome = "stopped"  # until the updates end or fail
 
     def waiting(ahead: int) -> None:
-        job.status.info(queue_message(ahead, warming_up()))
+        job.status.info(queue_message(ahead, warming_up(), preparing=preparing()))
 
     try:
         with job.slot(waiting, job.handover):

@@ -10,7 +10,7 @@ Contract:
   goes (``deepdream.models.weights.google_inception``), when that is what the warm-up is doing.
 - ``start_warm_up()`` (once per server process) loads the served network and traces the
   default preset's step in a background thread, so the first visitor's first dream does not
-  pay for tracing: see ``deepdream.warm_up``. The warm-up holds a dream slot like a dream, so
+  pay for tracing: see ``deepdream.render.warm_up``. The warm-up holds a dream slot like a dream, so
   a dream asked for meanwhile queues behind it (first come, first served) instead of sharing
   the cores with it, and the warm-up gives way to it as soon as the step is traced.
   Afterwards it freezes the start-up objects (``deepdream_studio/process.py``).
@@ -131,6 +131,11 @@ _prepared: collections.OrderedDict[tuple, None] = collections.OrderedDict()
 _prepare_lock = threading.Lock()
 
 
+def preparing() -> bool:
+    """Whether a photo's sizes are being prepared (it may hold a spare dream slot)."""
+    return any(thread.name == PREPARE_THREAD for thread in threading.enumerate())
+
+
 def preparation_key(shape: tuple[int, int], config: DreamConfig, precision: str) -> tuple:
     """What one preparation makes ready: the traced step (model, precision, layers, objective)
     and the kernels of the working size (the octaves follow from it, the tiles and octave
@@ -162,8 +167,7 @@ def prepare_photo_sizes(shape: tuple[int, int], config: DreamConfig) -> threadin
     precision = chosen_precision()
     key = preparation_key(shape, config, precision)
     with _prepare_lock:
-        busy = any(thread.name == PREPARE_THREAD for thread in threading.enumerate())
-        if busy or key in _prepared:
+        if preparing() or key in _prepared:
             return None
         thread = threading.Thread(
             target=_prepare, args=(key, shape, config, precision), name=PREPARE_THREAD, daemon=True

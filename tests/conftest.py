@@ -265,3 +265,23 @@ def run_bench(name: str, *args: str, timeout: float = 600):
         timeout=timeout,
         cwd=root,
     )
+
+
+def prepared_sizes(at) -> set[tuple[int, int]]:
+    """The working sizes the server has prepared (``deepdream_studio.models``) once the page
+    ``at`` has asked: its preparation waited for, the page rerun (a preparation already
+    running when it asked makes it skip one), and waited for again."""
+    import threading
+
+    from deepdream_studio import models
+
+    def wait() -> None:
+        for thread in threading.enumerate():
+            if thread.name == models.PREPARE_THREAD:
+                thread.join(timeout=180)
+                assert not thread.is_alive()
+
+    wait()
+    at.run()
+    wait()
+    return {key[5] for key in models._prepared}

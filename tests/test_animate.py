@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from clips import pan, write_clip
-from conftest import started_app
+from conftest import prepared_sizes, started_app
 from streamlit.testing.v1 import AppTest
 
 from deepdream.media.video import probe_video
@@ -53,6 +53,7 @@ def test_a_video_is_dreamed_with_its_frames_size_and_rate(page, photo):
     _upload_video(page, "pan.mp4", clip)
     assert not page.error, [e.value for e in page.error]
     assert not page.button(key="generate_video").disabled
+    assert (64, 96) in prepared_sizes(page)  # while the user looks: the frames' size
     page.button(key="generate_video").click().run()
     assert not page.exception and not page.error
     record = _kept(page)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import kept_result
+from conftest import kept_result, prepared_sizes
 from streamlit.testing.v1 import AppTest
 
 from deepdream import PRESETS
@@ -295,26 +295,13 @@ def test_the_warm_up_holds_a_dream_slot_so_early_dreams_queue_behind_it(
     assert slots.in_use == 0 and slots.waiting == 0
 
 
-def _prepare_thread_done() -> None:
-    import threading
-
-    from deepdream_studio.models import PREPARE_THREAD
-
-    for thread in threading.enumerate():
-        if thread.name == PREPARE_THREAD:
-            thread.join(timeout=180)
-            assert not thread.is_alive()
-
-
 def test_an_uploaded_photo_s_sizes_are_prepared_before_the_click(app, photo_bytes, monkeypatch):
     from deepdream.gradients import cached_steps
     from deepdream_studio import models
 
     _upload(app, "astronaut.jpg", photo_bytes)
     _small_settings(app)  # each rerun with a photo asks; one preparation runs at a time
-    _prepare_thread_done()
-    app.run()  # the settings' own size, if an earlier one was still running when asked
-    _prepare_thread_done()
+    assert (256, 256) in prepared_sizes(app)
     prepared = [key for key in models._prepared if key[5] == (256, 256)]
     assert prepared and prepared[-1][0] == "vgg16_offline", list(models._prepared)
     layers = prepared[-1][2]
@@ -322,7 +309,6 @@ def test_an_uploaded_photo_s_sizes_are_prepared_before_the_click(app, photo_byte
     started = []
     monkeypatch.setattr(models, "_prepare", lambda *args: started.append(args))
     app.run()  # asked again for what is ready: nothing runs
-    _prepare_thread_done()
     assert started == []
     app.button(key="generate").click().run()  # and the dream runs as ever
     assert not app.exception and kept_result(app) is not None

@@ -68,3 +68,23 @@ def test_the_gpu_benchmark_quick_mode_writes_every_figure(tmp_path, capsys):
         capsys.readouterr()
         assert gpu.main(["--quick"]) == 2
         assert "for a GPU machine" in capsys.readouterr().out
+
+
+def test_the_preparation_benchmark_quick_mode_times_both_ways_on_new_sizes(capsys):
+    """``python -m bench.prepare --quick`` in this process: each photo size dreamed twice,
+    cold and prepared alternated, the preparation timed apart, and the medians."""
+    from bench import prepare
+
+    assert prepare.main(["--quick"]) == 0
+    written = (prepare.RESULTS / "quick" / "prepare.txt").read_text()
+    rows = [
+        line.split()
+        for line in written.splitlines()
+        if line.split()[:1] in (["cold"], ["prepared"])
+    ]
+    assert [row[0] for row in rows] == ["cold", "cold", "prepared", "prepared"], written
+    for row in rows:
+        first, second, ratio = map(float, row[1:4])
+        assert first > 0 and second > 0 and ratio == pytest.approx(first / second, rel=0.1)
+    assert all(float(row[4]) > 0 for row in rows if row[0] == "prepared")
+    assert "first / second, medians: cold" in written and "prepared" in capsys.readouterr().out

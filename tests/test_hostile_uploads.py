@@ -148,9 +148,9 @@ def test_a_busy_server_queues_the_dream_and_says_its_place(app, photo_bytes, mon
     places = []
     real_message = deepdream_studio.live.queue_message
 
-    def recording_message(ahead: int, warming: bool = False) -> str:
+    def recording_message(ahead: int, *args, **kwargs) -> str:
         places.append((ahead, slots.in_use))
-        return real_message(ahead, warming)
+        return real_message(ahead, *args, **kwargs)
 
     monkeypatch.setattr(deepdream_studio.live, "queue_message", recording_message)
     held = contextlib.ExitStack()
@@ -175,3 +175,6 @@ def test_the_queue_message_says_how_many_dreams_are_ahead():
     # Behind the server's start-up warm-up, the page says so rather than "a running dream".
     assert "getting the dreaming network ready" in queue_message(0, warming=True)
     assert "2 dreams ahead of yours" in queue_message(2, warming=True)
+    # Behind a photo's preparation (it gives way within a step), it says the dream starts now.
+    assert "your dream starts now" in queue_message(0, preparing=True)
+    assert "2 dreams ahead of yours" in queue_message(2, preparing=True)
