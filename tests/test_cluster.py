@@ -296,7 +296,7 @@ def test_a_batch_survives_losing_a_node(ray_head, tmp_path):
 
 
 FRAGILE = """
-import json, os, sys
+import json, os
 from pathlib import Path
 import ray
 from deepdream.batch import BatchJob
@@ -304,7 +304,7 @@ from deepdream.cluster.batch import dream_on_ray
 from deepdream.cluster.connection import connect
 from deepdream.config import PRESETS
 
-folder = Path(sys.argv[1])
+folder = Path(FOLDER)
 connect(ADDRESS)
 
 class Fragile:
@@ -341,15 +341,8 @@ def test_a_file_that_kills_its_worker_fails_after_three_tries_and_the_rest_go_on
     ray_head, tmp_path
 ):
     network, env, _ = ray_head
-    code = FRAGILE.replace("ADDRESS", repr(ADDRESS))
-    done = subprocess.run(
-        [*network.prefix, sys.executable, "-c", code, str(tmp_path)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    code = FRAGILE.replace("ADDRESS", repr(ADDRESS)).replace("FOLDER", repr(str(tmp_path)))
+    done = run_in_network(network, env, code)
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.split("REPORT ", 1)[1].splitlines()[0])  # Ray logs after
     outcomes = report["outcomes"]
