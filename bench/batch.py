@@ -107,10 +107,10 @@ def on_local_ray(source: Path, target: Path, config, workers: int, threads: int)
     from deepdream.cluster.worker import start_workers, stop_workers
 
     start = time.perf_counter()
-    actors, _ = start_workers(MODEL, WorkerPlan(workers, threads))
+    actors, infos = start_workers(MODEL, WorkerPlan(workers, threads))
     try:
         seconds, files = timed_batch(
-            source, target, lambda jobs: dream_on_ray(jobs, config, actors)
+            source, target, lambda jobs: dream_on_ray(jobs, config, actors, infos)
         )
     finally:
         stop_workers(actors)

@@ -121,7 +121,7 @@ def report(description: str, found: dict[str, list], sizes, quick: bool) -> list
         lines.append(f"  cold      {first:7.3f}  {second:8.3f}  {first / second:12.2f}")
     for preparation, first, second in found["prepared"]:
         lines.append(
-            f"  prepared  {first:7.3f}  {second:8.3f}  {first / second:12.2f}  {preparation:13.2f}"
+            f"  prepared  {first:7.3f}  {second:8.3f}  {first / second:12.2f}  {preparation:13.3f}"
         )
     lines.append(
         f"  first / second, medians: cold {statistics.median(cold):.2f}, "

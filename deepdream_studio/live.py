@@ -38,7 +38,7 @@ from typing import Any
 import streamlit as st
 
 from .handover import ResultHandover
-from .models import preparing, warming_up
+from .models import preparation_holds_slot, warming_up
 
 log = logging.getLogger("deepdream.app")
 
@@ -94,7 +94,7 @@ def live_run(job: LiveJob) -> None:
     outcome = "stopped"  # until the updates end or fail
 
     def waiting(ahead: int) -> None:
-        job.status.info(queue_message(ahead, warming_up(), preparing=preparing()))
+        job.status.info(queue_message(ahead, warming_up(), preparation_holds_slot()))
 
     try:
         with job.slot(waiting, job.handover):

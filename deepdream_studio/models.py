@@ -19,8 +19,10 @@ Contract:
 - ``prepare_photo_sizes(shape, config)`` does the same for the sizes a photo of ``shape``
   dreams at, while its user looks at it: a dream's first run at new sizes makes their
   kernels (0.3-0.5 s of a 1.2-1.7 s dream here), so the click need not. It runs in a
-  background thread only when a dream slot is spare (free, and nobody queues), gives way as
-  soon as a dream asks for one, and prepares each model, layer choice and size once.
+  background thread only when a dream slot is spare (free, and nobody queues), builds the
+  chosen model there if no dream has yet, gives way after a step as soon as a dream asks for
+  a slot, and asks for each model, layer choice and size once (a model that cannot be had
+  is not built again and again).
 (``notice.py`` says on the page which model stands in; it reads this module and
 ``backend.py``, which reads this one: no module here imports one that imports it back.)
 """
@@ -125,15 +127,18 @@ def start_warm_up() -> threading.Thread:
 
 #: The thread that prepares a photo's sizes (``prepare_photo_sizes``).
 PREPARE_THREAD = "deepdream-prepare-sizes"
-#: How many preparations are remembered as done (model, layers, precision and sizes each).
+#: How many preparations are remembered (model, layers, precision and sizes each): done, or
+#: found to have nothing to do (the model stood in for, or not to be had).
 PREPARED_KEPT = 64
 _prepared: collections.OrderedDict[tuple, None] = collections.OrderedDict()
 _prepare_lock = threading.Lock()
+_holding_slot = threading.Event()  # set while a preparation holds a dream slot
 
 
-def preparing() -> bool:
-    """Whether a photo's sizes are being prepared (it may hold a spare dream slot)."""
-    return any(thread.name == PREPARE_THREAD for thread in threading.enumerate())
+def preparation_holds_slot() -> bool:
+    """Whether a photo's preparation holds a dream slot right now (it gives it back within a
+    step once a dream asks)."""
+    return _holding_slot.is_set()
 
 
 def preparation_key(shape: tuple[int, int], config: DreamConfig, precision: str) -> tuple:
@@ -155,6 +160,20 @@ def preparation_key(shape: tuple[int, int], config: DreamConfig, precision: str)
     )
 
 
+def remember_prepared(shape: tuple[int, int], config: DreamConfig) -> None:
+    """Note that a dream of a ``shape`` photo under ``config`` ran in this process at the
+    chosen precision: its sizes need no preparation any more."""
+    _remember(preparation_key(shape, config, chosen_precision()))
+
+
+def _remember(key: tuple) -> None:
+    with _prepare_lock:
+        _prepared[key] = None
+        _prepared.move_to_end(key)
+        while len(_prepared) > PREPARED_KEPT:
+            _prepared.popitem(last=False)
+
+
 def prepare_photo_sizes(shape: tuple[int, int], config: DreamConfig) -> threading.Thread | None:
     """Prepare, in the background, what a dream of a ``shape`` photo under ``config`` needs
     (see the module docstring); returns the thread started, or None (already prepared,
@@ -167,7 +186,8 @@ def prepare_photo_sizes(shape: tuple[int, int], config: DreamConfig) -> threadin
     precision = chosen_precision()
     key = preparation_key(shape, config, precision)
     with _prepare_lock:
-        if preparing() or key in _prepared:
+        running = any(thread.name == PREPARE_THREAD for thread in threading.enumerate())
+        if running or key in _prepared:
             return None
         thread = threading.Thread(
             target=_prepare, args=(key, shape, config, precision), name=PREPARE_THREAD, daemon=True
@@ -185,26 +205,34 @@ def _prepare(key: tuple, shape: tuple[int, int], config: DreamConfig, precision:
         for thread in threading.enumerate():
             if thread.name == WARM_UP_THREAD:
                 thread.join()  # the start-up warm-up first: it loads the model and traces
-        model, _ = shared_model(config.model, precision=precision)  # built once, shared
-        if model.name != config.model:
-            return  # a stand-in serves this model: its own dreams prepare it
         slots = shared_slots()
         given_way = threading.Event()
 
-        def give_way() -> bool:  # a dream asks for the slot: it goes first, now
-            if slots.waiting:
+        def give_way() -> bool:
+            # A dream waits for the slot, or took another one (a server with several): it
+            # must not share the cores with this.
+            if slots.waiting or slots.in_use > 1:
                 given_way.set()
             return given_way.is_set()
 
         with slots.spare_slot() as spare:
             if not spare:
                 return  # a dream runs or waits: it comes first; the next rerun asks again
-            seconds = warm_up(model, config, working_shape(shape, config.max_side), give_way)
-        if not given_way.is_set():
+            _holding_slot.set()
+            try:
+                _remember(key)  # asked once: a model that cannot be had is not built again
+                # Built once and shared: a model the user chose but has not dreamed with yet
+                # is built now, while they look, and their click finds it ready.
+                model, _ = shared_model(config.model, precision=precision)
+                if model.name != config.model:
+                    return  # a stand-in serves this model: its own dreams prepare it
+                seconds = warm_up(model, config, working_shape(shape, config.max_side), give_way)
+            finally:
+                _holding_slot.clear()
+        if given_way.is_set():
             with _prepare_lock:
-                _prepared[key] = None
-                while len(_prepared) > PREPARED_KEPT:
-                    _prepared.popitem(last=False)
+                _prepared.pop(key, None)  # not done: asked again on a later rerun
+        else:
             logging.getLogger("deepdream.app").info("prepared %s in %.1f s", key[5], seconds)
     except Exception:  # the user's own dream reports any real problem
         logging.getLogger("deepdream.app").exception("preparing a photo's sizes failed")

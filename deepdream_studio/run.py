@@ -27,7 +27,7 @@ from .backend import DreamRunner, cluster_address, runner_for
 from .gallery import session_gallery
 from .handover import ResultHandover
 from .live import LiveJob, live_run, redraw_due
-from .models import load_dream_model
+from .models import load_dream_model, remember_prepared
 from .result import dream_record
 
 log = logging.getLogger("deepdream.app")
@@ -135,6 +135,7 @@ def run_dream(photo: np.ndarray, config: DreamConfig, stem: str) -> None:
             seen["finished"] = update
             if runner.where == "":  # this process's pace: the next estimate's base
                 shared_pace().record(update.result)
+                remember_prepared(photo.shape[:2], config)  # its sizes are made now
         show_progress(widgets, update, losses)
 
     def record(stopped: bool) -> dict[str, Any] | None:

@@ -285,3 +285,19 @@ def prepared_sizes(at) -> set[tuple[int, int]]:
     at.run()
     wait()
     return {key[5] for key in models._prepared}
+
+
+@pytest.fixture(autouse=True)
+def no_preparation_left_behind():
+    """A page's upload starts a background preparation (``deepdream_studio.models``) that
+    may hold a dream slot of the process: each test waits for its own to end."""
+    yield
+    import sys
+    import threading
+
+    models = sys.modules.get("deepdream_studio.models")
+    if models is None:
+        return
+    for thread in threading.enumerate():
+        if thread.name == models.PREPARE_THREAD:
+            thread.join(timeout=180)

@@ -200,6 +200,11 @@ def test_a_spare_slot_is_taken_only_when_free_and_nobody_waits():
         time.sleep(0.01)
     with slots.spare_slot() as taken:
         assert not taken  # the slot is busy and a dream is in line
+    with slots._changed:  # the slot free for an instant, the dream still in line
+        slots._in_use -= 1
+        with slots.spare_slot() as taken:
+            assert not taken  # the waiting dream comes first
+        slots._in_use += 1
     released.set()
     holder.join(5)
     waiter.join(5)

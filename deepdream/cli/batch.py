@@ -126,7 +126,7 @@ def _run_on_ray(args, config: DreamConfig, choice: ModelChoice, plan: BatchPlan)
             file=sys.stderr,
         )
     try:
-        outcomes = dream_on_ray(plan.jobs, config, workers)
+        outcomes = dream_on_ray(plan.jobs, config, workers, infos)
         return _report(plan, run_batch(plan, outcomes), args.quiet)
     finally:
         stop_workers(workers)

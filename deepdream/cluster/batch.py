@@ -1,6 +1,6 @@
 """A folder's files dreamed on the cluster's workers.
 
-Contract: ``dream_on_ray(jobs, config, workers)`` yields ``(job, outcome)`` like
+Contract: ``dream_on_ray(jobs, config, workers, infos)`` yields ``(job, outcome)`` like
 ``deepdream.batch.dream_in_process``: each job once, ``bytes`` (the PNG or MP4) or
 ``FileFailure``. Files travel as bytes, so nodes need no shared disk; the driver writes every
 output, so a retried file is still written once. Stopping iteration cancels what is still
@@ -9,14 +9,18 @@ running.
 A worker lost mid-file: its files wait until Ray has restarted it (``max_restarts=-1``,
 ``start_workers``), then go back to the front of the queue. This driver, not Ray, decides
 whether the loss counts against them, because only here is it known what died:
-- the worker's process died on a node that is still alive: it counts. A file that kills
-  every worker it meets (by exhausting memory, say) fails after ``ATTEMPTS_PER_FILE`` tries
-  with a plain reason instead of stopping the batch;
-- its node died: a failed machine is not the file's fault, so it counts only towards
-  ``NODE_LOSSES_PER_FILE``;
-- the same process answers again (the call was cut off, nothing died): it does not count.
+- the worker's process died on a node that is still alive: it counts against the file it
+  was running (a worker runs its calls in the order sent, so that is the earliest sent of
+  its lost files; the ones queued behind it are put back uncounted). A file that kills every
+  worker it meets (by exhausting memory, say) fails after ``ATTEMPTS_PER_FILE`` tries with a
+  plain reason instead of stopping the batch;
+- its node died, or the same process answers again (the call was cut off, nothing died):
+  not the file's fault, so it counts only towards ``LOSSES_PER_FILE``, a bound that keeps a
+  file from looping forever.
 A worker not back within ``COMEBACK_SECONDS`` is given up and its files go to the others;
-with none left, the files not yet dreamed fail with a plain reason.
+with none left, the files not yet dreamed fail with a plain reason. Where each worker runs
+is known from the ``infos`` ``start_workers`` returned (or asked here, waiting at most as
+long as a worker may take to come back).
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ from .connection import ray_cause
 IN_FLIGHT_PER_WORKER = 2
 #: How often a file may be tried when its worker's process dies under it on a live node.
 ATTEMPTS_PER_FILE = 3
-#: How often a file may be tried when the node dreaming it is lost (a bound, not a judgement:
-#: a file that brings down whole machines must not loop forever either).
-NODE_LOSSES_PER_FILE = 5
+#: How often a file may lose its worker without a death on a live node (its node lost, its
+#: call cut off): a bound, not a judgement, so that even such a file cannot loop forever.
+LOSSES_PER_FILE = 5
 #: How long a lost worker may take to come back (Ray notices a dead node, then restarts the
 #: worker elsewhere and it loads its model) before its files go to the other workers.
 COMEBACK_SECONDS = 300.0
@@ -59,7 +63,7 @@ class _Worker:
     node: str | None = None
     load: int = 0  # its calls in flight
     down_since: float | None = None  # when one of its calls came back as "worker lost"
-    lost: list[BatchJob] = field(default_factory=list)  # its files then, waiting for it
+    lost: list[tuple[int, BatchJob]] = field(default_factory=list)  # (order sent, file)
     ping: ray.ObjectRef | None = None  # its info(), asked while it is down
     ask_at: float = 0.0  # when to ask again
 
@@ -72,15 +76,22 @@ class _Worker:
 
 
 def dream_on_ray(
-    jobs: Iterable[BatchJob], config: DreamConfig, workers: list
+    jobs: Iterable[BatchJob],
+    config: DreamConfig,
+    workers: list,
+    infos: list[dict] | None = None,
 ) -> Iterator[tuple[BatchJob, bytes | FileFailure]]:
-    """Dream ``jobs`` on ``workers``; yields each job once as soon as its outcome is back."""
-    run = _Run(collections.deque(jobs), config, [_Worker(handle) for handle in workers])
+    """Dream ``jobs`` on ``workers`` (``infos``: their ``info()``, as ``start_workers`` gave
+    them); yields each job once as soon as its outcome is back."""
+    pool = [_Worker(handle) for handle in workers]
+    run = _Run(collections.deque(jobs), config, pool)
     try:
-        yield from run.outcomes()
+        yield from run.outcomes(infos)
     finally:
-        for ref in run.calls:
-            ray.cancel(ref, force=True)
+        # An actor's call can only be asked to stop (force is for tasks): a running file
+        # ends with its dream, the queued ones never start.
+        for ref in [*run.calls, *(w.ping for w in pool if w.ping is not None)]:
+            ray.cancel(ref)
 
 
 class _Run:
@@ -88,13 +99,14 @@ class _Run:
 
     def __init__(self, queue: collections.deque, config: DreamConfig, pool: list[_Worker]):
         self.queue, self.config, self.pool = queue, config, pool
-        self.calls: dict[ray.ObjectRef, tuple[BatchJob, _Worker]] = {}
+        self.calls: dict[ray.ObjectRef, tuple[BatchJob, _Worker, int]] = {}
+        self.sent = 0  # calls sent so far: each call's place in the order sent
         self.ready: collections.deque[Outcome] = collections.deque()
         self.deaths: collections.Counter[BatchJob] = collections.Counter()
-        self.node_losses: collections.Counter[BatchJob] = collections.Counter()
+        self.losses: collections.Counter[BatchJob] = collections.Counter()
 
-    def outcomes(self) -> Iterator[Outcome]:
-        self._learn_where_workers_run()
+    def outcomes(self, infos: list[dict] | None) -> Iterator[Outcome]:
+        self._learn_where_workers_run(infos)
         self._fill_all()
         while self.calls or self.ready or self.queue or any(w.lost for w in self.pool):
             while self.ready:
@@ -126,7 +138,9 @@ class _Run:
         except OSError as error:
             self.ready.append((job, FileFailure(f"could not be read: {error.strerror or error}")))
             return True
-        self.calls[worker.handle.dream_file.remote(data, self.config, job.kind)] = (job, worker)
+        call = worker.handle.dream_file.remote(data, self.config, job.kind)
+        self.sent += 1
+        self.calls[call] = (job, worker, self.sent)
         worker.load += 1
         return True
 
@@ -141,12 +155,16 @@ class _Run:
             self._fail_the_rest()
 
     def _file_came_back(self, ref: ray.ObjectRef) -> Iterator[Outcome]:
-        job, worker = self.calls.pop(ref)
+        job, worker, sent = self.calls.pop(ref)
         worker.load -= 1
         try:
             outcome = ray.get(ref)
         except RayActorError:
-            worker.lost.append(job)
+            if worker not in self.pool:  # given up on already: its files go to the others
+                self.queue.appendleft(job)
+                self._fill_all()
+                return
+            worker.lost.append((sent, job))
             if worker.up:
                 worker.down_since = worker.ask_at = time.monotonic()
             return
@@ -155,20 +173,20 @@ class _Run:
         self._fill(worker)
         yield job, outcome
 
-    def _judge(self, job: BatchJob, restarted: bool, node_lost: bool) -> None:
+    def _judge(self, job: BatchJob, killed_its_worker: bool) -> None:
         """Count a lost try against ``job`` as the contract says; retry it or fail it."""
-        if restarted and node_lost:
-            self.node_losses[job] += 1
-            if self.node_losses[job] >= NODE_LOSSES_PER_FILE:
-                reason = f"the node dreaming it was lost {NODE_LOSSES_PER_FILE} times"
-                self.ready.append((job, FileFailure(reason)))
-                return
-        elif restarted:
+        if killed_its_worker:
             self.deaths[job] += 1
             if self.deaths[job] >= ATTEMPTS_PER_FILE:
                 reason = (
                     f"the worker dreaming it stopped {ATTEMPTS_PER_FILE} times (out of memory?)"
                 )
+                self.ready.append((job, FileFailure(reason)))
+                return
+        else:
+            self.losses[job] += 1
+            if self.losses[job] >= LOSSES_PER_FILE:
+                reason = f"the worker dreaming it was lost {LOSSES_PER_FILE} times"
                 self.ready.append((job, FileFailure(reason)))
                 return
         self.queue.appendleft(job)
@@ -183,12 +201,21 @@ class _Run:
     def _down(self) -> list[_Worker]:
         return [worker for worker in self.pool if not worker.up]
 
-    def _learn_where_workers_run(self) -> None:
-        for worker in self.pool:
+    def _learn_where_workers_run(self, infos: list[dict] | None) -> None:
+        if infos is not None:
+            for worker, info in zip(self.pool, infos, strict=True):
+                worker.learn(info)
+            return
+        asked = {worker.handle.info.remote(): worker for worker in self.pool}
+        answered, _ = ray.wait(list(asked), num_returns=len(asked), timeout=COMEBACK_SECONDS)
+        for ref, worker in asked.items():
             try:
-                worker.learn(ray.get(worker.handle.info.remote()))
-            except RayActorError:
-                worker.down_since = time.monotonic()  # judged when it answers
+                if ref not in answered:
+                    raise TimeoutError
+                worker.learn(ray.get(ref))
+            except (RayActorError, TimeoutError):
+                worker.down_since = time.monotonic()  # asked again, and judged, when back
+                ray.cancel(ref)
 
     def _ask_lost_workers(self) -> None:
         now = time.monotonic()
@@ -206,10 +233,13 @@ class _Run:
         restarted = (info["pid"], info["node"]) != (worker.pid, worker.node)
         # Ray restarts a lost node's worker only once it has declared the node dead, so by
         # the time the worker answers, the node list already tells the two losses apart.
-        node_lost = restarted and worker.node not in _alive_nodes()
-        lost, worker.lost = worker.lost, []
-        for job in reversed(lost):  # back to the front of the queue in their first order
-            self._judge(job, restarted, node_lost)
+        died_on_live_node = restarted and worker.node in _alive_nodes()
+        lost = [job for _, job in sorted(worker.lost, key=lambda pair: pair[0])]
+        worker.lost = []
+        # The earliest sent was running; those behind it only queued at the worker. Back to
+        # the front of the queue in their first order.
+        for index in reversed(range(len(lost))):
+            self._judge(lost[index], died_on_live_node and index == 0)
         worker.learn(info)
         worker.down_since = None
         self._fill_all()
@@ -217,9 +247,10 @@ class _Run:
     def _give_up_on_late_workers(self) -> None:
         now = time.monotonic()
         for worker in self._down():
-            if now - worker.down_since > COMEBACK_SECONDS:
+            if now - worker.down_since >= COMEBACK_SECONDS:
                 self.pool.remove(worker)
-                self.queue.extendleft(reversed(worker.lost))  # not the files' fault
+                lost = sorted(worker.lost, key=lambda pair: pair[0])
+                self.queue.extendleft(reversed([job for _, job in lost]))  # not their fault
                 if worker.ping is not None:
                     ray.cancel(worker.ping)
         self._fill_all()
