@@ -11,7 +11,9 @@ Contract:
 - Construction validates everything and raises ``ValueError`` with a sentence a
   non-programmer can act on. A config that exists is a config that can run.
 - Presets are plain instances (``PRESETS``); ``DreamConfig.with_model`` moves a config to the
-  other model, translating layer names by depth so a preset means the same look on both.
+  other model, translating layer names by depth and the max working side by the deepest
+  layer's stride (``moved_max_side``), so a preset means the same look, at the same pattern
+  size, on both.
 - Pure Python: importing this module does not import TensorFlow.
 """
 
@@ -42,6 +44,8 @@ _TRANSLATION = {
 }
 
 LayerWeights = tuple[tuple[str, float], ...]
+#: The least and the most a max working side may be.
+MAX_SIDE_RANGE = (64, 8192)
 ChannelWeights = tuple[tuple[str, int, float], ...]
 
 #: How the gradient is normalised before each step: by its standard deviation, or band by
@@ -175,7 +179,7 @@ class DreamConfig:
         _check_int("octaves", self.octaves, 1, 10)
         _check_float("octave_scale", self.octave_scale, 1.0, 4.0, low_open=True)
         _check_int("tile_size", self.tile_size, 64, 4096)
-        _check_int("max_side", self.max_side, 64, 8192)
+        _check_int("max_side", self.max_side, *MAX_SIDE_RANGE)
         _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("preview_every", self.preview_every, 1, 10_000)
         if not isinstance(self.keep_colors, bool):
@@ -249,7 +253,9 @@ class DreamConfig:
     def with_model(self, model: str) -> DreamConfig:
         """This config for another model, layer names translated by depth.
 
-        Layers that map onto the same layer of the other model have their weights added.
+        Layers that map onto the same layer of the other model have their weights added. The
+        max working side follows the deepest layer's stride (``moved_max_side``), so the
+        patterns keep their size on the photo: InceptionV3's classic at 1024 is VGG16's at 512.
 
         Raises:
             ValueError: when single channels are chosen: a channel number means a different
@@ -271,7 +277,11 @@ class DreamConfig:
             target = table[name]
             merged[target] = merged.get(target, 0.0) + weight
         guide_layer = table[self.guide_layer] if self.guide_layer else ""
-        return self.replace(model=model, layers=tuple(merged.items()), guide_layer=guide_layer)
+        layers = tuple(merged.items())
+        max_side = moved_max_side(self.max_side, (self.model, self.layers), (model, layers))
+        return self.replace(
+            model=model, layers=layers, guide_layer=guide_layer, max_side=max_side
+        )
 
     def describe(self) -> dict[str, str]:
         """The settings as short strings, for PNG metadata and captions."""
@@ -300,6 +310,27 @@ class DreamConfig:
         if self.guide is None:
             return {}
         return {"guide_strength": f"{self.guide_strength:g}", "guide_layer": self.matched_layer}
+
+
+def moved_max_side(
+    max_side: int, source: tuple[str, LayerWeights], target: tuple[str, LayerWeights]
+) -> int:
+    """``max_side`` for a look moved from ``source`` to ``target``, each ``(model, layers)``.
+
+    Scaled by the ratio of the two deepest layers' strides (``models.catalog``), so a pattern
+    one cell wide comes out as many photo pixels wide on either network; kept within
+    ``MAX_SIDE_RANGE``. Unchanged when either side has no layers (channels only).
+    """
+    (from_model, from_layers), (to_model, to_layers) = source, target
+    if not from_layers or not to_layers:
+        return max_side
+
+    def deepest_stride(model: str, layers: LayerWeights) -> int:
+        return max(NETWORKS[model].stride_of[name] for name, _ in layers)
+
+    ratio = deepest_stride(to_model, to_layers) / deepest_stride(from_model, from_layers)
+    least, most = MAX_SIDE_RANGE
+    return min(max(round(max_side * ratio), least), most)
 
 
 def _usable_weight(weight: float) -> bool:

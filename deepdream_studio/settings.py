@@ -80,8 +80,13 @@ def _on_model_change() -> None:
         )
         or PRESETS[DEFAULT_PRESET].with_model(previous).layers
     )
-    moved = DreamConfig(model=previous, layers=layers).with_model(st.session_state.model)
+    side = st.session_state.get("max_side", DreamConfig.max_side)
+    moved = DreamConfig(model=previous, layers=layers, max_side=side).with_model(
+        st.session_state.model
+    )
     _set_layer_widgets(_within(moved.layers, offered_layers(st.session_state.model)))
+    # The working side follows the layers' stride, so the patterns keep their size.
+    st.session_state.max_side = _nearest(moved.max_side, MAX_SIDES)
 
 
 def _within(layers, offered: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
@@ -156,11 +161,16 @@ def _fitted(problems: list[str], what: str, value: float, low: float, high: floa
     return fitted
 
 
+def _nearest(value: int, choices: list[int]) -> int:
+    """The one of ``choices`` nearest ``value``."""
+    return min(choices, key=lambda choice: abs(choice - value))
+
+
 def _chosen(problems: list[str], what: str, value: int, choices: list[int]) -> int:
     """``value`` if it is one of ``choices``, else the nearest, said in ``problems``."""
     if value in choices:
         return value
-    nearest = min(choices, key=lambda choice: abs(choice - value))
+    nearest = _nearest(value, choices)
     problems.append(
         f"{what} was {value}; this page offers {nearest} as the nearest (the command line's "
         "--settings-from takes any value)."
@@ -203,7 +213,6 @@ def _init_settings() -> None:
         _keep_across_pages()
         return
     st.session_state.preset = DEFAULT_PRESET
-    st.session_state.max_side = 1024
     st.session_state.seed = 0
     st.session_state.keep_colors = False
     st.session_state.tile_size = 512
@@ -214,7 +223,9 @@ def _init_settings() -> None:
     # on InceptionV3: the page says what is wrong, and nothing is swapped behind their back.
     served, _ = served_inception()
     start_on = VGG16_OFFLINE if served == VGG16_OFFLINE else INCEPTION_V3
-    _apply_config_to_widgets(PRESETS[DEFAULT_PRESET].with_model(start_on))
+    start = PRESETS[DEFAULT_PRESET].with_model(start_on)
+    _apply_config_to_widgets(start)
+    st.session_state.max_side = start.max_side  # VGG16 works at half the side (with_model)
 
 
 def preset_ui() -> str:
@@ -341,7 +352,9 @@ def scales_ui() -> tuple[int, float, int]:
         key="max_side",
         help="The dream is computed with its long side at most this many pixels, then laid "
         "onto your full-size photo. Larger is finer and slower: the time grows with the area "
-        "(1024 px takes about 4x as long as 512 px).",
+        "(1024 px takes about 4x as long as 512 px). The offline VGG16 works at half "
+        "InceptionV3's side: its layers see patterns half the size, and this keeps them "
+        "the same size on your photo.",
     )
     return int(octaves), float(octave_scale), int(max_side)
 

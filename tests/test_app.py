@@ -149,6 +149,17 @@ def test_file_name_with_markup_is_never_rendered(app, photo_bytes):
 def test_without_inception_weights_the_page_starts_on_the_offline_model(app):
     assert app.radio(key="model").value == "vgg16_offline"
     assert app.multiselect(key="layers").value == ["block4_conv1", "block4_conv2", "block4_conv3"]
+    # VGG16's block4 sits at half mixed5's stride: the classic look works at half the side.
+    assert app.select_slider(key="max_side").value == 512
+
+
+def test_switching_networks_keeps_the_patterns_size(app):
+    app.radio(key="model").set_value("inception_v3").run()
+    assert app.select_slider(key="max_side").value == 1024
+    app.select_slider(key="max_side").set_value(2048).run()
+    app.radio(key="model").set_value("vgg16_offline").run()
+    assert app.select_slider(key="max_side").value == 1024
+    assert not app.exception
 
 
 def test_preset_sets_the_knobs_and_model_switch_translates_layers(app):

@@ -88,3 +88,13 @@ def test_the_preparation_benchmark_quick_mode_times_both_ways_on_new_sizes(capsy
         assert first > 0 and second > 0 and ratio == pytest.approx(first / second, rel=0.1)
     assert all(float(row[4]) > 0 for row in rows if row[0] == "prepared")
     assert "first / second, medians: cold" in written and "prepared" in capsys.readouterr().out
+
+
+def test_the_classic_target_follows_the_cpu_class():
+    # Issue 29 set 12 s for an AVX2-only CPU; issue 13 5 s for AMX; the others keep 10 s.
+    from bench.benchmark import classic_cpu_class
+
+    assert classic_cpu_class({"avx2", "fma"}) == "avx2-only"
+    assert classic_cpu_class({"avx2", "avx512f", "avx512_bf16"}) == "other"
+    assert classic_cpu_class({"avx2", "avx512f", "amx_bf16", "amx_tile"}) == "amx"
+    assert classic_cpu_class(set()) == "other"

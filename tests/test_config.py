@@ -81,6 +81,33 @@ def test_presets_are_valid_on_both_models(name):
     assert all(layer in MODEL_LAYERS["inception_v3"] for layer, _ in back.layers)
 
 
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_a_moved_look_keeps_its_patterns_size(name):
+    # Matched by depth, VGG16's layers sit at half InceptionV3's stride (one cell per 8 photo
+    # pixels at block4, per 16 at mixed3-mixed7): VGG16 dreams at half the side, and back.
+    from deepdream.models.catalog import NETWORKS
+
+    preset = PRESETS[name].replace(max_side=1536)
+    offline = preset.with_model("vgg16_offline")
+    assert offline.max_side == 768
+    assert offline.with_model("inception_v3").max_side == 1536
+
+    def cell(config):
+        strides = NETWORKS[config.model].stride_of
+        return max(strides[layer] for layer, _ in config.layers) * 1024 / config.max_side
+
+    assert cell(offline) == pytest.approx(cell(preset))
+
+
+def test_a_moved_working_side_stays_within_its_limits():
+    from deepdream.config import MAX_SIDE_RANGE
+
+    least, most = MAX_SIDE_RANGE
+    assert PRESETS["classic"].replace(max_side=least).with_model("vgg16_offline").max_side == least
+    big = DreamConfig(model="vgg16_offline", layers=(("block4_conv3", 1.0),), max_side=most)
+    assert big.with_model("inception_v3").max_side == most
+
+
 def test_presets_differ_from_gentle_to_deep():
     gentle, classic, deep = PRESETS["gentle"], PRESETS["classic"], PRESETS["deep"]
     depth = MODEL_LAYERS["inception_v3"].index

@@ -6,7 +6,8 @@ Contract:
   for dreaming (shallow to deep) with each one's channel count, the smallest side it dreams
   at, the layer a guide is matched at, the layer and channels the explorer and the channel
   field start from, and where each of its layers sits by depth in every other network (so a
-  preset means the same look on either).
+  preset means the same look on either), with each layer's stride (photo pixels from one of
+  its cells to the next), by which a look moved to another network keeps its patterns' size.
 - Adding a network is adding a record here (and its loader in ``models/feature_model.py``);
   nothing else lists the networks.
 """
@@ -28,6 +29,7 @@ class Network:
     title: str
     layers: tuple[str, ...]  # offered for dreaming, shallow to deep
     channels: tuple[int, ...]  # how many channels each of those layers has
+    strides: tuple[int, ...]  # each of those layers' stride: input pixels from cell to cell
     min_side: int  # the smallest height or width it accepts
     guide_layer: str  # where a guide's strokes and textures show
     explore_layer: str  # where the channel explorer starts
@@ -39,6 +41,11 @@ class Network:
         """Each offered layer's channel count."""
         return dict(zip(self.layers, self.channels))
 
+    @property
+    def stride_of(self) -> dict[str, int]:
+        """Each offered layer's stride in input pixels."""
+        return dict(zip(self.layers, self.strides))
+
 
 NETWORKS: Mapping[str, Network] = {
     INCEPTION_V3: Network(
@@ -46,6 +53,8 @@ NETWORKS: Mapping[str, Network] = {
         title="InceptionV3 (ImageNet)",
         layers=tuple(f"mixed{i}" for i in range(11)),
         channels=(256, 288, 288, 768, 768, 768, 768, 768, 1280, 2048, 2048),
+        # 35x35, 17x17 and 8x8 cells on its 299-pixel input.
+        strides=(8, 8, 8, 16, 16, 16, 16, 16, 32, 32, 32),
         min_side=75,
         # Measured on photos (bench/looks.py --guide, the classic preset, strength 0.8,
         # InceptionV3's ImageNet layers): stripes guided at mixed2 turn the added detail's
@@ -88,6 +97,11 @@ NETWORKS: Mapping[str, Network] = {
             "block5_conv3",
         ),
         channels=(64, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512),
+        # Each block after the first follows a 2x2 max pool. Matched by depth, its layers sit
+        # at half InceptionV3's stride: the same look dreamed at the same size would come out
+        # with patterns half as large, so a look moved here works at half the side (a quarter
+        # of VGG16's arithmetic, which is about six times InceptionV3's a pixel).
+        strides=(1, 2, 4, 4, 4, 8, 8, 8, 16, 16, 16),
         min_side=32,
         guide_layer="block3_conv3",
         explore_layer="block4_conv2",
