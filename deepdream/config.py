@@ -279,9 +279,7 @@ class DreamConfig:
         guide_layer = table[self.guide_layer] if self.guide_layer else ""
         layers = tuple(merged.items())
         max_side = moved_max_side(self.max_side, (self.model, self.layers), (model, layers))
-        return self.replace(
-            model=model, layers=layers, guide_layer=guide_layer, max_side=max_side
-        )
+        return self.replace(model=model, layers=layers, guide_layer=guide_layer, max_side=max_side)
 
     def describe(self) -> dict[str, str]:
         """The settings as short strings, for PNG metadata and captions."""
