@@ -18,24 +18,29 @@ Writes (all under ``assets/``):
 - ``studio/fewer.jpg``: a photo, its classic dream, and the same with the four mixed5
   channels that dream raised most pushed down at -0.1 ("fewer dogs");
 - ``speed/cheaper-classic.jpg``: two photos, each with the classic dream at 10 steps x 0.015
-  an octave (before issue 22) and at 5 steps x 0.024 (the preset now, half the work).
+  an octave (before issue 22) and at 5 steps x 0.024 (the preset now, half the work);
+- ``speed/vgg16-half-side.jpg``: the test photo at 1024x768, the offline VGG16's classic dream
+  at a working side of 1024 (before issue 29) and at 512 (what ``with_model`` gives it now),
+  and InceptionV3's classic at 1024; the two VGG16 dreams' seconds are printed.
 
 Run from the repository root (about 3 minutes on 2 cores):
     python -m bench.pictures [NAME ...]   (names: example presets guided channels pan masked
-                                           fewer_dogs cheaper_classic; all without one)
+                                           fewer_dogs cheaper_classic vgg16_half_side; all
+                                           without one; vgg16_half_side takes over a minute)
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bench.harness import PHOTOS, REPO_ROOT, kind_photo
+from bench.harness import PHOTOS, REPO_ROOT, astronaut_photo, kind_photo
 from bench.looks import (
     contact_sheet,
     fewer,
@@ -45,6 +50,7 @@ from bench.looks import (
     stripes,
 )
 from deepdream import PRESETS, Guide, Mask, dream
+from deepdream.config import VGG16_OFFLINE
 
 ASSETS = REPO_ROOT / "assets"
 #: The presets the README shows, and the layers whose channels it sketches (shallow to deep).
@@ -159,11 +165,31 @@ def cheaper_classic(model) -> None:
     stack(rows).save(ASSETS / "speed" / "cheaper-classic.jpg", quality=88)
 
 
+def vgg16_half_side(model) -> None:
+    """The test photo; VGG16's classic at a working side of 1024 and at 512 (``with_model``'s,
+    by the layers' strides); InceptionV3's classic at 1024. Prints the VGG16 dreams' seconds."""
+    from deepdream.models.loading import load_model
+
+    photo = astronaut_photo((768, 1024))
+    vgg16 = load_model(VGG16_OFFLINE, None, "float32")
+    moved = PRESETS["classic"].with_model(VGG16_OFFLINE)
+    dream(photo[:96, :96], moved.replace(max_side=96, octaves=1, steps_per_octave=1), vgg16)
+    dreams = []
+    for side in (1024, moved.max_side):
+        start = time.perf_counter()
+        dreams.append(dream(photo, moved.replace(max_side=side), vgg16).image)
+        print(f"VGG16 classic, 1024x768 photo, working side {side}, float32: "
+              f"{time.perf_counter() - start:.1f} s", flush=True)  # fmt: skip
+    dreams.append(dream(photo, PRESETS["classic"], model).image)
+    row([photo, *dreams], 384).save(ASSETS / "speed" / "vgg16-half-side.jpg", quality=85)
+
+
 def main() -> int:
     model = load_network(os.environ.get("DEEPDREAM_WEIGHTS"))
     print(f"with {model.description}")
     only = set(sys.argv[1:])  # e.g. python -m bench.pictures masked fewer_dogs
-    for make in (example, presets, guided, channels, pan, masked, fewer_dogs, cheaper_classic):
+    makers = (example, presets, guided, channels, pan, masked, fewer_dogs, cheaper_classic)
+    for make in (*makers, vgg16_half_side):
         if only and make.__name__ not in only:
             continue
         make(model)
