@@ -40,7 +40,9 @@ def test_a_guide_shows_on_a_photo_at_the_defaults(imagenet_inception):
     found = looks.guide_effect(imagenet_inception, PRESETS["classic"].replace(max_side=256), photos)
     # Horizontal stripes give the added detail more vertical change than vertical ones do.
     assert found["horizontal"] > found["unguided"] > found["vertical"], found
-    assert found["effect"] > 1.15, found
+    # Measured on this photo: 1.17 in bfloat16, 1.14 in float32 (what an AVX2-only CPU
+    # computes in); a guide that did nothing would give 1.0 within about 0.02.
+    assert found["effect"] > 1.1, found
 
 
 def test_the_default_guide_layer_is_within_the_imported_layers(imagenet_inception):
