@@ -33,6 +33,7 @@ Run from the repository root:
     python -m bench.benchmark --quick    # smoke run: tiny sizes and steps, about a minute
 """
 
+# ruff: noqa: E402 (the imports after TensorFlow's start must follow it; see below)
 from __future__ import annotations
 
 import argparse
@@ -52,9 +53,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # must precede the TensorFlow import
 
+from deepdream.models.runtime import start_tensorflow
+
+# TensorFlow started as the engine starts it (the CLI, the page): glibc's allocator is set
+# before TensorFlow loads, which a plain import here would come before (bench.allocator).
+tf = start_tensorflow()
+
 import keras
 import numpy as np
-import tensorflow as tf
 
 from bench.harness import (
     RESULTS,

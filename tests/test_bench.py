@@ -98,3 +98,18 @@ def test_the_classic_target_follows_the_cpu_class():
     assert classic_cpu_class({"avx2", "avx512f", "avx512_bf16"}) == "other"
     assert classic_cpu_class({"avx2", "avx512f", "amx_bf16", "amx_tile"}) == "amx"
     assert classic_cpu_class(set()) == "other"
+
+
+@pytest.mark.slow
+def test_the_allocator_benchmark_quick_mode_runs_both_ways(capsys):
+    """``python -m bench.allocator --quick``: one child process each way, and both ratios."""
+    from bench import allocator
+
+    assert allocator.main(["--quick"]) == 0
+    written = (allocator.RESULTS / "quick" / "allocator.txt").read_text()
+    rows = [
+        line.split() for line in written.splitlines() if line.split()[:1] in (["kept"], ["system"])
+    ]
+    assert sorted(row[0] for row in rows) == ["kept", "system"], written
+    assert all(float(row[1]) > 0 and float(row[4]) > 0 for row in rows), written
+    assert written.count("(medians):") == 2 and "kept" in capsys.readouterr().out

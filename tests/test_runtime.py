@@ -37,3 +37,52 @@ def test_starting_tensorflow_is_silent_and_idempotent():
     )
     assert shown.returncode == 0, shown.stderr
     assert shown.stderr == ""
+
+
+ALLOCATOR_DEMO = r"""
+import ctypes, sys
+import numpy as np
+from deepdream.models.runtime import keep_freed_memory
+
+class MallInfo2(ctypes.Structure):  # glibc's struct mallinfo2: ten size_t fields
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = MallInfo2
+applied = keep_freed_memory()
+block = np.ones(64 << 20, dtype=np.uint8)  # one 64 MB block, as a step's buffers are
+mapped = libc.mallinfo2().hblkhd  # bytes in blocks mapped on their own
+del block
+kept = libc.mallinfo2().fordblks  # freed bytes the heap kept
+print(applied, mapped >= 64 << 20, kept >= 64 << 20)
+"""
+
+
+def _allocator_demo(environment):
+    import os
+    import platform
+
+    import pytest
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("glibc's allocator only")
+    shown = subprocess.run(
+        [sys.executable, "-c", ALLOCATOR_DEMO],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **environment},
+    )
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout.split()
+
+
+def test_large_blocks_come_from_the_heap_and_stay_there_once_freed():
+    # Mapped afresh every step, a step's buffers faulted every page in again (module docstring).
+    assert _allocator_demo({"DEEPDREAM_ALLOCATOR": ""}) == ["True", "False", "True"]
+
+
+def test_deepdream_allocator_system_leaves_glibc_as_it_is():
+    assert _allocator_demo({"DEEPDREAM_ALLOCATOR": "system"}) == ["False", "True", "False"]
