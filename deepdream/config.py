@@ -46,6 +46,8 @@ _TRANSLATION = {
 LayerWeights = tuple[tuple[str, float], ...]
 #: The least and the most a max working side may be.
 MAX_SIDE_RANGE = (64, 8192)
+#: The most a look's working side is scaled by when it moves to another network.
+MAX_SIDE_FACTOR = 2.0
 ChannelWeights = tuple[tuple[str, int, float], ...]
 
 #: How the gradient is normalised before each step: by its standard deviation, or band by
@@ -316,8 +318,9 @@ def moved_max_side(
     """``max_side`` for a look moved from ``source`` to ``target``, each ``(model, layers)``.
 
     Scaled by the ratio of the two deepest layers' strides (``models.catalog``), so a pattern
-    one cell wide comes out as many photo pixels wide on either network; kept within
-    ``MAX_SIDE_RANGE``. Unchanged when either side has no layers (channels only).
+    one cell wide comes out as many photo pixels wide on either network: by at most
+    ``MAX_SIDE_FACTOR`` either way, and kept within ``MAX_SIDE_RANGE``. Unchanged when either
+    side has no layers (channels only).
     """
     (from_model, from_layers), (to_model, to_layers) = source, target
     if not from_layers or not to_layers:
@@ -327,6 +330,9 @@ def moved_max_side(
         return max(NETWORKS[model].stride_of[name] for name, _ in layers)
 
     ratio = deepest_stride(to_model, to_layers) / deepest_stride(from_model, from_layers)
+    # VGG16's first two blocks have no InceptionV3 layer as shallow (they map to mixed0), so
+    # their strides say nothing of pattern size: the side moves by one octave of scale at most.
+    ratio = min(max(ratio, 1 / MAX_SIDE_FACTOR), MAX_SIDE_FACTOR)
     least, most = MAX_SIDE_RANGE
     return min(max(round(max_side * ratio), least), most)
 

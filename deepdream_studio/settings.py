@@ -15,7 +15,7 @@ from __future__ import annotations
 import streamlit as st
 
 from deepdream import DEFAULT_PRESET, MODEL_LAYERS, PRESETS, DreamConfig
-from deepdream.config import INCEPTION_V3, MODEL_TITLES, VGG16_OFFLINE
+from deepdream.config import INCEPTION_V3, MODEL_TITLES, VGG16_OFFLINE, moved_max_side
 from deepdream.models.catalog import NETWORKS
 
 from .backend import offered_layers, served_inception
@@ -73,20 +73,21 @@ def _on_preset_change() -> None:
 def _on_model_change() -> None:
     # Keep the same look on the other network: layers are translated by depth, from the
     # network the sidebar showed before (remembered each run: there may be more than two).
-    previous = st.session_state.get("shown_model", st.session_state.model)
-    layers = (
-        tuple(
-            (name, st.session_state.get(f"weight_{name}", 1.0)) for name in st.session_state.layers
-        )
-        or PRESETS[DEFAULT_PRESET].with_model(previous).layers
+    previous, model = (
+        st.session_state.get("shown_model", st.session_state.model),
+        st.session_state.model,
     )
-    side = st.session_state.get("max_side", DreamConfig.max_side)
-    moved = DreamConfig(model=previous, layers=layers, max_side=side).with_model(
-        st.session_state.model
+    chosen = tuple(
+        (name, st.session_state.get(f"weight_{name}", 1.0)) for name in st.session_state.layers
     )
-    _set_layer_widgets(_within(moved.layers, offered_layers(st.session_state.model)))
-    # The working side follows the layers' stride, so the patterns keep their size.
-    st.session_state.max_side = _nearest(moved.max_side, MAX_SIDES)
+    layers = chosen or PRESETS[DEFAULT_PRESET].with_model(previous).layers
+    translated = DreamConfig(model=previous, layers=layers).with_model(model).layers
+    moved = _within(translated, offered_layers(model))
+    _set_layer_widgets(moved)
+    if chosen:  # the working side follows the layers' stride: the patterns keep their size
+        side = st.session_state.get("max_side", DreamConfig.max_side)
+        moved_side = moved_max_side(side, (previous, chosen), (model, moved))
+        st.session_state.max_side = _nearest(moved_side, MAX_SIDES)
 
 
 def _within(layers, offered: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
@@ -352,9 +353,9 @@ def scales_ui() -> tuple[int, float, int]:
         key="max_side",
         help="The dream is computed with its long side at most this many pixels, then laid "
         "onto your full-size photo. Larger is finer and slower: the time grows with the area "
-        "(1024 px takes about 4x as long as 512 px). The offline VGG16 works at half "
-        "InceptionV3's side: its layers see patterns half the size, and this keeps them "
-        "the same size on your photo.",
+        "(1024 px takes about 4x as long as 512 px). Switching networks scales it so the "
+        "patterns keep their size: the offline VGG16's layers see patterns half the size of "
+        "InceptionV3's at the same depth, so it works at half the side for every preset.",
     )
     return int(octaves), float(octave_scale), int(max_side)
 

@@ -39,6 +39,14 @@ def test_falls_back_to_the_offline_model_and_says_so(
     meta = png_text(target.read_bytes())
     assert meta["deepdream.model"] == "vgg16_offline"
     assert meta["deepdream.layers"] == "block4_conv2:1"  # mixed4 translated by depth
+    # The whole look moves, its working side too (block4's stride is half mixed4's), and
+    # the terminal says so: the user asked for another size.
+    from deepdream.config import MAX_SIDE_RANGE
+
+    asked = int(SMALL[SMALL.index("--max-side") + 1])
+    side = max(asked // 2, MAX_SIDE_RANGE[0])  # 96 -> 48, the least a side may be is 64
+    assert meta["deepdream.max_side"] == str(side)
+    assert f"max working side is {side} on this network, not {asked}" in err
 
 
 def test_bad_image_exits_2_with_a_plain_message(tmp_path, capsys):

@@ -106,6 +106,9 @@ def test_a_moved_working_side_stays_within_its_limits():
     assert PRESETS["classic"].replace(max_side=least).with_model("vgg16_offline").max_side == least
     big = DreamConfig(model="vgg16_offline", layers=(("block4_conv3", 1.0),), max_side=most)
     assert big.with_model("inception_v3").max_side == most
+    # VGG16's first blocks map to mixed0 (stride 8 against 1): one octave of scale at most.
+    shallow = DreamConfig(model="vgg16_offline", layers=(("block1_conv2", 1.0),), max_side=512)
+    assert shallow.with_model("inception_v3").max_side == 1024
 
 
 def test_presets_differ_from_gentle_to_deep():

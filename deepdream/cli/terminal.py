@@ -13,9 +13,10 @@ Contract:
   the options name, falling back to the offline model only when nothing was named (the notice
   goes to stderr). Returns the ``FeatureModel``; raises ``CommandExit`` (``EXIT_MODEL``).
 - ``config_for(config, model)`` moves the settings to the model that was loaded (layers
-  translated by depth) and checks that its weights have every layer they read (nsfwjs's
-  InceptionV3 has mixed0-mixed5 only): the config; raises ``CommandExit``
-  (``EXIT_BAD_INPUT``) before any file is read for dreaming or written.
+  translated by depth, the working side by their stride, which a note says) and checks
+  that its weights have every layer they read (nsfwjs's InceptionV3 has mixed0-mixed5
+  only): the config; raises ``CommandExit`` (``EXIT_BAD_INPUT``) before any file is read
+  for dreaming or written.
 Only the command line uses this module; it is the one place here that prints.
 """
 
@@ -109,4 +110,10 @@ def config_for(config, model):
         raise CommandExit(error, EXIT_BAD_INPUT) from None
     if missing := model.unoffered(moved.dreamed_layers):
         raise CommandExit(layers_not_offered(model, missing), EXIT_BAD_INPUT)
+    if moved.max_side != config.max_side:  # a fallback moved the whole look, its size too
+        print(
+            f"note: the max working side is {moved.max_side} on this network, not "
+            f"{config.max_side}, so that the patterns keep their size on the photo",
+            file=sys.stderr,
+        )
     return moved

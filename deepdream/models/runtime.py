@@ -16,7 +16,10 @@ Contract:
   again: on the 2-core AVX2 EPYC about 120,000 page faults and 0.3 CPU-seconds in the kernel
   a 1024x768 step, which then took 1.15x as long (``python -m bench.allocator``). The setting
   is the process's, so ``DEEPDREAM_ALLOCATOR=system`` leaves glibc's own; without glibc
-  (musl, macOS, Windows) nothing changes.
+  (musl, macOS, Windows) nothing changes. The memory kept is not bounded by that figure
+  (each thread's arena keeps its own, and freed blocks below a live one stay), so
+  ``release_freed_memory()`` gives it all back (``malloc_trim``); the dream slots call it
+  when the last dream of a busy spell ends (``serving/slots.py``).
 Nothing here prints or writes files; the held-back lines go through a pipe in memory.
 """
 
@@ -57,9 +60,7 @@ def keep_freed_memory() -> bool:
     """Serve large blocks from glibc's heap and keep up to ``KEPT_FREE_BYTES`` freed there (see
     the module docstring); True when glibc took both settings, False where it was not asked
     (``DEEPDREAM_ALLOCATOR=system``, or no glibc)."""
-    if os.environ.get(ALLOCATOR_ENV, "").strip().lower() == "system":
-        return False
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not _keeps_freed_memory():
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the C library this process already runs on
@@ -119,6 +120,24 @@ def _drain(fd: int, into: list[bytes]) -> None:
     with os.fdopen(fd, "rb", buffering=0) as pipe:
         while chunk := pipe.read(65536):
             into.append(chunk)
+
+
+def release_freed_memory() -> bool:
+    """Give the freed memory ``keep_freed_memory`` kept back to the system (glibc's
+    ``malloc_trim``); True when glibc gave some back. Does nothing where that was not kept."""
+    if not _keeps_freed_memory():
+        return False
+    trim = ctypes.CDLL(None).malloc_trim
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim(0) == 1
+
+
+def _keeps_freed_memory() -> bool:
+    return (
+        os.environ.get(ALLOCATOR_ENV, "").strip().lower() != "system"
+        and platform.system() == "Linux"
+        and platform.libc_ver()[0] == "glibc"
+    )
 
 
 @functools.cache

@@ -16,6 +16,9 @@ Contract:
   absent waiter is skipped, so it holds nobody up; a place not taken back is dropped.
 - ``spare_slot()`` takes a slot only if one is free and nobody waits, and yields whether it
   did: for work that helps dreams but must never delay one (preparing a photo's sizes).
+- When a slot is given back and no dream holds or waits for one, the memory the dreams
+  freed is given back to the system in a background thread
+  (``models.runtime.release_freed_memory``): a server between busy spells shrinks again.
 - ``default_limit(gpus)`` sizes the limit for a machine (``DEEPDREAM_MAX_DREAMS`` overrides):
   one dream per GPU where there are GPUs, else cores // 2, from 1 to 4. ``shared_slots()`` is
   the one ``DreamSlots`` of this process, sized for this machine.
@@ -31,6 +34,8 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+
+from ..models.runtime import release_freed_memory
 
 LIMIT_ENV = "DEEPDREAM_MAX_DREAMS"
 #: How long the place of a waiter whose run was cut short is kept for its owner's next run.
@@ -157,9 +162,7 @@ class DreamSlots:
         try:
             yield
         finally:
-            with self._changed:
-                self._in_use -= 1
-                self._changed.notify_all()
+            self._give_back()
 
     @contextmanager
     def spare_slot(self) -> Iterator[bool]:
@@ -173,9 +176,18 @@ class DreamSlots:
             yield taken
         finally:
             if taken:
-                with self._changed:
-                    self._in_use -= 1
-                    self._changed.notify_all()
+                self._give_back()
+
+    def _give_back(self) -> None:
+        """Return a slot; when none is held or asked for, release the dreams' freed memory."""
+        with self._changed:
+            self._in_use -= 1
+            idle = self._in_use == 0 and not self._present()
+            self._changed.notify_all()
+        if idle:  # off the caller's path: its result is waiting to be shown
+            release = threading.Thread(target=release_freed_memory, name="release-memory")
+            release.daemon = True
+            release.start()
 
 
 @functools.lru_cache(maxsize=1)
