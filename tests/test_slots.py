@@ -224,3 +224,26 @@ def _hold(slots: DreamSlots, held: threading.Event, released: threading.Event) -
 def _take(slots: DreamSlots, got: list) -> None:
     with slots.slot(interval=0.01):
         got.append(True)
+
+
+def test_freed_memory_goes_back_only_after_an_idle_spell(monkeypatch):
+    # Given back between two dreams clicked one after another, it would cost the second its
+    # page faults again; an idle server, though, must shrink.
+    from deepdream.serving import slots as slots_module
+
+    released = []
+    monkeypatch.setattr(slots_module, "IDLE_RELEASE_SECONDS", 0.3)
+    monkeypatch.setattr(slots_module, "release_freed_memory", lambda: released.append(1))
+    slots = DreamSlots(1)
+    with slots.slot():
+        pass
+    time.sleep(0.1)
+    with slots.slot():  # the next dream, within the idle spell: nothing is released for it
+        time.sleep(0.4)
+    assert released == []
+    deadline = time.monotonic() + 5
+    while not released and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert released == [1]  # once, after the last dream's idle spell
+    time.sleep(0.4)
+    assert released == [1]

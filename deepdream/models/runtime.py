@@ -19,7 +19,7 @@ Contract:
   (musl, macOS, Windows) nothing changes. The memory kept is not bounded by that figure
   (each thread's arena keeps its own, and freed blocks below a live one stay), so
   ``release_freed_memory()`` gives it all back (``malloc_trim``); the dream slots call it
-  when the last dream of a busy spell ends (``serving/slots.py``).
+  once no dream has run or waited for a while (``serving/slots.py``).
 Nothing here prints or writes files; the held-back lines go through a pipe in memory.
 """
 

@@ -16,9 +16,11 @@ Contract:
   absent waiter is skipped, so it holds nobody up; a place not taken back is dropped.
 - ``spare_slot()`` takes a slot only if one is free and nobody waits, and yields whether it
   did: for work that helps dreams but must never delay one (preparing a photo's sizes).
-- When a slot is given back and no dream holds or waits for one, the memory the dreams
-  freed is given back to the system in a background thread
-  (``models.runtime.release_freed_memory``): a server between busy spells shrinks again.
+- When no dream has held or waited for a slot for ``IDLE_RELEASE_SECONDS``, the memory the
+  dreams freed is given back to the system, in a timer's thread
+  (``models.runtime.release_freed_memory``): a server between busy spells shrinks again,
+  while dreams clicked one after another keep their memory (giving it back costs the next
+  dream its page faults again).
 - ``default_limit(gpus)`` sizes the limit for a machine (``DEEPDREAM_MAX_DREAMS`` overrides):
   one dream per GPU where there are GPUs, else cores // 2, from 1 to 4. ``shared_slots()`` is
   the one ``DreamSlots`` of this process, sized for this machine.
@@ -40,6 +42,8 @@ from ..models.runtime import release_freed_memory
 LIMIT_ENV = "DEEPDREAM_MAX_DREAMS"
 #: How long the place of a waiter whose run was cut short is kept for its owner's next run.
 KEEP_PLACE_SECONDS = 10.0
+#: How long no dream must hold or wait for a slot before the dreams' freed memory goes back.
+IDLE_RELEASE_SECONDS = 30.0
 
 
 def default_limit(gpus: int = 0) -> int:
@@ -80,6 +84,7 @@ class DreamSlots:
         self._changed = threading.Condition()
         self._queue: collections.deque[_Ticket] = collections.deque()
         self._in_use = 0
+        self._given_back = 0  # slots given back so far: tells an idle spell from the next
         self.keep_place = KEEP_PLACE_SECONDS
 
     @property
@@ -179,15 +184,27 @@ class DreamSlots:
                 self._give_back()
 
     def _give_back(self) -> None:
-        """Return a slot; when none is held or asked for, release the dreams' freed memory."""
+        """Return a slot; when none is held or asked for, release the dreams' freed memory
+        once that has lasted ``IDLE_RELEASE_SECONDS``."""
         with self._changed:
             self._in_use -= 1
-            idle = self._in_use == 0 and not self._present()
+            self._given_back += 1
+            idle, spell = self._idle(), self._given_back
             self._changed.notify_all()
-        if idle:  # off the caller's path: its result is waiting to be shown
-            release = threading.Thread(target=release_freed_memory, name="release-memory")
-            release.daemon = True
-            release.start()
+        if idle:
+            timer = threading.Timer(IDLE_RELEASE_SECONDS, self._release_if_still_idle, [spell])
+            timer.daemon = True
+            timer.start()
+
+    def _idle(self) -> bool:
+        return self._in_use == 0 and not self._present()
+
+    def _release_if_still_idle(self, spell: int) -> None:
+        with self._changed:
+            # Still idle, and no slot given back since: no dream ran in between.
+            still = self._idle() and self._given_back == spell
+        if still:
+            release_freed_memory()
 
 
 @functools.lru_cache(maxsize=1)
