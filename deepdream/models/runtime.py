@@ -60,11 +60,7 @@ def keep_freed_memory() -> bool:
     """Serve large blocks from glibc's heap and keep up to ``KEPT_FREE_BYTES`` freed there (see
     the module docstring); True when glibc took both settings, False where it was not asked
     (``DEEPDREAM_ALLOCATOR=system``, or no glibc)."""
-    if not _keeps_freed_memory():
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # the C library this process already runs on
-    except (OSError, AttributeError):
+    if (mallopt := _glibc_function("mallopt")) is None:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     # Order matters: with mapping off, a heap that gave freed memory straight back would
@@ -125,19 +121,23 @@ def _drain(fd: int, into: list[bytes]) -> None:
 def release_freed_memory() -> bool:
     """Give the freed memory ``keep_freed_memory`` kept back to the system (glibc's
     ``malloc_trim``); True when glibc gave some back. Does nothing where that was not kept."""
-    if not _keeps_freed_memory():
+    if (trim := _glibc_function("malloc_trim")) is None:
         return False
-    trim = ctypes.CDLL(None).malloc_trim
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim(0) == 1
 
 
-def _keeps_freed_memory() -> bool:
-    return (
-        os.environ.get(ALLOCATOR_ENV, "").strip().lower() != "system"
-        and platform.system() == "Linux"
-        and platform.libc_ver()[0] == "glibc"
-    )
+def _glibc_function(name: str):
+    """glibc's function ``name`` from the C library this process already runs on; None where
+    the allocator is left alone (``DEEPDREAM_ALLOCATOR=system``) or there is no glibc."""
+    if os.environ.get(ALLOCATOR_ENV, "").strip().lower() == "system":
+        return None
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
+        return None
 
 
 @functools.cache
