@@ -113,3 +113,18 @@ def test_the_allocator_benchmark_quick_mode_runs_both_ways(capsys):
     assert sorted(row[0] for row in rows) == ["kept", "system"], written
     assert all(float(row[1]) > 0 and float(row[4]) > 0 for row in rows), written
     assert written.count("(medians):") == 2 and "kept" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_startup_benchmark_quick_mode_times_each_part_of_the_cold_path():
+    """``python -m bench.startup --quick``: one fresh process, every part of the cold path timed."""
+    from bench import startup
+
+    assert startup.main(["--quick"]) == 0
+    written = (startup.RESULTS / "quick" / "startup.txt").read_text()
+    (child,) = [line.split() for line in written.splitlines() if line.split()[:1] == ["1"]]
+    parts = [float(value) for value in child[1:]]
+    assert len(parts) == len(startup.PARTS) + 1 and all(value > 0 for value in parts), written
+    # The cold path is the sum of its parts, and a warm step costs a fraction of it.
+    assert parts[-1] == pytest.approx(sum(parts[:4]), abs=0.02), written
+    assert parts[4] < parts[-1] and "random weights" in written, written

@@ -220,6 +220,10 @@ def test_the_model_is_googles_graph_and_says_so(imagenet_inception):
     # Keras's topology: 4 max pools and 9 average pools; Google's: mixed10's pool is a max.
     assert len(pools) == 5 and len(averages) == 8
     assert model.backbone.layers.index(pools[-1]) > model.backbone.layers.index(averages[-1])
+    # ... and it computes a max (made one in place): 3x3 maxima of noise, not its means.
+    ramp = np.random.default_rng(0).normal(size=(1, 5, 5, 2)).astype(np.float32)
+    reference = keras.layers.MaxPooling2D((3, 3), strides=(1, 1), padding="same")(ramp)
+    np.testing.assert_array_equal(np.asarray(pools[-1](ramp)), np.asarray(reference))
     # Inputs scaled as Google trained them: (x - 128) / 128 of 0-255 pixels.
     ends = np.asarray(model.preprocess(np.array([-1.0, 1.0], dtype=np.float32)))
     np.testing.assert_allclose(ends, [(0 - 128) / 128, (255 - 128) / 128], atol=1e-6)
