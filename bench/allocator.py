@@ -51,17 +51,18 @@ def child(shape: Sequence[int], steps: int) -> dict[str, float]:
     from deepdream.gradients import random_shift, step_for_config
     from deepdream.media.image import to_model_range
     from deepdream.models.loading import load_model
+    from deepdream.objectives import no_guide
 
     shape = tuple(shape)
     model = load_model("inception_v3", "random", "auto")
     config = preset_config("classic", model.name, FULL_PLAN)
     step = step_for_config(model, config)
     weights, image = step.weights_for(config), tf.constant(to_model_range(astronaut_photo(shape)))
-    rng, no_guide = np.random.default_rng(0), (tf.zeros([0, 0]), tf.constant(0.0))
+    rng, without_guide = np.random.default_rng(0), (no_guide(), tf.constant(0.0))
 
     def one_step() -> None:
         shift = random_shift(rng, shape, config.tile_size)
-        _, loss = step(image, shift, tf.constant(config.tile_size), weights, *no_guide,
+        _, loss = step(image, shift, tf.constant(config.tile_size), weights, *without_guide,
                        tf.constant(config.step_size))  # fmt: skip
         loss.numpy()
 

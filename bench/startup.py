@@ -62,6 +62,7 @@ def child(weights: str) -> dict[str, float | str]:
     from deepdream import DEFAULT_PRESET, PRESETS
     from deepdream.gradients import step_for_config
     from deepdream.models.loading import load_model
+    from deepdream.objectives import no_guide
     from deepdream.render import WARM_UP_SHAPE
 
     clock = time.perf_counter()  # the engine's own imports are not TensorFlow's start
@@ -74,7 +75,7 @@ def child(weights: str) -> dict[str, float | str]:
         tf.constant([0, 0]),
         tf.constant(config.tile_size),
         step.weights_for(config),
-        tf.zeros([0, 0]),
+        no_guide(),
         tf.constant(0.0),
         tf.constant(config.step_size),
     )
